@@ -1,0 +1,344 @@
+/*
+ * checks.c
+ *		SQL-callable checks: authz.can, can_org, role_in, permissions_in,
+ *		workspace_array (behind authz.workspaces), check, and the internal
+ *		_effective and _explain used by the SQL layer.
+ *
+ * The checks are called once per row inside RLS policies, so each call site
+ * keeps a memo in fn_extra: the permission name already mapped to its bit,
+ * and the last answer with the cache generation and expiry it is valid for.
+ * A scan over rows of one workspace then costs a few comparisons per row.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "workspace_authz.h"
+
+#define MEMO_PERM_MAX 64
+
+typedef struct CheckMemo
+{
+	/* the permission argument, mapped to its bit */
+	uint64		perm_generation;
+	int			perm_len;
+	char		perm[MEMO_PERM_MAX];
+	int			bit;
+	/* the last answer */
+	uint64		generation;
+	bool		parallel;
+	bool		valid;
+	pg_uuid_t	user_id;
+	pg_uuid_t	object_id;
+	bool		answer;
+	TimestampTz valid_until;
+} CheckMemo;
+
+static CheckMemo *
+get_memo(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(CheckMemo));
+	return (CheckMemo *) fcinfo->flinfo->fn_extra;
+}
+
+/* The bit of a permission name; errors when it is not registered. */
+static int
+permission_bit(text *perm)
+{
+	int			bit;
+
+	cache_enter();
+	bit = cache_permission_bit(VARDATA_ANY(perm), VARSIZE_ANY_EXHDR(perm), false);
+	cache_leave();
+	return bit;
+}
+
+static int
+memo_bit(CheckMemo *m, text *perm)
+{
+	int			len = VARSIZE_ANY_EXHDR(perm);
+
+	if (m->perm_generation == authz_cache_generation && m->perm_len == len &&
+		memcmp(m->perm, VARDATA_ANY(perm), len) == 0)
+		return m->bit;
+	m->perm_generation = authz_cache_generation;
+	m->bit = permission_bit(perm);
+	if (len < MEMO_PERM_MAX)
+	{
+		memcpy(m->perm, VARDATA_ANY(perm), len);
+		m->perm_len = len;
+	}
+	else
+		m->perm_len = -1;
+	return m->bit;
+}
+
+static bool
+memo_hit(CheckMemo *m, const pg_uuid_t *user, const pg_uuid_t *object, TimestampTz now)
+{
+	return m->valid && m->generation == authz_cache_generation &&
+		m->parallel == IsInParallelMode() && now < m->valid_until &&
+		uuid_cmp_raw(&m->object_id, object) == 0 &&
+		uuid_cmp_raw(&m->user_id, user) == 0;
+}
+
+static void
+memo_store(CheckMemo *m, uint64 generation, const pg_uuid_t *user,
+		   const pg_uuid_t *object, bool answer, TimestampTz valid_until)
+{
+	m->valid = true;
+	m->generation = generation;
+	m->parallel = IsInParallelMode();
+	m->user_id = *user;
+	m->object_id = *object;
+	m->answer = answer;
+	m->valid_until = valid_until;
+}
+
+/* Does the user hold the permission in the workspace? (memoised) */
+static bool
+workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t *ws,
+				text *perm)
+{
+	CheckMemo  *m = get_memo(fcinfo);
+	int			bit = memo_bit(m, perm);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+	ResultEntry r;
+	bool		answer;
+
+	if (memo_hit(m, user, ws, now))
+		return m->answer;
+	generation = authz_cache_generation;
+	resolve_workspace(user, ws, &r);
+	answer = permset_test(&r.perms, bit);
+	memo_store(m, generation, user, ws, answer, r.valid_until);
+	return answer;
+}
+
+PG_FUNCTION_INFO_V1(checks_can);
+Datum
+checks_can(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	user;
+
+	if (!authz_current_user(&user))
+	{
+		(void) memo_bit(get_memo(fcinfo), PG_GETARG_TEXT_PP(1));
+		PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(workspace_check(fcinfo, &user, PG_GETARG_UUID_P(0), PG_GETARG_TEXT_PP(1)));
+}
+
+PG_FUNCTION_INFO_V1(checks_check);
+Datum
+checks_check(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(workspace_check(fcinfo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1),
+								   PG_GETARG_TEXT_PP(2)));
+}
+
+PG_FUNCTION_INFO_V1(checks_can_org);
+Datum
+checks_can_org(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *org = PG_GETARG_UUID_P(0);
+	CheckMemo  *m = get_memo(fcinfo);
+	int			bit = memo_bit(m, PG_GETARG_TEXT_PP(1));
+	pg_uuid_t	user;
+	uint64		generation;
+	PermSet		perms;
+	bool		answer;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_BOOL(false);
+	if (memo_hit(m, &user, org, GetCurrentStatementStartTimestamp()))
+		PG_RETURN_BOOL(m->answer);
+	generation = authz_cache_generation;
+	resolve_org_perms(&user, org, &perms);
+	answer = permset_test(&perms, bit);
+	memo_store(m, generation, &user, org, answer, DT_NOEND);
+	PG_RETURN_BOOL(answer);
+}
+
+PG_FUNCTION_INFO_V1(checks_role_in);
+Datum
+checks_role_in(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	user;
+	ResultEntry r;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_NULL();
+	resolve_workspace(&user, PG_GETARG_UUID_P(0), &r);
+	if (r.role == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(r.role->name));
+}
+
+PG_FUNCTION_INFO_V1(checks_permissions_in);
+Datum
+checks_permissions_in(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	user;
+	ResultEntry r;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_PERMSET_P(palloc0(sizeof(PermSet)));
+	resolve_workspace(&user, PG_GETARG_UUID_P(0), &r);
+	PG_RETURN_PERMSET_P(permset_copy_out(&r.perms));
+}
+
+PG_FUNCTION_INFO_V1(checks_org_role);
+Datum
+checks_org_role(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	user;
+	OrgRole		role;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_NULL();
+	role = resolve_org_role(&user, PG_GETARG_UUID_P(0));
+	if (role == ORG_ROLE_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(org_role_name(role)));
+}
+
+PG_FUNCTION_INFO_V1(checks_workspace_array);
+Datum
+checks_workspace_array(PG_FUNCTION_ARGS)
+{
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(0));
+	pg_uuid_t	user;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
+	return resolve_workspace_array(&user, bit);
+}
+
+/* Internal: effective role, rank and permissions of any user (no memo). */
+PG_FUNCTION_INFO_V1(checks_effective);
+Datum
+checks_effective(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	ResultEntry r;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	resolve_workspace(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &r);
+	if (r.role)
+		values[0] = CStringGetTextDatum(r.role->name);
+	else
+		nulls[0] = true;
+	values[1] = Int32GetDatum(r.rank);
+	values[2] = PointerGetDatum(permset_copy_out(&r.perms));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* Start a materialised set-returning result. */
+static Tuplestorestate *
+begin_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *store;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	*tupdesc = CreateTupleDescCopy(*tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = *tupdesc;
+	MemoryContextSwitchTo(old);
+	return store;
+}
+
+static void
+explain_row(Tuplestorestate *store, TupleDesc tupdesc, const char *source,
+			const pg_uuid_t *team, const char *role, bool grants)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, team == NULL, role == NULL, false};
+
+	values[0] = CStringGetTextDatum(source);
+	values[1] = team ? UUIDPGetDatum(team) : (Datum) 0;
+	values[2] = role ? CStringGetTextDatum(role) : (Datum) 0;
+	values[3] = BoolGetDatum(grants);
+	tuplestore_putvalues(store, tupdesc, values, nulls);
+}
+
+/*
+ * Internal: one row per source of the user's roles in the workspace, then the
+ * per-participant grant or deny of the permission, then the result.
+ */
+PG_FUNCTION_INFO_V1(checks_explain);
+Datum
+checks_explain(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *user = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *ws = PG_GETARG_UUID_P(1);
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(2));
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_srf(fcinfo, &tupdesc);
+	Explanation ex;
+	ResultEntry r;
+	ListCell   *lc;
+	int			view_bit;
+
+	/* one cache entry around everything: the sources point into the cache */
+	cache_enter();
+	view_bit = cache_permission_bit("workspace.view", 14, true);
+	resolve_explain(user, ws, &r, &ex);
+	if (!ex.user_found)
+		explain_row(store, tupdesc, "unknown user", NULL, NULL, false);
+	else if (!ex.user_active)
+		explain_row(store, tupdesc, "deactivated user", NULL, NULL, false);
+	else if (!ex.workspace_found)
+		explain_row(store, tupdesc, "unknown workspace", NULL, NULL, false);
+	else
+	{
+		foreach(lc, ex.sources)
+		{
+			Source	   *s = (Source *) lfirst(lc);
+			bool		grants;
+
+			if (s->kind == SOURCE_OPEN)
+				grants = bit == view_bit;
+			else
+				grants = s->role != NULL && permset_test(&s->role->perms, bit);
+			explain_row(store, tupdesc, source_kind_name(s->kind),
+						s->kind == SOURCE_TEAM ? &s->team_id : NULL,
+						s->role ? s->role->name : NULL, grants);
+		}
+		if (ex.sources == NIL)
+			explain_row(store, tupdesc, "no role", NULL, NULL, false);
+		if (permset_test(&ex.grants, bit))
+			explain_row(store, tupdesc, "grant", NULL, NULL, true);
+		if (permset_test(&ex.denies, bit))
+			explain_row(store, tupdesc, "deny", NULL, NULL, false);
+	}
+	explain_row(store, tupdesc, "result", NULL, r.role ? r.role->name : NULL,
+				permset_test(&r.perms, bit));
+	cache_leave();
+	return (Datum) 0;
+}

@@ -1,0 +1,376 @@
+/*
+ * resolver.c
+ *		The resolution rules of the specification (SPEC section 3): which
+ *		roles a user holds in a workspace and from which sources, the
+ *		resulting permissions after grants and denies, the effective role,
+ *		org roles, and the set of workspaces where a user holds a permission.
+ *
+ * Answers are memoised per (user, workspace) in the cache; an answer is kept
+ * until the first expiry among the sources it used.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
+
+#include "workspace_authz.h"
+
+/* Identifier of the built-in owner role (fixed in 10_tables.sql). */
+static const pg_uuid_t owner_role_id = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+const char *
+source_kind_name(SourceKind kind)
+{
+	switch (kind)
+	{
+		case SOURCE_PERSONAL:
+			return "personal";
+		case SOURCE_DIRECT:
+			return "participant";
+		case SOURCE_TEAM:
+			return "team";
+		case SOURCE_ORG_WIDE:
+			return "org-wide role";
+		case SOURCE_ORG_ADMIN:
+			return "org admin";
+		case SOURCE_SHARED:
+			return "shared workspace";
+		case SOURCE_OPEN:
+			return "open workspace";
+	}
+	return "unknown";
+}
+
+const char *
+org_role_name(OrgRole role)
+{
+	switch (role)
+	{
+		case ORG_ROLE_OWNER:
+			return "owner";
+		case ORG_ROLE_ADMIN:
+			return "admin";
+		case ORG_ROLE_MEMBER:
+			return "member";
+		case ORG_ROLE_GUEST:
+			return "guest";
+		case ORG_ROLE_NONE:
+			break;
+	}
+	return NULL;
+}
+
+static const OrgMembership *
+find_membership(const UserInfo *u, const pg_uuid_t *org_id)
+{
+	int			lo = 0,
+				hi = u->norgs - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = uuid_cmp_raw(&u->orgs[mid].org_id, org_id);
+
+		if (c == 0)
+			return &u->orgs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* Index of the first participation in the workspace, or -1. */
+static int
+first_participation(const UserInfo *u, const pg_uuid_t *ws)
+{
+	int			lo = 0,
+				hi = u->nparts - 1,
+				found = -1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = uuid_cmp_raw(&u->parts[mid].workspace_id, ws);
+
+		if (c == 0)
+		{
+			found = mid;
+			hi = mid - 1;
+		}
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return found;
+}
+
+/* Accumulator for one resolution. */
+typedef struct Acc
+{
+	ResultEntry *out;
+	Explanation *ex;			/* NULL unless explaining */
+	int			view_bit;
+} Acc;
+
+static void
+add_source(Acc *acc, SourceKind kind, const RoleInfo *role, const pg_uuid_t *team)
+{
+	if (kind == SOURCE_OPEN)
+	{
+		if (acc->view_bit >= 0)
+			permset_add(&acc->out->perms, acc->view_bit);
+	}
+	else
+	{
+		if (role == NULL || !role->found)
+			return;
+		permset_union_into(&acc->out->perms, &role->perms);
+		if (role->rank > acc->out->rank)
+		{
+			acc->out->rank = role->rank;
+			acc->out->role = role;
+		}
+	}
+	if (acc->ex)
+	{
+		Source	   *s = palloc0(sizeof(Source));
+
+		s->kind = kind;
+		s->role = role;
+		if (team)
+			s->team_id = *team;
+		acc->ex->sources = lappend(acc->ex->sources, s);
+	}
+}
+
+static void
+limit_validity(ResultEntry *out, TimestampTz expires_at)
+{
+	if (expires_at < out->valid_until)
+		out->valid_until = expires_at;
+}
+
+/*
+ * SPEC 3, rules 1-4, for one user and workspace at time `now`.
+ * Must run between cache_enter() and cache_leave().
+ */
+static void
+compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
+		ResultEntry *out, Explanation *ex)
+{
+	const UserInfo *u;
+	const WorkspaceInfo *w;
+	PermSet		grants,
+				denies;
+	Acc			acc;
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	out->key.user_id = *user_id;
+	out->key.workspace_id = *ws_id;
+	out->valid_until = DT_NOEND;
+	permset_clear(&grants);
+	permset_clear(&denies);
+	acc.out = out;
+	acc.ex = ex;
+	acc.view_bit = cache_permission_bit("workspace.view", 14, true);
+
+	/* Rule 1: a missing or deactivated user holds nothing. */
+	u = cache_user(user_id);
+	if (ex)
+	{
+		ex->user_found = u->found;
+		ex->user_active = u->active;
+	}
+	if (!u->found || !u->active)
+		return;
+	w = cache_workspace(ws_id);
+	if (ex)
+		ex->workspace_found = w->found;
+	if (!w->found)
+		return;
+
+	/* Rule 2: every source. */
+	if (w->has_personal && uuid_cmp_raw(&w->personal_user, user_id) == 0)
+		add_source(&acc, SOURCE_PERSONAL, cache_role(&owner_role_id), NULL);
+
+	i = first_participation(u, ws_id);
+	for (; i >= 0 && i < u->nparts &&
+		 uuid_cmp_raw(&u->parts[i].workspace_id, ws_id) == 0; i++)
+	{
+		const Participation *p = &u->parts[i];
+
+		if (p->expires_at <= now)
+			continue;
+		limit_validity(out, p->expires_at);
+		add_source(&acc, p->via_team ? SOURCE_TEAM : SOURCE_DIRECT,
+				   cache_role(&p->role_id), p->via_team ? &p->team_id : NULL);
+
+		/* Rule 3 inputs: the participant's own grants and denies. */
+		for (int k = 0; k < p->noverrides; k++)
+		{
+			const Override *o = &p->overrides[k];
+
+			if (o->expires_at <= now)
+				continue;
+			limit_validity(out, o->expires_at);
+			permset_add(o->grant ? &grants : &denies, o->bit);
+		}
+	}
+
+	if (w->has_org)
+	{
+		const OrgMembership *m = find_membership(u, &w->org_id);
+
+		/* Guests get nothing from the org: only their participations. */
+		if (m && m->role != ORG_ROLE_GUEST)
+		{
+			if (m->has_ws_role)
+				add_source(&acc, SOURCE_ORG_WIDE, cache_role(&m->ws_role), NULL);
+			if (m->role >= ORG_ROLE_ADMIN)
+			{
+				const OrgInfo *o = cache_org(&w->org_id);
+
+				if (o->found && o->has_admin_role)
+					add_source(&acc, SOURCE_ORG_ADMIN, cache_role(&o->admin_role), NULL);
+			}
+			if (w->shared && w->has_shared_role)
+				add_source(&acc, SOURCE_SHARED, cache_role(&w->shared_role), NULL);
+			if (w->open)
+				add_source(&acc, SOURCE_OPEN, NULL, NULL);
+		}
+	}
+
+	/* Rule 3: grants, then denies, which win over every source. */
+	permset_union_into(&out->perms, &grants);
+	permset_minus_into(&out->perms, &denies);
+	if (ex)
+	{
+		ex->grants = grants;
+		ex->denies = denies;
+	}
+}
+
+/* Effective permissions and role of a user in a workspace (memoised). */
+void
+resolve_workspace(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, ResultEntry *out)
+{
+	ResultKey	key;
+	ResultEntry *e;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+
+	cache_enter();
+	key.user_id = *user_id;
+	key.workspace_id = *ws_id;
+	e = cache_result_find(&key);
+	if (e && e->valid_until > now)
+		*out = *e;
+	else
+	{
+		generation = authz_cache_generation;
+		compute(user_id, ws_id, now, out, NULL);
+		cache_result_store(out, generation);
+	}
+	cache_leave();
+}
+
+/* The same resolution, keeping every source for authz.explain. */
+void
+resolve_explain(const pg_uuid_t *user_id, const pg_uuid_t *ws_id,
+				ResultEntry *out, Explanation *ex)
+{
+	memset(ex, 0, sizeof(*ex));
+	cache_enter();
+	compute(user_id, ws_id, GetCurrentStatementStartTimestamp(), out, ex);
+	cache_leave();
+}
+
+/* The user's org role (NONE when absent, deactivated or not a member). */
+OrgRole
+resolve_org_role(const pg_uuid_t *user_id, const pg_uuid_t *org_id)
+{
+	const UserInfo *u;
+	const OrgMembership *m;
+	OrgRole		role = ORG_ROLE_NONE;
+
+	cache_enter();
+	u = cache_user(user_id);
+	if (u->found && u->active && (m = find_membership(u, org_id)) != NULL)
+		role = m->role;
+	cache_leave();
+	return role;
+}
+
+/* Org permissions come from the org role alone (plus the org's settings). */
+void
+resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id, PermSet *out)
+{
+	OrgRole		role = resolve_org_role(user_id, org_id);
+
+	permset_clear(out);
+	if (role == ORG_ROLE_NONE)
+		return;
+	cache_enter();
+	*out = *cache_org_role_perms(role);
+	if (role == ORG_ROLE_MEMBER && cache_org_create_bit() >= 0)
+	{
+		const OrgInfo *o = cache_org(org_id);
+
+		if (o->found && o->members_can_create)
+			permset_add(out, cache_org_create_bit());
+	}
+	cache_leave();
+}
+
+/* Every workspace where the user holds the permission, as a uuid[]. */
+Datum
+resolve_workspace_array(const pg_uuid_t *user_id, int bit)
+{
+	const UserInfo *u;
+	Datum	   *elems = NULL;
+	int			n = 0;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	ArrayType  *result;
+
+	cache_enter();
+	u = cache_user(user_id);
+	if (u->found && u->active)
+	{
+		cache_user_candidates(u);
+		elems = palloc(sizeof(Datum) * Max(u->ncandidates, 1));
+		for (int i = 0; i < u->ncandidates; i++)
+		{
+			ResultKey	key;
+			ResultEntry *e;
+			ResultEntry fresh;
+
+			key.user_id = *user_id;
+			key.workspace_id = u->candidates[i];
+			e = cache_result_find(&key);
+			if (e == NULL || e->valid_until <= now)
+			{
+				uint64		generation = authz_cache_generation;
+
+				compute(user_id, &u->candidates[i], now, &fresh, NULL);
+				cache_result_store(&fresh, generation);
+				e = &fresh;
+			}
+			if (permset_test(&e->perms, bit))
+			{
+				pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+
+				*id = u->candidates[i];
+				elems[n++] = UUIDPGetDatum(id);
+			}
+		}
+	}
+	cache_leave();
+	result = construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+	return PointerGetDatum(result);
+}

@@ -1,0 +1,326 @@
+-- ---------------------------------------------------------------------------
+-- The model: permissions, users, organizations, roles, workspaces, teams,
+-- participants. Application roles never write these tables: every change goes
+-- through the functions of this extension, and reads are filtered by RLS.
+-- ---------------------------------------------------------------------------
+
+COMMENT ON OPERATOR CLASS authz.permset_ops USING btree IS 'Default btree operator class for authz.permset';
+COMMENT ON OPERATOR CLASS authz.permset_hash_ops USING hash IS 'Default hash operator class for authz.permset';
+
+CREATE TABLE authz.permissions (
+    name        text PRIMARY KEY
+                CHECK (name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND length(name) <= 63),
+    bit         smallint NOT NULL UNIQUE CHECK (bit >= 0 AND bit < 256),
+    scope       text NOT NULL CHECK (scope IN ('workspace', 'org')),
+    description text,
+    builtin     boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authz.permissions IS 'Registered permissions: built-in ones and those applications define';
+COMMENT ON COLUMN authz.permissions.name IS 'Permission name, e.g. content.read';
+COMMENT ON COLUMN authz.permissions.bit IS 'Position of the permission in authz.permset bitmaps (per database)';
+COMMENT ON COLUMN authz.permissions.scope IS 'workspace: held through workspace roles; org: held through org roles (built-in only)';
+COMMENT ON COLUMN authz.permissions.description IS 'What the permission allows';
+COMMENT ON COLUMN authz.permissions.builtin IS 'Part of the extension (not dumped, never redefined)';
+COMMENT ON COLUMN authz.permissions.created_at IS 'When it was registered';
+
+INSERT INTO authz.permissions (name, bit, scope, description, builtin) VALUES
+  ('workspace.view', 0, 'workspace', 'See the workspace and open it', true),
+  ('workspace.update', 1, 'workspace', 'Change workspace settings', true),
+  ('workspace.delete', 2, 'workspace', 'Delete the workspace', true),
+  ('members.view', 3, 'workspace', 'See who participates', true),
+  ('members.manage', 4, 'workspace', 'Add, remove and change participants', true),
+  ('billing.view', 5, 'workspace', 'See the credit balance and usage', true),
+  ('billing.manage', 6, 'workspace', 'Manage workspace billing', true),
+  ('content.read', 7, 'workspace', 'Read and download content', true),
+  ('content.create', 8, 'workspace', 'Create content', true),
+  ('content.update', 9, 'workspace', 'Edit content', true),
+  ('content.delete', 10, 'workspace', 'Delete content', true),
+  ('content.share', 11, 'workspace', 'Share content', true),
+  ('run.execute', 12, 'workspace', 'Run workflows, pods and other compute', true),
+  ('org.view', 13, 'org', 'See the organization', true),
+  ('org.update', 14, 'org', 'Change organization settings', true),
+  ('org.delete', 15, 'org', 'Delete the organization', true),
+  ('org.members.view', 16, 'org', 'See the organization''s members', true),
+  ('org.members.manage', 17, 'org', 'Invite, remove and change members', true),
+  ('org.billing.view', 18, 'org', 'See organization billing', true),
+  ('org.billing.manage', 19, 'org', 'Transfer credits, set the rate card', true),
+  ('org.workspaces.create', 20, 'org', 'Create workspaces (members too when the org allows it)', true),
+  ('org.workspaces.list', 21, 'org', 'See the list of the organization''s workspaces', true),
+  ('org.workspaces.join', 22, 'org', 'Join open workspaces', true),
+  ('org.teams.manage', 23, 'org', 'Create teams and manage their members', true),
+  ('org.roles.manage', 24, 'org', 'Define custom workspace roles', true);
+
+CREATE TABLE authz.users (
+    id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    handle         text NOT NULL UNIQUE,
+    email          text NOT NULL,
+    display_name   text,
+    pg_role        name UNIQUE,
+    status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deactivated')),
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    deactivated_at timestamptz
+);
+CREATE UNIQUE INDEX users_email_key ON authz.users (pg_catalog.lower(email));
+COMMENT ON TABLE authz.users IS 'People; a deactivated user has no access anywhere';
+COMMENT ON COLUMN authz.users.id IS 'User identifier, as passed to authz.set_user()';
+COMMENT ON COLUMN authz.users.handle IS 'Unique short name';
+COMMENT ON COLUMN authz.users.email IS 'Email address, unique regardless of case';
+COMMENT ON COLUMN authz.users.display_name IS 'Name shown to people';
+COMMENT ON COLUMN authz.users.pg_role IS 'Login role that is this user when no user is asserted (psql users)';
+COMMENT ON COLUMN authz.users.status IS 'active or deactivated';
+COMMENT ON COLUMN authz.users.created_at IS 'When the user was created';
+COMMENT ON COLUMN authz.users.deactivated_at IS 'When the user was deactivated';
+
+CREATE TABLE authz.orgs (
+    id                            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    slug                          text NOT NULL UNIQUE,
+    full_name                     text,
+    members_can_create_workspaces boolean NOT NULL DEFAULT false,
+    admin_workspace_role          uuid,
+    created_at                    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authz.orgs IS 'Organizations (tenants)';
+COMMENT ON COLUMN authz.orgs.id IS 'Organization identifier';
+COMMENT ON COLUMN authz.orgs.slug IS 'Unique short name';
+COMMENT ON COLUMN authz.orgs.full_name IS 'Display name';
+COMMENT ON COLUMN authz.orgs.members_can_create_workspaces IS 'Org members (not only owners and admins) may create workspaces';
+COMMENT ON COLUMN authz.orgs.admin_workspace_role IS 'Workspace role org owners and admins hold in every workspace of the org (NULL: none)';
+COMMENT ON COLUMN authz.orgs.created_at IS 'When the organization was created';
+
+CREATE TABLE authz.roles (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    org_id      uuid REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    name        text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]*$' AND length(name) <= 63),
+    rank        integer NOT NULL CHECK (rank BETWEEN 1 AND 100),
+    description text,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (org_id IS NULL OR rank < 100)
+);
+CREATE UNIQUE INDEX roles_builtin_name_key ON authz.roles (name) WHERE org_id IS NULL;
+CREATE UNIQUE INDEX roles_org_name_key ON authz.roles (org_id, name) WHERE org_id IS NOT NULL;
+COMMENT ON TABLE authz.roles IS 'Workspace roles: the built-in ones (org_id NULL) and custom roles of an organization';
+COMMENT ON COLUMN authz.roles.id IS 'Role identifier (fixed for built-in roles)';
+COMMENT ON COLUMN authz.roles.org_id IS 'Organization of a custom role; NULL for built-in roles';
+COMMENT ON COLUMN authz.roles.name IS 'Role name, unique among the roles an organization can use';
+COMMENT ON COLUMN authz.roles.rank IS 'Precedence: the highest-ranked role a user holds is their effective role; owner is 100';
+COMMENT ON COLUMN authz.roles.description IS 'What the role is for';
+COMMENT ON COLUMN authz.roles.created_at IS 'When the role was created';
+
+INSERT INTO authz.roles (id, org_id, name, rank, description) VALUES
+  ('00000000-0000-0000-0000-000000000001', NULL, 'owner', 100, 'All workspace permissions; only owners delete a workspace'),
+  ('00000000-0000-0000-0000-000000000002', NULL, 'admin',  80, 'All workspace permissions but deleting the workspace'),
+  ('00000000-0000-0000-0000-000000000003', NULL, 'member', 40, 'Use the workspace: read, create, edit, delete and share content, run'),
+  ('00000000-0000-0000-0000-000000000004', NULL, 'viewer', 10, 'View the workspace, its members and its content');
+
+CREATE TABLE authz.role_permissions (
+    role_id    uuid NOT NULL REFERENCES authz.roles (id) ON DELETE CASCADE,
+    permission text NOT NULL REFERENCES authz.permissions (name),
+    builtin    boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (role_id, permission)
+);
+CREATE INDEX role_permissions_permission_idx ON authz.role_permissions (permission);
+COMMENT ON TABLE authz.role_permissions IS 'Workspace permissions each workspace role holds';
+COMMENT ON COLUMN authz.role_permissions.role_id IS 'Role';
+COMMENT ON COLUMN authz.role_permissions.permission IS 'Workspace permission the role holds';
+COMMENT ON COLUMN authz.role_permissions.builtin IS 'Part of the extension (not dumped)';
+
+INSERT INTO authz.role_permissions (role_id, permission, builtin) VALUES
+  ('00000000-0000-0000-0000-000000000001', 'workspace.view', true),
+  ('00000000-0000-0000-0000-000000000002', 'workspace.view', true),
+  ('00000000-0000-0000-0000-000000000003', 'workspace.view', true),
+  ('00000000-0000-0000-0000-000000000004', 'workspace.view', true),
+  ('00000000-0000-0000-0000-000000000001', 'workspace.update', true),
+  ('00000000-0000-0000-0000-000000000002', 'workspace.update', true),
+  ('00000000-0000-0000-0000-000000000001', 'workspace.delete', true),
+  ('00000000-0000-0000-0000-000000000001', 'members.view', true),
+  ('00000000-0000-0000-0000-000000000002', 'members.view', true),
+  ('00000000-0000-0000-0000-000000000003', 'members.view', true),
+  ('00000000-0000-0000-0000-000000000004', 'members.view', true),
+  ('00000000-0000-0000-0000-000000000001', 'members.manage', true),
+  ('00000000-0000-0000-0000-000000000002', 'members.manage', true),
+  ('00000000-0000-0000-0000-000000000001', 'billing.view', true),
+  ('00000000-0000-0000-0000-000000000002', 'billing.view', true),
+  ('00000000-0000-0000-0000-000000000001', 'billing.manage', true),
+  ('00000000-0000-0000-0000-000000000002', 'billing.manage', true),
+  ('00000000-0000-0000-0000-000000000001', 'content.read', true),
+  ('00000000-0000-0000-0000-000000000002', 'content.read', true),
+  ('00000000-0000-0000-0000-000000000003', 'content.read', true),
+  ('00000000-0000-0000-0000-000000000004', 'content.read', true),
+  ('00000000-0000-0000-0000-000000000001', 'content.create', true),
+  ('00000000-0000-0000-0000-000000000002', 'content.create', true),
+  ('00000000-0000-0000-0000-000000000003', 'content.create', true),
+  ('00000000-0000-0000-0000-000000000001', 'content.update', true),
+  ('00000000-0000-0000-0000-000000000002', 'content.update', true),
+  ('00000000-0000-0000-0000-000000000003', 'content.update', true),
+  ('00000000-0000-0000-0000-000000000001', 'content.delete', true),
+  ('00000000-0000-0000-0000-000000000002', 'content.delete', true),
+  ('00000000-0000-0000-0000-000000000003', 'content.delete', true),
+  ('00000000-0000-0000-0000-000000000001', 'content.share', true),
+  ('00000000-0000-0000-0000-000000000002', 'content.share', true),
+  ('00000000-0000-0000-0000-000000000003', 'content.share', true),
+  ('00000000-0000-0000-0000-000000000001', 'run.execute', true),
+  ('00000000-0000-0000-0000-000000000002', 'run.execute', true),
+  ('00000000-0000-0000-0000-000000000003', 'run.execute', true);
+
+CREATE TABLE authz.org_role_permissions (
+    role       text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'guest')),
+    permission text NOT NULL REFERENCES authz.permissions (name),
+    PRIMARY KEY (role, permission)
+);
+COMMENT ON TABLE authz.org_role_permissions IS
+    'Org permissions each org role holds (fixed; members also get org.workspaces.create when their org allows it)';
+COMMENT ON COLUMN authz.org_role_permissions.role IS 'Org role';
+COMMENT ON COLUMN authz.org_role_permissions.permission IS 'Org permission the role holds';
+
+INSERT INTO authz.org_role_permissions (role, permission) VALUES
+  ('owner', 'org.view'),
+  ('admin', 'org.view'),
+  ('member', 'org.view'),
+  ('owner', 'org.update'),
+  ('admin', 'org.update'),
+  ('owner', 'org.delete'),
+  ('owner', 'org.members.view'),
+  ('admin', 'org.members.view'),
+  ('member', 'org.members.view'),
+  ('owner', 'org.members.manage'),
+  ('admin', 'org.members.manage'),
+  ('owner', 'org.billing.view'),
+  ('admin', 'org.billing.view'),
+  ('member', 'org.billing.view'),
+  ('owner', 'org.billing.manage'),
+  ('admin', 'org.billing.manage'),
+  ('owner', 'org.workspaces.create'),
+  ('admin', 'org.workspaces.create'),
+  ('owner', 'org.workspaces.list'),
+  ('admin', 'org.workspaces.list'),
+  ('member', 'org.workspaces.list'),
+  ('owner', 'org.workspaces.join'),
+  ('admin', 'org.workspaces.join'),
+  ('member', 'org.workspaces.join'),
+  ('owner', 'org.teams.manage'),
+  ('admin', 'org.teams.manage'),
+  ('owner', 'org.roles.manage'),
+  ('admin', 'org.roles.manage');
+
+ALTER TABLE authz.orgs
+    ALTER COLUMN admin_workspace_role SET DEFAULT '00000000-0000-0000-0000-000000000002',
+    ADD FOREIGN KEY (admin_workspace_role) REFERENCES authz.roles (id);
+
+CREATE TABLE authz.org_members (
+    org_id         uuid NOT NULL REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    user_id        uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    role           text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'guest')),
+    workspace_role uuid REFERENCES authz.roles (id),
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (org_id, user_id),
+    CHECK (role <> 'guest' OR workspace_role IS NULL)
+);
+CREATE INDEX org_members_user_idx ON authz.org_members (user_id);
+COMMENT ON TABLE authz.org_members IS 'Members of organizations, with their org role';
+COMMENT ON COLUMN authz.org_members.org_id IS 'Organization';
+COMMENT ON COLUMN authz.org_members.user_id IS 'Member';
+COMMENT ON COLUMN authz.org_members.role IS 'Org role: owner > admin > member > guest';
+COMMENT ON COLUMN authz.org_members.workspace_role IS 'Org-wide workspace role: held in every workspace of the org (never for guests)';
+COMMENT ON COLUMN authz.org_members.created_at IS 'When the user joined the organization';
+
+CREATE TABLE authz.workspaces (
+    id                     uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    org_id                 uuid REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    personal_user_id       uuid UNIQUE REFERENCES authz.users (id) ON DELETE CASCADE,
+    name                   text NOT NULL,
+    full_name              text,
+    description            text,
+    visibility             text NOT NULL DEFAULT 'private' CHECK (visibility IN ('private', 'shared')),
+    shared_role            uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000004'
+                           REFERENCES authz.roles (id),
+    join_policy            text NOT NULL DEFAULT 'invite_only' CHECK (join_policy IN ('invite_only', 'open')),
+    join_role              uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000003'
+                           REFERENCES authz.roles (id),
+    labels                 text[] NOT NULL DEFAULT '{}',
+    session_lifespan_hours integer CHECK (session_lifespan_hours BETWEEN 1 AND 120),
+    created_at             timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK ((org_id IS NULL) <> (personal_user_id IS NULL)),
+    UNIQUE (org_id, name)
+);
+COMMENT ON TABLE authz.workspaces IS 'Workspaces: in one organization, or the personal workspace of one user';
+COMMENT ON COLUMN authz.workspaces.id IS 'Workspace identifier';
+COMMENT ON COLUMN authz.workspaces.org_id IS 'Organization; NULL for a personal workspace';
+COMMENT ON COLUMN authz.workspaces.personal_user_id IS 'Owner of a personal workspace; NULL for org workspaces';
+COMMENT ON COLUMN authz.workspaces.name IS 'Name, unique in its organization';
+COMMENT ON COLUMN authz.workspaces.full_name IS 'Display name';
+COMMENT ON COLUMN authz.workspaces.description IS 'Description';
+COMMENT ON COLUMN authz.workspaces.visibility IS 'private: participants only; shared: every non-guest org member holds shared_role';
+COMMENT ON COLUMN authz.workspaces.shared_role IS 'Role non-guest org members hold while the workspace is shared';
+COMMENT ON COLUMN authz.workspaces.join_policy IS 'invite_only, or open: non-guest org members may see and join it';
+COMMENT ON COLUMN authz.workspaces.join_role IS 'Role given by authz.join_workspace()';
+COMMENT ON COLUMN authz.workspaces.labels IS 'Labels';
+COMMENT ON COLUMN authz.workspaces.session_lifespan_hours IS 'Session lifespan, 1-120 hours; NULL for unlimited';
+COMMENT ON COLUMN authz.workspaces.created_at IS 'When the workspace was created';
+
+CREATE TABLE authz.teams (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    org_id      uuid NOT NULL REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    name        text NOT NULL,
+    description text,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (org_id, name)
+);
+COMMENT ON TABLE authz.teams IS 'Named groups of organization members; a team can participate in workspaces';
+COMMENT ON COLUMN authz.teams.id IS 'Team identifier';
+COMMENT ON COLUMN authz.teams.org_id IS 'Organization';
+COMMENT ON COLUMN authz.teams.name IS 'Name, unique in its organization';
+COMMENT ON COLUMN authz.teams.description IS 'Description';
+COMMENT ON COLUMN authz.teams.created_at IS 'When the team was created';
+
+CREATE TABLE authz.team_members (
+    team_id    uuid NOT NULL REFERENCES authz.teams (id) ON DELETE CASCADE,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_user_idx ON authz.team_members (user_id);
+COMMENT ON TABLE authz.team_members IS 'Members of teams';
+COMMENT ON COLUMN authz.team_members.team_id IS 'Team';
+COMMENT ON COLUMN authz.team_members.user_id IS 'Member';
+COMMENT ON COLUMN authz.team_members.created_at IS 'When the user joined the team';
+
+CREATE TABLE authz.participants (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    workspace_id uuid NOT NULL REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    user_id      uuid REFERENCES authz.users (id) ON DELETE CASCADE,
+    team_id      uuid REFERENCES authz.teams (id) ON DELETE CASCADE,
+    role_id      uuid NOT NULL REFERENCES authz.roles (id),
+    expires_at   timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK ((user_id IS NULL) <> (team_id IS NULL)),
+    CHECK (expires_at IS NULL OR role_id <> '00000000-0000-0000-0000-000000000001'),
+    UNIQUE (workspace_id, user_id),
+    UNIQUE (workspace_id, team_id)
+);
+CREATE INDEX participants_user_idx ON authz.participants (user_id);
+CREATE INDEX participants_team_idx ON authz.participants (team_id);
+CREATE INDEX participants_role_idx ON authz.participants (role_id);
+COMMENT ON TABLE authz.participants IS 'Users and teams holding a role in a workspace';
+COMMENT ON COLUMN authz.participants.id IS 'Participant identifier';
+COMMENT ON COLUMN authz.participants.workspace_id IS 'Workspace';
+COMMENT ON COLUMN authz.participants.user_id IS 'Participating user (NULL for a team)';
+COMMENT ON COLUMN authz.participants.team_id IS 'Participating team (NULL for a user)';
+COMMENT ON COLUMN authz.participants.role_id IS 'Role held in the workspace';
+COMMENT ON COLUMN authz.participants.expires_at IS 'When the participation ends by itself; NULL for never';
+COMMENT ON COLUMN authz.participants.created_at IS 'When the participant was added';
+
+CREATE TABLE authz.participant_permissions (
+    participant_id uuid NOT NULL REFERENCES authz.participants (id) ON DELETE CASCADE,
+    permission     text NOT NULL REFERENCES authz.permissions (name),
+    effect         text NOT NULL CHECK (effect IN ('grant', 'deny')),
+    expires_at     timestamptz,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (participant_id, permission)
+);
+COMMENT ON TABLE authz.participant_permissions IS 'Per-participant grants and denies on top of the role (a deny wins over every source)';
+COMMENT ON COLUMN authz.participant_permissions.participant_id IS 'Participant (always a user)';
+COMMENT ON COLUMN authz.participant_permissions.permission IS 'Permission granted or denied';
+COMMENT ON COLUMN authz.participant_permissions.effect IS 'grant or deny';
+COMMENT ON COLUMN authz.participant_permissions.expires_at IS 'When the grant or deny ends by itself; NULL for never';
+COMMENT ON COLUMN authz.participant_permissions.created_at IS 'When it was set';

@@ -1,0 +1,124 @@
+-- ---------------------------------------------------------------------------
+-- Checks (C, checks.c): fast, STABLE, safe in RLS policies
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION authz._can_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'planner_can_support' LANGUAGE C STRICT;
+COMMENT ON FUNCTION authz._can_support(internal) IS
+    'Planner support for authz.can: index conditions on the workspace column and selectivity';
+
+CREATE FUNCTION authz.can(workspace_id uuid, permission text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'checks_can' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
+    SUPPORT authz._can_support;
+COMMENT ON FUNCTION authz.can(uuid, text) IS
+    'Does the current user hold the permission in the workspace?';
+
+CREATE FUNCTION authz.can_org(org_id uuid, permission text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'checks_can_org' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION authz.can_org(uuid, text) IS
+    'Does the current user hold the org permission (from their org role)?';
+
+CREATE FUNCTION authz.role_in(workspace_id uuid) RETURNS text
+    AS 'MODULE_PATHNAME', 'checks_role_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz.role_in(uuid) IS
+    'The current user''s effective role in the workspace (highest-ranked source), or NULL';
+
+CREATE FUNCTION authz.org_role(org_id uuid) RETURNS text
+    AS 'MODULE_PATHNAME', 'checks_org_role' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz.org_role(uuid) IS
+    'The current user''s role in the organization (owner, admin, member, guest), or NULL';
+
+CREATE FUNCTION authz.permissions_in(workspace_id uuid) RETURNS authz.permset
+    AS 'MODULE_PATHNAME', 'checks_permissions_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz.permissions_in(uuid) IS
+    'The current user''s effective permissions in the workspace';
+
+CREATE FUNCTION authz.workspace_array(permission text DEFAULT 'workspace.view') RETURNS uuid[]
+    AS 'MODULE_PATHNAME', 'checks_workspace_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz.workspace_array(text) IS
+    'Every workspace where the current user holds the permission, as an array';
+
+CREATE FUNCTION authz.workspaces(permission text DEFAULT 'workspace.view') RETURNS SETOF uuid
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$ SELECT pg_catalog.unnest(authz.workspace_array(permission)) $$;
+COMMENT ON FUNCTION authz.workspaces(text) IS
+    'Every workspace where the current user holds the permission';
+
+CREATE FUNCTION authz.check(user_id uuid, workspace_id uuid, permission text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'checks_check' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION authz.check(uuid, uuid, text) IS
+    'Does the given user hold the permission in the workspace? (trusted roles only)';
+REVOKE ALL ON FUNCTION authz.check(uuid, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.check(uuid, uuid, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz._effective(user_id uuid, workspace_id uuid,
+                                 OUT role text, OUT rank integer, OUT permissions authz.permset)
+    AS 'MODULE_PATHNAME', 'checks_effective' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz._effective(uuid, uuid) IS
+    'Internal: effective role, rank (0 for none) and permissions of any user in a workspace';
+REVOKE ALL ON FUNCTION authz._effective(uuid, uuid) FROM PUBLIC;
+
+CREATE FUNCTION authz._explain(user_id uuid, workspace_id uuid, permission text)
+    RETURNS TABLE (source text, team_id uuid, role text, grants boolean)
+    AS 'MODULE_PATHNAME', 'checks_explain' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION authz._explain(uuid, uuid, text) IS
+    'Internal: the sources behind a resolution, for authz.explain';
+REVOKE ALL ON FUNCTION authz._explain(uuid, uuid, text) FROM PUBLIC;
+
+CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
+    RETURNS TABLE (user_id uuid, role text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz._workspace(workspace_id);
+    PERFORM authz._check_text('permission', permission, 63);
+    IF NOT authz._is_trusted() THEN
+        PERFORM authz._require(workspace_id, 'members.view');
+    END IF;
+    RETURN QUERY
+    WITH w AS (SELECT * FROM authz.workspaces x WHERE x.id = who_can.workspace_id),
+    candidates AS (
+        SELECT w.personal_user_id AS uid FROM w WHERE w.personal_user_id IS NOT NULL
+        UNION
+        SELECT p.user_id FROM authz.participants p
+         WHERE p.workspace_id = who_can.workspace_id AND p.user_id IS NOT NULL
+        UNION
+        SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
+         WHERE p.workspace_id = who_can.workspace_id
+        UNION
+        SELECT m.user_id FROM authz.org_members m JOIN w ON w.org_id = m.org_id
+         WHERE m.role <> 'guest'
+    )
+    SELECT c.uid, e.role
+      FROM candidates c, LATERAL authz._effective(c.uid, who_can.workspace_id) e
+     WHERE e.permissions OPERATOR(authz.@>) authz.permset(ARRAY[permission])
+     ORDER BY e.rank DESC, c.uid;
+END
+$$;
+COMMENT ON FUNCTION authz.who_can(uuid, text) IS
+    'Every user holding the permission in the workspace, with their effective role (needs members.view there)';
+
+CREATE FUNCTION authz.explain(user_id uuid, workspace_id uuid, permission text)
+    RETURNS TABLE (source text, role text, grants boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz._check_id('user_id', user_id);
+    PERFORM authz._check_id('workspace_id', workspace_id);
+    PERFORM authz._check_text('permission', permission, 63);
+    IF user_id IS DISTINCT FROM authz.current_user_id() AND NOT authz._is_trusted() THEN
+        PERFORM authz._require(workspace_id, 'members.view');
+    END IF;
+    RETURN QUERY
+    SELECT CASE WHEN e.team_id IS NULL THEN e.source
+                ELSE 'team ' || coalesce(t.name, e.team_id::text) END,
+           e.role, e.grants
+      FROM authz._explain(user_id, workspace_id, permission) WITH ORDINALITY e
+      LEFT JOIN authz.teams t ON t.id = e.team_id
+     ORDER BY e.ordinality;
+END
+$$;
+COMMENT ON FUNCTION authz.explain(uuid, uuid, text) IS
+    'Why a user has, or lacks, a permission in a workspace: one row per source, grant and deny, then the result';

@@ -1,0 +1,365 @@
+-- ---------------------------------------------------------------------------
+-- Internal helpers shared by the administration functions. They run inside
+-- SECURITY DEFINER functions; PUBLIC may not execute them.
+-- ---------------------------------------------------------------------------
+
+-- Validate a text argument: not NULL, not blank, not too long, well formed.
+CREATE FUNCTION authz._check_text(what text, value text, max_length integer,
+                                  pattern text DEFAULT NULL, pattern_hint text DEFAULT NULL)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', what USING ERRCODE = '22004';
+    END IF;
+    IF btrim(value) = '' THEN
+        RAISE EXCEPTION '% must not be empty', what USING ERRCODE = '22023';
+    END IF;
+    IF length(value) > max_length THEN
+        RAISE EXCEPTION '% is too long (% characters, at most %)', what, length(value), max_length
+            USING ERRCODE = '22023';
+    END IF;
+    IF pattern IS NOT NULL AND value !~ pattern THEN
+        RAISE EXCEPTION 'invalid %: "%"', what, value USING ERRCODE = '22023', HINT = pattern_hint;
+    END IF;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION authz._check_text(text, text, integer, text, text) IS
+    'Internal: validate a text argument (22004 when NULL, 22023 when empty, too long or malformed)';
+
+-- Refuse a NULL identifier argument.
+CREATE FUNCTION authz._check_id(what text, value uuid) RETURNS uuid
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', what USING ERRCODE = '22004';
+    END IF;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION authz._check_id(text, uuid) IS 'Internal: refuse a NULL identifier (22004)';
+
+-- The acting user: the current user, who must exist and be active.
+CREATE FUNCTION authz._actor() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    uid uuid := authz.current_user_id();
+    st text;
+    h text;
+BEGIN
+    IF uid IS NULL THEN
+        RAISE EXCEPTION 'no authz user is set for this session'
+            USING ERRCODE = '42501',
+                  HINT = 'A trusted role calls authz.set_user(), or authz.users.pg_role maps the login role to a user.';
+    END IF;
+    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = uid;
+    IF st IS NULL THEN
+        RAISE EXCEPTION 'current user "%" does not exist', uid USING ERRCODE = '42501';
+    ELSIF st <> 'active' THEN
+        RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
+    END IF;
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';
+
+CREATE FUNCTION authz._user(user_id uuid) RETURNS authz.users
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.users;
+BEGIN
+    PERFORM authz._check_id('user_id', user_id);
+    SELECT * INTO r FROM authz.users u WHERE u.id = user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = '42704';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz._user(uuid) IS 'Internal: a user row (42704 when unknown)';
+
+CREATE FUNCTION authz._org(org_id uuid) RETURNS authz.orgs
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.orgs;
+BEGIN
+    PERFORM authz._check_id('org_id', org_id);
+    SELECT * INTO r FROM authz.orgs o WHERE o.id = org_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'organization "%" does not exist', org_id USING ERRCODE = '42704';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz._org(uuid) IS 'Internal: an organization row (42704 when unknown)';
+
+CREATE FUNCTION authz._workspace(workspace_id uuid) RETURNS authz.workspaces
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.workspaces;
+BEGIN
+    PERFORM authz._check_id('workspace_id', workspace_id);
+    SELECT * INTO r FROM authz.workspaces w WHERE w.id = workspace_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'workspace "%" does not exist', workspace_id USING ERRCODE = '42704';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz._workspace(uuid) IS 'Internal: a workspace row (42704 when unknown)';
+
+CREATE FUNCTION authz._team(team_id uuid) RETURNS authz.teams
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.teams;
+BEGIN
+    PERFORM authz._check_id('team_id', team_id);
+    SELECT * INTO r FROM authz.teams t WHERE t.id = team_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'team "%" does not exist', team_id USING ERRCODE = '42704';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz._team(uuid) IS 'Internal: a team row (42704 when unknown)';
+
+-- How errors name things: users by handle, workspaces as org/name.
+CREATE FUNCTION authz._user_label(user_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT coalesce((SELECT u.handle FROM authz.users u WHERE u.id = user_id), user_id::text) $$;
+COMMENT ON FUNCTION authz._user_label(uuid) IS 'Internal: a user as error messages name it (handle)';
+
+CREATE FUNCTION authz._workspace_label(workspace_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT coalesce(o.slug || '/', '') || w.name
+                       FROM authz.workspaces w LEFT JOIN authz.orgs o ON o.id = w.org_id
+                      WHERE w.id = workspace_id), workspace_id::text)
+$$;
+COMMENT ON FUNCTION authz._workspace_label(uuid) IS 'Internal: a workspace as error messages name it (org/name)';
+
+-- A workspace role usable in an organization: one of its custom roles or a built-in.
+CREATE FUNCTION authz._role(org_id uuid, role_name text) RETURNS authz.roles
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.roles;
+BEGIN
+    PERFORM authz._check_text('role', role_name, 63);
+    SELECT * INTO r FROM authz.roles x
+     WHERE x.name = role_name AND (x.org_id IS NULL OR x.org_id = _role.org_id)
+     ORDER BY x.org_id NULLS LAST LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role "%" does not exist', role_name
+            USING ERRCODE = '42704',
+                  HINT = 'Built-in roles are owner, admin, member and viewer; organizations may define their own.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz._role(uuid, text) IS 'Internal: a workspace role by name, custom to the org or built-in (42704 when unknown)';
+
+-- Org roles are ordered: owner > admin > member > guest.
+CREATE FUNCTION authz._org_rank(role text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT CASE role WHEN 'owner' THEN 4 WHEN 'admin' THEN 3 WHEN 'member' THEN 2 WHEN 'guest' THEN 1 ELSE 0 END $$;
+COMMENT ON FUNCTION authz._org_rank(text) IS 'Internal: precedence of an org role (owner 4 ... guest 1, none 0)';
+
+CREATE FUNCTION authz._check_org_role(role text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM authz._check_text('org role', role, 63);
+    IF authz._org_rank(role) = 0 THEN
+        RAISE EXCEPTION 'invalid org role "%"', role
+            USING ERRCODE = '22023', HINT = 'Org roles are owner, admin, member and guest.';
+    END IF;
+    RETURN role;
+END
+$$;
+COMMENT ON FUNCTION authz._check_org_role(text) IS 'Internal: validate an org role name (22023)';
+
+-- The org role of a user (NULL when not a member or deactivated).
+CREATE FUNCTION authz._org_role_of(org_id uuid, user_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.role FROM authz.org_members m JOIN authz.users u ON u.id = m.user_id
+     WHERE m.org_id = _org_role_of.org_id AND m.user_id = _org_role_of.user_id AND u.status = 'active'
+$$;
+COMMENT ON FUNCTION authz._org_role_of(uuid, uuid) IS 'Internal: a user''s org role, NULL when not an active member';
+
+-- The acting user must hold an org permission.
+CREATE FUNCTION authz._require_org(org_id uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT authz.can_org(org_id, permission) THEN
+        RAISE EXCEPTION 'permission denied: "%" is required in organization "%"',
+            permission, (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._require_org(uuid, text) IS 'Internal: 42501 unless the current user holds the org permission';
+
+-- The acting user must hold a workspace permission.
+CREATE FUNCTION authz._require(workspace_id uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT authz.can(workspace_id, permission) THEN
+        RAISE EXCEPTION 'permission denied: "%" is required in workspace "%"',
+            permission, authz._workspace_label(workspace_id)
+            USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._require(uuid, text) IS 'Internal: 42501 unless the current user holds the workspace permission';
+
+-- Effective rank of a user in a workspace (0 when they hold no role).
+CREATE FUNCTION authz._rank(user_id uuid, workspace_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT (authz._effective(user_id, workspace_id)).rank $$;
+COMMENT ON FUNCTION authz._rank(uuid, uuid) IS 'Internal: effective rank of a user in a workspace (0 for none)';
+
+-- Rank rules (SPEC 3) for managing a workspace's participants: the actor holds
+-- the permission, assigns no role above their own rank, and changes nobody
+-- ranked above them.
+CREATE FUNCTION authz._check_ranks(workspace_id uuid, permission text,
+                                   target uuid, new_role authz.roles) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz._actor();
+    actor_rank integer;
+    target_rank integer;
+BEGIN
+    PERFORM authz._require(workspace_id, permission);
+    actor_rank := authz._rank(actor, workspace_id);
+    IF new_role.id IS NOT NULL AND new_role.rank > actor_rank THEN
+        RAISE EXCEPTION 'cannot assign role "%" (rank %) above your own rank (%) in workspace "%"',
+            new_role.name, new_role.rank, actor_rank, authz._workspace_label(workspace_id)
+            USING ERRCODE = '42501';
+    END IF;
+    IF target IS NOT NULL AND target <> actor THEN
+        target_rank := authz._rank(target, workspace_id);
+        IF target_rank > actor_rank THEN
+            RAISE EXCEPTION 'cannot change user "%" (rank %) who ranks above you (%) in workspace "%"',
+                authz._user_label(target), target_rank, actor_rank, authz._workspace_label(workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._check_ranks(uuid, text, uuid, authz.roles) IS
+    'Internal: SPEC rank rules for workspace management (42501 when broken)';
+
+-- Rank rules for org membership: the actor holds org.members.manage, assigns
+-- no org role above their own, and changes nobody ranked above them.
+CREATE FUNCTION authz._check_org_ranks(org_id uuid, target uuid, new_role text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz._actor();
+    actor_role text := authz._org_role_of(org_id, actor);
+    target_role text;
+    slug text := (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id);
+BEGIN
+    PERFORM authz._require_org(org_id, 'org.members.manage');
+    IF new_role IS NOT NULL AND authz._org_rank(new_role) > authz._org_rank(actor_role) THEN
+        RAISE EXCEPTION 'cannot assign org role "%" above your own ("%") in organization "%"',
+            new_role, actor_role, slug USING ERRCODE = '42501';
+    END IF;
+    IF target IS NOT NULL AND target <> actor THEN
+        SELECT m.role INTO target_role FROM authz.org_members m
+         WHERE m.org_id = _check_org_ranks.org_id AND m.user_id = target;
+        IF authz._org_rank(target_role) > authz._org_rank(actor_role) THEN
+            RAISE EXCEPTION 'cannot change user "%" ("%") who ranks above you ("%") in organization "%"',
+                authz._user_label(target), target_role, actor_role, slug USING ERRCODE = '42501';
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._check_org_ranks(uuid, uuid, text) IS
+    'Internal: SPEC rank rules for org membership (42501 when broken)';
+
+-- Highest org-wide workspace role rank the actor may hand out in an org: any
+-- for org owners, else the rank of the workspace role their org role gives.
+CREATE FUNCTION authz._org_wide_limit(org_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN m.role = 'owner' THEN 100
+        ELSE greatest(
+            coalesce((SELECT r.rank FROM authz.roles r WHERE r.id = m.workspace_role), 0),
+            CASE WHEN m.role = 'admin'
+                 THEN coalesce((SELECT r.rank FROM authz.orgs o JOIN authz.roles r ON r.id = o.admin_workspace_role
+                                 WHERE o.id = m.org_id), 0)
+                 ELSE 0 END)
+        END
+      FROM authz.org_members m
+     WHERE m.org_id = _org_wide_limit.org_id AND m.user_id = authz.current_user_id()
+$$;
+COMMENT ON FUNCTION authz._org_wide_limit(uuid) IS
+    'Internal: highest rank of org-wide workspace role the current user may assign in the org';
+
+-- Validate permission names for a workspace: registered, workspace scope.
+CREATE FUNCTION authz._check_permissions(permissions text[]) RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p text;
+    sc text;
+BEGIN
+    IF permissions IS NULL THEN
+        RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cardinality(permissions) = 0 THEN
+        RAISE EXCEPTION 'permissions must not be empty' USING ERRCODE = '22023';
+    END IF;
+    FOREACH p IN ARRAY permissions LOOP
+        IF p IS NULL THEN
+            RAISE EXCEPTION 'a permission array must not contain NULL' USING ERRCODE = '22004';
+        END IF;
+        SELECT x.scope INTO sc FROM authz.permissions x WHERE x.name = p;
+        IF sc IS NULL THEN
+            RAISE EXCEPTION 'permission "%" does not exist', p
+                USING ERRCODE = '42704', HINT = 'Register it with authz.define_permission().';
+        ELSIF sc <> 'workspace' THEN
+            RAISE EXCEPTION 'permission "%" is an org permission, not a workspace permission', p
+                USING ERRCODE = '22023', HINT = 'Org permissions come from the org role alone.';
+        END IF;
+    END LOOP;
+    RETURN ARRAY(SELECT DISTINCT x FROM unnest(permissions) x ORDER BY x);
+END
+$$;
+COMMENT ON FUNCTION authz._check_permissions(text[]) IS
+    'Internal: validate workspace permission names (22004, 22023, 42704); returns them sorted and distinct';
+

@@ -1,0 +1,32 @@
+-- ---------------------------------------------------------------------------
+-- Last: internal functions are not for PUBLIC, and the model survives pg_dump.
+-- ---------------------------------------------------------------------------
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'authz'::regnamespace AND p.proname LIKE '\_%'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;
+
+-- The policy helpers run as the querying role.
+GRANT EXECUTE ON FUNCTION authz._visible_user(uuid), authz._visible_team(uuid),
+    authz._visible_role(uuid), authz._visible_participant(uuid) TO PUBLIC;
+
+-- Rows the install script creates are not dumped; everything else is.
+SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('authz.roles', 'WHERE org_id IS NOT NULL');
+SELECT pg_catalog.pg_extension_config_dump('authz.role_permissions', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('authz.users', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.orgs', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.org_members', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.workspaces', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.teams', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.team_members', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.participants', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.participant_permissions', '');

@@ -1,0 +1,34 @@
+/*
+ * workspace_authz.c
+ *		Module entry point: defines the settings and initialises each module.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "workspace_authz.h"
+
+PG_MODULE_MAGIC;
+
+int			authz_cache_size_kb = 16384;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("workspace_authz.cache_size",
+							"Memory a backend may use to cache authorization answers.",
+							"When the cache grows past this size it is emptied and refilled on demand.",
+							&authz_cache_size_kb,
+							16384, 256, INT_MAX / 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	identity_init();
+	cache_init();
+	MarkGUCPrefixReserved("workspace_authz");
+}

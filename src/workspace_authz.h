@@ -1,0 +1,267 @@
+/*
+ * workspace_authz.h
+ *		Declarations shared by the modules of workspace_authz.
+ *
+ * Module map: permset.c (the permset type), identity.c (who the current user
+ * is), cache.c (per-backend cache of the model, its loaders and its
+ * invalidation), resolver.c (SPEC rules: effective permissions and role),
+ * checks.c (SQL-callable checks), planner.c (planner support for authz.can).
+ */
+#ifndef WORKSPACE_AUTHZ_H
+#define WORKSPACE_AUTHZ_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+
+/* ---- permission sets ---------------------------------------------------- */
+
+#define PERMSET_WORDS	4
+#define PERMSET_BITS	(PERMSET_WORDS * 64)
+
+/* A set of registered permissions: bit N is the permission whose bit is N. */
+typedef struct PermSet
+{
+	uint64		w[PERMSET_WORDS];
+} PermSet;
+
+static inline void
+permset_clear(PermSet *s)
+{
+	memset(s, 0, sizeof(PermSet));
+}
+
+static inline void
+permset_add(PermSet *s, int bit)
+{
+	s->w[bit >> 6] |= UINT64CONST(1) << (bit & 63);
+}
+
+static inline bool
+permset_test(const PermSet *s, int bit)
+{
+	return (s->w[bit >> 6] >> (bit & 63)) & 1;
+}
+
+static inline void
+permset_union_into(PermSet *dst, const PermSet *src)
+{
+	for (int i = 0; i < PERMSET_WORDS; i++)
+		dst->w[i] |= src->w[i];
+}
+
+static inline void
+permset_minus_into(PermSet *dst, const PermSet *src)
+{
+	for (int i = 0; i < PERMSET_WORDS; i++)
+		dst->w[i] &= ~src->w[i];
+}
+
+static inline bool
+permset_is_empty(const PermSet *s)
+{
+	return (s->w[0] | s->w[1] | s->w[2] | s->w[3]) == 0;
+}
+
+#define DatumGetPermSetP(X)		((PermSet *) DatumGetPointer(X))
+#define PG_GETARG_PERMSET_P(n)	DatumGetPermSetP(PG_GETARG_DATUM(n))
+#define PG_RETURN_PERMSET_P(x)	PG_RETURN_POINTER(x)
+
+extern PermSet *permset_copy_out(const PermSet *s);
+
+/* ---- settings ----------------------------------------------------------- */
+
+extern int	authz_cache_size_kb;
+extern char *authz_jwt_claim;
+
+/* ---- module initialisation (called from _PG_init) ----------------------- */
+
+extern void identity_init(void);
+extern void cache_init(void);
+
+/* ---- identity.c --------------------------------------------------------- */
+
+extern bool authz_current_user(pg_uuid_t *user_id);
+extern bool authz_caller_is_trusted(void);
+
+/* ---- cache.c: the loaded model ------------------------------------------ */
+
+typedef enum OrgRole
+{
+	ORG_ROLE_NONE = 0,
+	ORG_ROLE_GUEST,
+	ORG_ROLE_MEMBER,
+	ORG_ROLE_ADMIN,
+	ORG_ROLE_OWNER
+} OrgRole;
+
+#define ORG_ROLE_COUNT 5
+
+#define ROLE_NAME_MAX 64
+
+typedef struct RoleInfo
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		found;
+	int32		rank;
+	PermSet		perms;
+	char		name[ROLE_NAME_MAX];
+} RoleInfo;
+
+typedef struct OrgInfo
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		found;
+	bool		members_can_create;
+	bool		has_admin_role;
+	pg_uuid_t	admin_role;		/* workspace role held by org owners/admins */
+} OrgInfo;
+
+typedef struct WorkspaceInfo
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		found;
+	bool		has_org;
+	bool		has_personal;
+	bool		shared;
+	bool		open;
+	bool		has_shared_role;
+	pg_uuid_t	org_id;
+	pg_uuid_t	personal_user;
+	pg_uuid_t	shared_role;
+} WorkspaceInfo;
+
+typedef struct OrgMembership
+{
+	pg_uuid_t	org_id;
+	OrgRole		role;
+	bool		has_ws_role;
+	pg_uuid_t	ws_role;		/* org-wide workspace role */
+} OrgMembership;
+
+/* A per-participant grant or deny of one permission. */
+typedef struct Override
+{
+	int16		bit;
+	bool		grant;			/* false: deny */
+	TimestampTz expires_at;		/* DT_NOEND when it does not expire */
+} Override;
+
+/* A role the user holds in a workspace directly or through a team. */
+typedef struct Participation
+{
+	pg_uuid_t	workspace_id;
+	pg_uuid_t	role_id;
+	bool		via_team;
+	pg_uuid_t	team_id;
+	TimestampTz expires_at;		/* DT_NOEND when it does not expire */
+	int			noverrides;		/* direct participations only */
+	Override   *overrides;
+} Participation;
+
+typedef struct UserInfo
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		found;
+	bool		active;
+	int			norgs;
+	OrgMembership *orgs;		/* sorted by org_id */
+	int			nparts;
+	Participation *parts;		/* sorted by workspace_id */
+	bool		candidates_loaded;
+	int			ncandidates;
+	pg_uuid_t  *candidates;		/* workspaces where the user may hold a role */
+} UserInfo;
+
+/* Memoised answer for one (user, workspace) pair. */
+typedef struct ResultKey
+{
+	pg_uuid_t	user_id;
+	pg_uuid_t	workspace_id;
+} ResultKey;
+
+typedef struct ResultEntry
+{
+	ResultKey	key;
+	PermSet		perms;
+	int32		rank;			/* 0 when the user holds no role */
+	const RoleInfo *role;		/* highest-ranked role, or NULL */
+	TimestampTz valid_until;	/* first expiry among the sources used */
+} ResultEntry;
+
+/* Bumped whenever cached answers may have changed; memos compare it. */
+extern uint64 authz_cache_generation;
+
+extern void cache_enter(void);
+extern void cache_leave(void);
+extern int	cache_permission_bit(const char *name, int len, bool missing_ok);
+extern const char *cache_permission_name(int bit);
+extern bool cache_permission_is_org(int bit);
+extern int	cache_permission_count(void);
+extern const PermSet *cache_org_role_perms(OrgRole role);
+extern int	cache_org_create_bit(void);
+extern const RoleInfo *cache_role(const pg_uuid_t *id);
+extern const OrgInfo *cache_org(const pg_uuid_t *id);
+extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
+extern const UserInfo *cache_user(const pg_uuid_t *id);
+extern void cache_user_candidates(const UserInfo *user);
+extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
+extern ResultEntry *cache_result_find(const ResultKey *key);
+extern void cache_result_store(const ResultEntry *entry, uint64 generation);
+extern void cache_permset_from_names(Datum array, PermSet *out);
+
+/* ---- resolver.c --------------------------------------------------------- */
+
+typedef enum SourceKind
+{
+	SOURCE_PERSONAL,
+	SOURCE_DIRECT,
+	SOURCE_TEAM,
+	SOURCE_ORG_WIDE,
+	SOURCE_ORG_ADMIN,
+	SOURCE_SHARED,
+	SOURCE_OPEN
+} SourceKind;
+
+typedef struct Source
+{
+	SourceKind	kind;
+	const RoleInfo *role;		/* NULL for SOURCE_OPEN */
+	pg_uuid_t	team_id;
+} Source;
+
+/* Why the resolver answered as it did; used by authz.explain. */
+typedef struct Explanation
+{
+	bool		user_found;
+	bool		user_active;
+	bool		workspace_found;
+	List	   *sources;		/* of Source * */
+	PermSet		grants;
+	PermSet		denies;
+} Explanation;
+
+extern void resolve_workspace(const pg_uuid_t *user_id,
+							  const pg_uuid_t *workspace_id, ResultEntry *out);
+extern void resolve_explain(const pg_uuid_t *user_id,
+							const pg_uuid_t *workspace_id, ResultEntry *out,
+							Explanation *ex);
+extern OrgRole resolve_org_role(const pg_uuid_t *user_id, const pg_uuid_t *org_id);
+extern void resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id,
+							  PermSet *out);
+extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
+extern const char *source_kind_name(SourceKind kind);
+extern const char *org_role_name(OrgRole role);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static inline int
+uuid_cmp_raw(const pg_uuid_t *a, const pg_uuid_t *b)
+{
+	return memcmp(a->data, b->data, UUID_LEN);
+}
+
+extern char *uuid_to_cstring(const pg_uuid_t *u);
+
+#endif							/* WORKSPACE_AUTHZ_H */
