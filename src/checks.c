@@ -6,7 +6,10 @@
  *
  * The checks are called once per row inside RLS policies, so each call site
  * keeps a memo in fn_extra: the permission name already mapped to its bit,
- * and the last answer with the cache generation and expiry it is valid for.
+ * and the permissions last resolved for a (user, object) pair with the cache
+ * generation and expiry they are valid for. The memo holds the whole set, so
+ * a call site asked about several permissions (a PL/pgSQL expression reused
+ * across calls, a per-row permission column) answers each one correctly.
  * A scan over rows of one workspace then costs a few comparisons per row.
  */
 #include "postgres.h"
@@ -38,7 +41,7 @@ typedef struct CheckMemo
 	bool		valid;
 	pg_uuid_t	user_id;
 	pg_uuid_t	object_id;
-	bool		answer;
+	PermSet		perms;			/* every permission held, not one answer */
 	TimestampTz valid_until;
 } CheckMemo;
 
@@ -94,14 +97,14 @@ memo_hit(CheckMemo *m, const pg_uuid_t *user, const pg_uuid_t *object, Timestamp
 
 static void
 memo_store(CheckMemo *m, uint64 generation, const pg_uuid_t *user,
-		   const pg_uuid_t *object, bool answer, TimestampTz valid_until)
+		   const pg_uuid_t *object, const PermSet *perms, TimestampTz valid_until)
 {
 	m->valid = true;
 	m->generation = generation;
 	m->parallel = IsInParallelMode();
 	m->user_id = *user;
 	m->object_id = *object;
-	m->answer = answer;
+	m->perms = *perms;
 	m->valid_until = valid_until;
 }
 
@@ -115,15 +118,13 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	uint64		generation;
 	ResultEntry r;
-	bool		answer;
 
 	if (memo_hit(m, user, ws, now))
-		return m->answer;
+		return permset_test(&m->perms, bit);
 	generation = authz_cache_generation;
 	resolve_workspace(user, ws, &r);
-	answer = permset_test(&r.perms, bit);
-	memo_store(m, generation, user, ws, answer, r.valid_until);
-	return answer;
+	memo_store(m, generation, user, ws, &r.perms, r.valid_until);
+	return permset_test(&r.perms, bit);
 }
 
 PG_FUNCTION_INFO_V1(checks_can);
@@ -158,17 +159,15 @@ checks_can_org(PG_FUNCTION_ARGS)
 	pg_uuid_t	user;
 	uint64		generation;
 	PermSet		perms;
-	bool		answer;
 
 	if (!authz_current_user(&user))
 		PG_RETURN_BOOL(false);
 	if (memo_hit(m, &user, org, GetCurrentStatementStartTimestamp()))
-		PG_RETURN_BOOL(m->answer);
+		PG_RETURN_BOOL(permset_test(&m->perms, bit));
 	generation = authz_cache_generation;
 	resolve_org_perms(&user, org, &perms);
-	answer = permset_test(&perms, bit);
-	memo_store(m, generation, &user, org, answer, DT_NOEND);
-	PG_RETURN_BOOL(answer);
+	memo_store(m, generation, &user, org, &perms, DT_NOEND);
+	PG_RETURN_BOOL(permset_test(&perms, bit));
 }
 
 PG_FUNCTION_INFO_V1(checks_role_in);
