@@ -12,7 +12,8 @@ OBJS = \
 	src/cache.o \
 	src/resolver.o \
 	src/checks.o \
-	src/planner.o
+	src/planner.o \
+	src/credits.o
 
 # The install script is assembled from the ordered pieces in src/sql/.
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
