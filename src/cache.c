@@ -2,8 +2,9 @@
  * cache.c
  *		Per-backend cache of the authorization model: the permission
  *		registry, roles, organizations, workspaces, users with their
- *		memberships, and memoised answers. Owns the SPI loaders and the
- *		invalidation that keeps the cache coherent.
+ *		memberships, and memoised answers. Owns the loaders, which read the
+ *		model's tables with direct index scans, and the invalidation that
+ *		keeps the cache coherent.
  *
  * Coherence.  Every write to an authz table fires a statement trigger
  * (cache_invalidate_trigger) that queues a relcache invalidation of the
@@ -28,20 +29,25 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -93,120 +99,127 @@ static int	cache_depth = 0;
 
 uint64		authz_cache_generation = 1;
 
-/* Sentinel relation (authz.users) and the owner the loaders run as. */
+/* Sentinel relation (authz.users): the one every change invalidates. */
 static Oid	sentinel_relid = InvalidOid;
-static Oid	model_owner = InvalidOid;
 
-/* ---- the loaders' queries ----------------------------------------------- */
-
-typedef struct LoadQuery
-{
-	const char *sql;
-	Oid			argtype;
-	SPIPlanPtr	plan;
-} LoadQuery;
-
-static LoadQuery q_permissions = {
-	"SELECT p.name, p.bit, p.scope OPERATOR(pg_catalog.=) 'org'"
-	"  FROM authz.permissions p", InvalidOid, NULL
-};
-
-static LoadQuery q_org_role_permissions = {
-	"SELECT o.role, o.permission FROM authz.org_role_permissions o", InvalidOid, NULL
-};
-
-static LoadQuery q_role = {
-	"SELECT r.name, r.rank,"
-	"       ARRAY(SELECT rp.permission FROM authz.role_permissions rp"
-	"              WHERE rp.role_id OPERATOR(pg_catalog.=) r.id)"
-	"  FROM authz.roles r WHERE r.id OPERATOR(pg_catalog.=) $1",
-	UUIDOID, NULL
-};
-
-static LoadQuery q_org = {
-	"SELECT o.members_can_create_workspaces, o.admin_workspace_role"
-	"  FROM authz.orgs o WHERE o.id OPERATOR(pg_catalog.=) $1",
-	UUIDOID, NULL
-};
-
-#define WORKSPACE_COLUMNS \
-	"w.id, w.org_id, w.personal_user_id," \
-	" w.visibility OPERATOR(pg_catalog.=) 'shared', w.shared_role," \
-	" w.join_policy OPERATOR(pg_catalog.=) 'open'"
-
-static LoadQuery q_workspace = {
-	"SELECT " WORKSPACE_COLUMNS
-	"  FROM authz.workspaces w WHERE w.id OPERATOR(pg_catalog.=) $1",
-	UUIDOID, NULL
-};
-
-static LoadQuery q_user = {
-	"SELECT u.status OPERATOR(pg_catalog.=) 'active'"
-	"  FROM authz.users u WHERE u.id OPERATOR(pg_catalog.=) $1",
-	UUIDOID, NULL
-};
-
-static LoadQuery q_user_orgs = {
-	"SELECT m.org_id, m.role, m.workspace_role"
-	"  FROM authz.org_members m WHERE m.user_id OPERATOR(pg_catalog.=) $1"
-	" ORDER BY m.org_id",
-	UUIDOID, NULL
-};
-
-/* Direct participations first within a workspace, then team ones. */
-static LoadQuery q_user_parts = {
-	"SELECT p.workspace_id, p.role_id, NULL::pg_catalog.uuid, p.expires_at, p.id"
-	"  FROM authz.participants p WHERE p.user_id OPERATOR(pg_catalog.=) $1"
-	" UNION ALL "
-	"SELECT p.workspace_id, p.role_id, p.team_id, p.expires_at, NULL::pg_catalog.uuid"
-	"  FROM authz.team_members tm"
-	"  JOIN authz.participants p ON p.team_id OPERATOR(pg_catalog.=) tm.team_id"
-	" WHERE tm.user_id OPERATOR(pg_catalog.=) $1"
-	" ORDER BY 1, 3 NULLS FIRST",
-	UUIDOID, NULL
-};
-
-static LoadQuery q_user_overrides = {
-	"SELECT p.workspace_id, o.permission, o.effect OPERATOR(pg_catalog.=) 'grant', o.expires_at"
-	"  FROM authz.participants p"
-	"  JOIN authz.participant_permissions o ON o.participant_id OPERATOR(pg_catalog.=) p.id"
-	" WHERE p.user_id OPERATOR(pg_catalog.=) $1"
-	" ORDER BY 1",
-	UUIDOID, NULL
-};
+/* ---- the model's relations, indexes and columns ------------------------- */
 
 /*
- * Workspaces where the user may hold a role: personal, participations, and the
- * workspaces of orgs where a non-guest membership can yield a source.
+ * The loaders read the model's tables with direct index scans, as the system
+ * catalog caches do: no SQL, no planning, no privilege checks. Relations,
+ * indexes and column numbers are looked up by name when a cache is built.
  */
-static LoadQuery q_user_candidates = {
-	"SELECT " WORKSPACE_COLUMNS " FROM authz.workspaces w"
-	" WHERE w.personal_user_id OPERATOR(pg_catalog.=) $1"
-	" UNION "
-	"SELECT " WORKSPACE_COLUMNS " FROM authz.participants p"
-	"  JOIN authz.workspaces w ON w.id OPERATOR(pg_catalog.=) p.workspace_id"
-	" WHERE p.user_id OPERATOR(pg_catalog.=) $1"
-	" UNION "
-	"SELECT " WORKSPACE_COLUMNS " FROM authz.team_members tm"
-	"  JOIN authz.participants p ON p.team_id OPERATOR(pg_catalog.=) tm.team_id"
-	"  JOIN authz.workspaces w ON w.id OPERATOR(pg_catalog.=) p.workspace_id"
-	" WHERE tm.user_id OPERATOR(pg_catalog.=) $1"
-	" UNION "
-	"SELECT " WORKSPACE_COLUMNS " FROM authz.org_members m"
-	"  JOIN authz.workspaces w ON w.org_id OPERATOR(pg_catalog.=) m.org_id"
-	" WHERE m.user_id OPERATOR(pg_catalog.=) $1"
-	"   AND m.role OPERATOR(pg_catalog.<>) 'guest'"
-	"   AND (m.role OPERATOR(pg_catalog.=) ANY ('{owner,admin}'::pg_catalog.text[])"
-	"        OR m.workspace_role IS NOT NULL"
-	"        OR w.visibility OPERATOR(pg_catalog.=) 'shared'"
-	"        OR w.join_policy OPERATOR(pg_catalog.=) 'open')",
-	UUIDOID, NULL
+typedef enum ModelRel
+{
+	REL_PERMISSIONS,
+	REL_ORG_ROLE_PERMISSIONS,
+	REL_ROLES,
+	REL_ROLE_PERMISSIONS,
+	REL_ORGS,
+	REL_WORKSPACES,
+	REL_USERS,
+	REL_ORG_MEMBERS,
+	REL_PARTICIPANTS,
+	REL_TEAM_MEMBERS,
+	REL_PARTICIPANT_PERMISSIONS,
+	REL_COUNT
+} ModelRel;
+
+static const char *const rel_names[REL_COUNT] = {
+	"permissions", "org_role_permissions", "roles", "role_permissions", "orgs",
+	"workspaces", "users", "org_members", "participants", "team_members",
+	"participant_permissions"
 };
 
-static LoadQuery q_login = {
-	"SELECT u.id FROM authz.users u WHERE u.pg_role OPERATOR(pg_catalog.=) $1",
-	NAMEOID, NULL
+typedef enum ModelIndex
+{
+	IDX_ROLES_PKEY,
+	IDX_ROLE_PERMISSIONS_PKEY,
+	IDX_ORGS_PKEY,
+	IDX_WORKSPACES_PKEY,
+	IDX_WORKSPACES_PERSONAL,
+	IDX_WORKSPACES_ORG,
+	IDX_USERS_PKEY,
+	IDX_USERS_PG_ROLE,
+	IDX_ORG_MEMBERS_USER,
+	IDX_PARTICIPANTS_USER,
+	IDX_PARTICIPANTS_TEAM,
+	IDX_TEAM_MEMBERS_USER,
+	IDX_PARTICIPANT_PERMISSIONS_USER,
+	IDX_COUNT
+} ModelIndex;
+
+static const char *const index_names[IDX_COUNT] = {
+	"roles_pkey", "role_permissions_pkey", "orgs_pkey", "workspaces_pkey",
+	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "users_pkey",
+	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
+	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx"
 };
+
+typedef enum ModelCol
+{
+	C_PERM_NAME, C_PERM_BIT, C_PERM_SCOPE,
+	C_ORP_ROLE, C_ORP_PERMISSION,
+	C_ROLE_ID, C_ROLE_NAME, C_ROLE_RANK,
+	C_RP_ROLE, C_RP_PERMISSION,
+	C_ORG_ID, C_ORG_MEMBERS_CREATE, C_ORG_ADMIN_ROLE,
+	C_WS_ID, C_WS_ORG, C_WS_PERSONAL, C_WS_VISIBILITY, C_WS_SHARED_ROLE, C_WS_JOIN_POLICY,
+	C_USER_ID, C_USER_STATUS, C_USER_PG_ROLE,
+	C_OM_ORG, C_OM_USER, C_OM_ROLE, C_OM_WS_ROLE,
+	C_P_WS, C_P_USER, C_P_TEAM, C_P_ROLE, C_P_EXPIRES,
+	C_TM_TEAM, C_TM_USER,
+	C_PP_WS, C_PP_USER, C_PP_PERMISSION, C_PP_EFFECT, C_PP_EXPIRES,
+	C_COUNT
+} ModelCol;
+
+static const struct
+{
+	ModelRel	rel;
+	const char *name;
+}			col_defs[C_COUNT] = {
+	[C_PERM_NAME] = {REL_PERMISSIONS, "name"},
+	[C_PERM_BIT] = {REL_PERMISSIONS, "bit"},
+	[C_PERM_SCOPE] = {REL_PERMISSIONS, "scope"},
+	[C_ORP_ROLE] = {REL_ORG_ROLE_PERMISSIONS, "role"},
+	[C_ORP_PERMISSION] = {REL_ORG_ROLE_PERMISSIONS, "permission"},
+	[C_ROLE_ID] = {REL_ROLES, "id"},
+	[C_ROLE_NAME] = {REL_ROLES, "name"},
+	[C_ROLE_RANK] = {REL_ROLES, "rank"},
+	[C_RP_ROLE] = {REL_ROLE_PERMISSIONS, "role_id"},
+	[C_RP_PERMISSION] = {REL_ROLE_PERMISSIONS, "permission"},
+	[C_ORG_ID] = {REL_ORGS, "id"},
+	[C_ORG_MEMBERS_CREATE] = {REL_ORGS, "members_can_create_workspaces"},
+	[C_ORG_ADMIN_ROLE] = {REL_ORGS, "admin_workspace_role"},
+	[C_WS_ID] = {REL_WORKSPACES, "id"},
+	[C_WS_ORG] = {REL_WORKSPACES, "org_id"},
+	[C_WS_PERSONAL] = {REL_WORKSPACES, "personal_user_id"},
+	[C_WS_VISIBILITY] = {REL_WORKSPACES, "visibility"},
+	[C_WS_SHARED_ROLE] = {REL_WORKSPACES, "shared_role"},
+	[C_WS_JOIN_POLICY] = {REL_WORKSPACES, "join_policy"},
+	[C_USER_ID] = {REL_USERS, "id"},
+	[C_USER_STATUS] = {REL_USERS, "status"},
+	[C_USER_PG_ROLE] = {REL_USERS, "pg_role"},
+	[C_OM_ORG] = {REL_ORG_MEMBERS, "org_id"},
+	[C_OM_USER] = {REL_ORG_MEMBERS, "user_id"},
+	[C_OM_ROLE] = {REL_ORG_MEMBERS, "role"},
+	[C_OM_WS_ROLE] = {REL_ORG_MEMBERS, "workspace_role"},
+	[C_P_WS] = {REL_PARTICIPANTS, "workspace_id"},
+	[C_P_USER] = {REL_PARTICIPANTS, "user_id"},
+	[C_P_TEAM] = {REL_PARTICIPANTS, "team_id"},
+	[C_P_ROLE] = {REL_PARTICIPANTS, "role_id"},
+	[C_P_EXPIRES] = {REL_PARTICIPANTS, "expires_at"},
+	[C_TM_TEAM] = {REL_TEAM_MEMBERS, "team_id"},
+	[C_TM_USER] = {REL_TEAM_MEMBERS, "user_id"},
+	[C_PP_WS] = {REL_PARTICIPANT_PERMISSIONS, "workspace_id"},
+	[C_PP_USER] = {REL_PARTICIPANT_PERMISSIONS, "user_id"},
+	[C_PP_PERMISSION] = {REL_PARTICIPANT_PERMISSIONS, "permission"},
+	[C_PP_EFFECT] = {REL_PARTICIPANT_PERMISSIONS, "effect"},
+	[C_PP_EXPIRES] = {REL_PARTICIPANT_PERMISSIONS, "expires_at"},
+};
+
+static Oid	rel_oids[REL_COUNT];
+static Oid	index_oids[IDX_COUNT];
+static AttrNumber col_attnums[C_COUNT];
 
 /* ---- invalidation ------------------------------------------------------- */
 
@@ -310,25 +323,8 @@ cache_reset(AuthzCache *c)
 }
 
 static void load_registry(AuthzCache *c);
-
-/* Find the sentinel relation and the owner of the model's tables. */
-static void
-resolve_sentinel(void)
-{
-	Oid			nsp = get_namespace_oid("authz", true);
-	HeapTuple	tup;
-
-	sentinel_relid = OidIsValid(nsp) ? get_relname_relid("users", nsp) : InvalidOid;
-	if (!OidIsValid(sentinel_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("extension \"workspace_authz\" is not installed in this database")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(sentinel_relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", sentinel_relid);
-	model_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-}
+static void resolve_model(void);
+static int	registry_bit(AuthzCache *c, const char *name, int len);
 
 static void
 cache_build(AuthzCache *c)
@@ -346,7 +342,7 @@ cache_build(AuthzCache *c)
 	c->users = make_hash(c, "authz users", sizeof(pg_uuid_t), sizeof(UserInfo), true);
 	c->results = make_hash(c, "authz results", sizeof(ResultKey), sizeof(ResultEntry), true);
 	c->logins = make_hash(c, "authz logins", sizeof(Oid), sizeof(LoginEntry), true);
-	resolve_sentinel();
+	resolve_model();
 	c->org_create_bit = -1;
 	load_registry(c);
 	c->valid = true;
@@ -421,97 +417,147 @@ cache_leave(void)
 		cache_depth--;
 }
 
-/* ---- running the loaders ------------------------------------------------ */
+/* ---- reading the model -------------------------------------------------- */
+
+/* Find the model's relations, indexes and columns, and the sentinel. */
+static void
+resolve_model(void)
+{
+	Oid			nsp = get_namespace_oid("authz", true);
+
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("users", nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"workspace_authz\" is not installed in this database")));
+	for (int i = 0; i < REL_COUNT; i++)
+	{
+		rel_oids[i] = get_relname_relid(rel_names[i], nsp);
+		if (!OidIsValid(rel_oids[i]))
+			elog(ERROR, "workspace_authz relation authz.%s is missing", rel_names[i]);
+	}
+	for (int i = 0; i < IDX_COUNT; i++)
+	{
+		index_oids[i] = get_relname_relid(index_names[i], nsp);
+		if (!OidIsValid(index_oids[i]))
+			elog(ERROR, "workspace_authz index authz.%s is missing", index_names[i]);
+	}
+	for (int i = 0; i < C_COUNT; i++)
+	{
+		col_attnums[i] = get_attnum(rel_oids[col_defs[i].rel], col_defs[i].name);
+		if (col_attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "workspace_authz column authz.%s.%s is missing",
+				 rel_names[col_defs[i].rel], col_defs[i].name);
+	}
+	sentinel_relid = rel_oids[REL_USERS];
+}
 
 /*
- * Run one loader query as the owner of the model, with the snapshot described
- * in the file header. The caller reads SPI_tuptable and calls load_finish().
+ * One scan of a model relation: through an index when keys are given, else
+ * the whole relation. Rows are read with the load snapshot described in the
+ * file header.
  */
-typedef struct LoadState
+typedef struct ModelScan
 {
-	Oid			save_user;
-	int			save_sec;
+	Relation	rel;
+	SysScanDesc scan;
 	Snapshot	snap;
-	MemoryContext caller_cxt;
-} LoadState;
+} ModelScan;
 
-static uint64
-load_run(LoadQuery *q, Datum arg, LoadState *st)
+static void
+scan_begin(ModelScan *s, ModelRel rel, int index, int nkeys, ScanKey keys)
 {
-	int			rc;
-	Datum		values[1];
-	char		nulls[1] = {' '};
+	s->snap = RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot());
+	s->rel = table_open(rel_oids[rel], AccessShareLock);
+	s->scan = systable_beginscan(s->rel, index >= 0 ? index_oids[index] : InvalidOid,
+								 index >= 0, s->snap, nkeys, keys);
+}
 
-	st->caller_cxt = CurrentMemoryContext;
-	st->snap = RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot());
-	GetUserIdAndSecContext(&st->save_user, &st->save_sec);
-	SetUserIdAndSecContext(model_owner, st->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (q->plan == NULL)
-	{
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare(q->sql, OidIsValid(q->argtype) ? 1 : 0, &q->argtype);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare workspace_authz query: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		q->plan = plan;
-	}
-	values[0] = arg;
-	rc = SPI_execute_snapshot(q->plan, values, nulls, st->snap, InvalidSnapshot,
-							  true, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "workspace_authz query failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
+static HeapTuple
+scan_next(ModelScan *s)
+{
+	return systable_getnext(s->scan);
 }
 
 static void
-load_finish(LoadState *st)
+scan_end(ModelScan *s)
 {
-	SPI_finish();
-	SetUserIdAndSecContext(st->save_user, st->save_sec);
-	UnregisterSnapshot(st->snap);
-	MemoryContextSwitchTo(st->caller_cxt);
+	systable_endscan(s->scan);
+	table_close(s->rel, AccessShareLock);
+	UnregisterSnapshot(s->snap);
+}
+
+/* Scan the rows whose uuid column equals `id`, through `index`. */
+static void
+scan_by_uuid(ModelScan *s, ModelRel rel, int index, ModelCol col, const pg_uuid_t *id,
+			 ScanKeyData *key)
+{
+	ScanKeyInit(key, col_attnums[col], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
+	scan_begin(s, rel, index, 1, key);
 }
 
 static Datum
-col(uint64 row, int attno, bool *isnull)
+get(ModelScan *s, HeapTuple tup, ModelCol col, bool *isnull)
 {
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, attno, isnull);
+	return heap_getattr(tup, col_attnums[col], RelationGetDescr(s->rel), isnull);
 }
 
 static bool
-col_uuid(uint64 row, int attno, pg_uuid_t *out)
+get_uuid(ModelScan *s, HeapTuple tup, ModelCol col, pg_uuid_t *out)
 {
 	bool		isnull;
-	Datum		d = col(row, attno, &isnull);
+	Datum		d = get(s, tup, col, &isnull);
 
 	if (isnull)
 		return false;
-	memcpy(out, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	*out = *DatumGetUUIDP(d);
 	return true;
 }
 
+/* Does a text column hold exactly `value`? */
 static bool
-col_bool(uint64 row, int attno)
+get_text_is(ModelScan *s, HeapTuple tup, ModelCol col, const char *value)
 {
 	bool		isnull;
-	Datum		d = col(row, attno, &isnull);
+	Datum		d = get(s, tup, col, &isnull);
+	text	   *t;
+	int			len = strlen(value);
 
-	return !isnull && DatumGetBool(d);
+	if (isnull)
+		return false;
+	t = DatumGetTextPP(d);
+	return (int) VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), value, len) == 0;
+}
+
+static char *
+get_cstring(ModelScan *s, HeapTuple tup, ModelCol col)
+{
+	bool		isnull;
+	Datum		d = get(s, tup, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 static TimestampTz
-col_expiry(uint64 row, int attno)
+get_expiry(ModelScan *s, HeapTuple tup, ModelCol col)
 {
 	bool		isnull;
-	Datum		d = col(row, attno, &isnull);
+	Datum		d = get(s, tup, col, &isnull);
 
 	return isnull ? DT_NOEND : DatumGetTimestampTz(d);
+}
+
+/* The bit of the permission named in a text column, or -1. */
+static int
+get_permission_bit(AuthzCache *c, ModelScan *s, HeapTuple tup, ModelCol col)
+{
+	bool		isnull;
+	Datum		d = get(s, tup, col, &isnull);
+	text	   *t;
+
+	if (isnull)
+		return -1;
+	t = DatumGetTextPP(d);
+	return registry_bit(c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
 /* ---- permission registry ------------------------------------------------ */
@@ -530,33 +576,11 @@ registry_bit(AuthzCache *c, const char *name, int len)
 	return e ? e->bit : -1;
 }
 
-/* Convert a text[] of permission names; unknown names are ignored. */
-static void
-names_to_permset(AuthzCache *c, Datum array, PermSet *out)
-{
-	ArrayType  *arr = DatumGetArrayTypeP(array);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	for (int i = 0; i < n; i++)
-	{
-		text	   *t;
-		int			bit;
-
-		if (nulls[i])
-			continue;
-		t = DatumGetTextPP(elems[i]);
-		bit = registry_bit(c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-		if (bit >= 0)
-			permset_add(out, bit);
-	}
-}
-
 static OrgRole
 org_role_from_text(const char *s)
 {
+	if (s == NULL)
+		return ORG_ROLE_NONE;
 	if (strcmp(s, "owner") == 0)
 		return ORG_ROLE_OWNER;
 	if (strcmp(s, "admin") == 0)
@@ -572,18 +596,19 @@ org_role_from_text(const char *s)
 static void
 load_registry(AuthzCache *c)
 {
-	LoadState	st;
-	uint64		n = load_run(&q_permissions, (Datum) 0, &st);
+	ModelScan	s;
+	HeapTuple	tup;
 
-	for (uint64 i = 0; i < n; i++)
+	scan_begin(&s, REL_PERMISSIONS, -1, 0, NULL);
+	while ((tup = scan_next(&s)) != NULL)
 	{
 		bool		isnull;
-		char	   *name = TextDatumGetCString(col(i, 1, &isnull));
-		int			bit = DatumGetInt16(col(i, 2, &isnull));
+		char	   *name = get_cstring(&s, tup, C_PERM_NAME);
+		int			bit = DatumGetInt16(get(&s, tup, C_PERM_BIT, &isnull));
 		PermName   *e;
 		char		key[PERM_NAME_MAX];
 
-		if (bit < 0 || bit >= PERMSET_BITS || strlen(name) >= PERM_NAME_MAX)
+		if (name == NULL || bit < 0 || bit >= PERMSET_BITS || strlen(name) >= PERM_NAME_MAX)
 			continue;
 		memset(key, 0, sizeof(key));
 		strcpy(key, name);
@@ -591,25 +616,23 @@ load_registry(AuthzCache *c)
 		e->bit = bit;
 		c->perm_names[bit] = MemoryContextStrdup(c->ctx, name);
 		c->nperms++;
-		if (col_bool(i, 3))
+		if (get_text_is(&s, tup, C_PERM_SCOPE, "org"))
 			permset_add(&c->org_scope, bit);
 		if (strcmp(name, "org.workspaces.create") == 0)
 			c->org_create_bit = bit;
 	}
-	load_finish(&st);
+	scan_end(&s);
 
-	n = load_run(&q_org_role_permissions, (Datum) 0, &st);
-	for (uint64 i = 0; i < n; i++)
+	scan_begin(&s, REL_ORG_ROLE_PERMISSIONS, -1, 0, NULL);
+	while ((tup = scan_next(&s)) != NULL)
 	{
-		bool		isnull;
-		OrgRole		role = org_role_from_text(TextDatumGetCString(col(i, 1, &isnull)));
-		text	   *perm = DatumGetTextPP(col(i, 2, &isnull));
-		int			bit = registry_bit(c, VARDATA_ANY(perm), VARSIZE_ANY_EXHDR(perm));
+		OrgRole		role = org_role_from_text(get_cstring(&s, tup, C_ORP_ROLE));
+		int			bit = get_permission_bit(c, &s, tup, C_ORP_PERMISSION);
 
 		if (role != ORG_ROLE_NONE && bit >= 0)
 			permset_add(&c->org_role_perms[role], bit);
 	}
-	load_finish(&st);
+	scan_end(&s);
 }
 
 int
@@ -655,12 +678,6 @@ cache_org_create_bit(void)
 	return cur->org_create_bit;
 }
 
-void
-cache_permset_from_names(Datum array, PermSet *out)
-{
-	names_to_permset(cur, array, out);
-}
-
 /* ---- roles, orgs, workspaces -------------------------------------------- */
 
 const RoleInfo *
@@ -668,22 +685,37 @@ cache_role(const pg_uuid_t *id)
 {
 	RoleInfo   *r = hash_search(cur->roles, id, HASH_FIND, NULL);
 	RoleInfo	tmp;
-	LoadState	st;
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
 
 	if (r)
 		return r;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
-	if (load_run(&q_role, UUIDPGetDatum(id), &st) == 1)
+	scan_by_uuid(&s, REL_ROLES, IDX_ROLES_PKEY, C_ROLE_ID, id, &key);
+	if ((tup = scan_next(&s)) != NULL)
 	{
 		bool		isnull;
+		char	   *name = get_cstring(&s, tup, C_ROLE_NAME);
 
 		tmp.found = true;
-		strlcpy(tmp.name, TextDatumGetCString(col(0, 1, &isnull)), ROLE_NAME_MAX);
-		tmp.rank = DatumGetInt32(col(0, 2, &isnull));
-		names_to_permset(cur, col(0, 3, &isnull), &tmp.perms);
+		strlcpy(tmp.name, name ? name : "", ROLE_NAME_MAX);
+		tmp.rank = DatumGetInt32(get(&s, tup, C_ROLE_RANK, &isnull));
 	}
-	load_finish(&st);
+	scan_end(&s);
+	if (tmp.found)
+	{
+		scan_by_uuid(&s, REL_ROLE_PERMISSIONS, IDX_ROLE_PERMISSIONS_PKEY, C_RP_ROLE, id, &key);
+		while ((tup = scan_next(&s)) != NULL)
+		{
+			int			bit = get_permission_bit(cur, &s, tup, C_RP_PERMISSION);
+
+			if (bit >= 0)
+				permset_add(&tmp.perms, bit);
+		}
+		scan_end(&s);
+	}
 	r = hash_search(cur->roles, id, HASH_ENTER, NULL);
 	*r = tmp;
 	return r;
@@ -694,36 +726,51 @@ cache_org(const pg_uuid_t *id)
 {
 	OrgInfo    *o = hash_search(cur->orgs, id, HASH_FIND, NULL);
 	OrgInfo		tmp;
-	LoadState	st;
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
 
 	if (o)
 		return o;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
-	if (load_run(&q_org, UUIDPGetDatum(id), &st) == 1)
+	scan_by_uuid(&s, REL_ORGS, IDX_ORGS_PKEY, C_ORG_ID, id, &key);
+	if ((tup = scan_next(&s)) != NULL)
 	{
+		bool		isnull;
+
 		tmp.found = true;
-		tmp.members_can_create = col_bool(0, 1);
-		tmp.has_admin_role = col_uuid(0, 2, &tmp.admin_role);
+		tmp.members_can_create = DatumGetBool(get(&s, tup, C_ORG_MEMBERS_CREATE, &isnull));
+		tmp.has_admin_role = get_uuid(&s, tup, C_ORG_ADMIN_ROLE, &tmp.admin_role);
 	}
-	load_finish(&st);
+	scan_end(&s);
 	o = hash_search(cur->orgs, id, HASH_ENTER, NULL);
 	*o = tmp;
 	return o;
 }
 
-/* Read a workspace row in WORKSPACE_COLUMNS order, starting at column 1. */
 static void
-workspace_from_row(uint64 row, WorkspaceInfo *w)
+workspace_from_tuple(ModelScan *s, HeapTuple tup, WorkspaceInfo *w)
 {
 	memset(w, 0, sizeof(*w));
-	col_uuid(row, 1, &w->id);
+	get_uuid(s, tup, C_WS_ID, &w->id);
 	w->found = true;
-	w->has_org = col_uuid(row, 2, &w->org_id);
-	w->has_personal = col_uuid(row, 3, &w->personal_user);
-	w->shared = col_bool(row, 4);
-	w->has_shared_role = col_uuid(row, 5, &w->shared_role);
-	w->open = col_bool(row, 6);
+	w->has_org = get_uuid(s, tup, C_WS_ORG, &w->org_id);
+	w->has_personal = get_uuid(s, tup, C_WS_PERSONAL, &w->personal_user);
+	w->shared = get_text_is(s, tup, C_WS_VISIBILITY, "shared");
+	w->has_shared_role = get_uuid(s, tup, C_WS_SHARED_ROLE, &w->shared_role);
+	w->open = get_text_is(s, tup, C_WS_JOIN_POLICY, "open");
+}
+
+/* Keep a workspace read by another scan, unless already cached. */
+static void
+prime_workspace(const WorkspaceInfo *w)
+{
+	bool		found;
+	WorkspaceInfo *e = hash_search(cur->workspaces, &w->id, HASH_ENTER, &found);
+
+	if (!found)
+		*e = *w;
 }
 
 const WorkspaceInfo *
@@ -731,18 +778,18 @@ cache_workspace(const pg_uuid_t *id)
 {
 	WorkspaceInfo *w = hash_search(cur->workspaces, id, HASH_FIND, NULL);
 	WorkspaceInfo tmp;
-	LoadState	st;
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
 
 	if (w)
 		return w;
-	if (load_run(&q_workspace, UUIDPGetDatum(id), &st) == 1)
-		workspace_from_row(0, &tmp);
-	else
-	{
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.id = *id;
-	}
-	load_finish(&st);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = *id;
+	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PKEY, C_WS_ID, id, &key);
+	if ((tup = scan_next(&s)) != NULL)
+		workspace_from_tuple(&s, tup, &tmp);
+	scan_end(&s);
 	w = hash_search(cur->workspaces, id, HASH_ENTER, NULL);
 	*w = tmp;
 	return w;
@@ -750,50 +797,115 @@ cache_workspace(const pg_uuid_t *id)
 
 /* ---- users -------------------------------------------------------------- */
 
+/* A growable array in the caller's (short-lived) memory context. */
+typedef struct Growable
+{
+	void	   *items;
+	int			n;
+	int			cap;
+	Size		size;
+} Growable;
+
+static void *
+grow(Growable *g)
+{
+	if (g->n == g->cap)
+	{
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->items = g->items ? repalloc(g->items, g->size * g->cap) : palloc(g->size * g->cap);
+	}
+	return (char *) g->items + g->size * g->n++;
+}
+
+/* Copy a growable array into the cache's memory. */
+static void *
+keep(const Growable *g)
+{
+	void	   *copy;
+
+	if (g->n == 0)
+		return NULL;
+	copy = MemoryContextAlloc(cur->ctx, g->size * g->n);
+	memcpy(copy, g->items, g->size * g->n);
+	return copy;
+}
+
+static int
+membership_cmp(const void *a, const void *b)
+{
+	return uuid_cmp_raw(&((const OrgMembership *) a)->org_id,
+						&((const OrgMembership *) b)->org_id);
+}
+
+/* By workspace; within a workspace the direct participation first. */
 static int
 participation_cmp(const void *a, const void *b)
 {
-	return uuid_cmp_raw(&((const Participation *) a)->workspace_id,
-						&((const Participation *) b)->workspace_id);
+	const Participation *pa = (const Participation *) a;
+	const Participation *pb = (const Participation *) b;
+	int			c = uuid_cmp_raw(&pa->workspace_id, &pb->workspace_id);
+
+	if (c != 0)
+		return c;
+	if (pa->via_team != pb->via_team)
+		return pa->via_team ? 1 : -1;
+	return uuid_cmp_raw(&pa->team_id, &pb->team_id);
 }
 
-/* Attach per-participant grants and denies to the direct participations. */
+/* Participations of the user directly (team_id NULL) or through one team. */
+static void
+load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uuid_t *id)
+{
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
+
+	scan_by_uuid(&s, REL_PARTICIPANTS, index, col, id, &key);
+	while ((tup = scan_next(&s)) != NULL)
+	{
+		Participation *p = grow(parts);
+
+		memset(p, 0, sizeof(*p));
+		get_uuid(&s, tup, C_P_WS, &p->workspace_id);
+		get_uuid(&s, tup, C_P_ROLE, &p->role_id);
+		p->via_team = get_uuid(&s, tup, C_P_TEAM, &p->team_id);
+		p->expires_at = get_expiry(&s, tup, C_P_EXPIRES);
+	}
+	scan_end(&s);
+}
+
+/* Attach the user's grants and denies to their direct participations. */
 static void
 load_overrides(UserInfo *u)
 {
-	LoadState	st;
-	uint64		n = load_run(&q_user_overrides, UUIDPGetDatum(&u->id), &st);
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
 
-	for (uint64 i = 0; i < n; i++)
+	scan_by_uuid(&s, REL_PARTICIPANT_PERMISSIONS, IDX_PARTICIPANT_PERMISSIONS_USER,
+				 C_PP_USER, &u->id, &key);
+	while ((tup = scan_next(&s)) != NULL)
 	{
-		Participation key;
+		Participation probe;
 		Participation *p;
-		bool		isnull;
-		text	   *perm;
 		int			bit;
 
-		col_uuid(i, 1, &key.workspace_id);
-		p = bsearch(&key, u->parts, u->nparts, sizeof(Participation), participation_cmp);
-		if (p == NULL)
-			continue;
-		/* bsearch may land on a team row of the same workspace: find the direct one */
-		while (p > u->parts && uuid_cmp_raw(&(p - 1)->workspace_id, &key.workspace_id) == 0)
-			p--;
-		if (p->via_team)
-			continue;
-		perm = DatumGetTextPP(col(i, 2, &isnull));
-		bit = registry_bit(cur, VARDATA_ANY(perm), VARSIZE_ANY_EXHDR(perm));
-		if (bit < 0)
+		memset(&probe, 0, sizeof(probe));
+		get_uuid(&s, tup, C_PP_WS, &probe.workspace_id);
+		/* the direct participation sorts first among equal workspaces */
+		p = bsearch(&probe, u->parts, u->nparts, sizeof(Participation), participation_cmp);
+		bit = get_permission_bit(cur, &s, tup, C_PP_PERMISSION);
+		if (p == NULL || p->via_team || bit < 0)
 			continue;
 		p->overrides = p->overrides
 			? repalloc(p->overrides, sizeof(Override) * (p->noverrides + 1))
 			: MemoryContextAlloc(cur->ctx, sizeof(Override));
 		p->overrides[p->noverrides].bit = bit;
-		p->overrides[p->noverrides].grant = col_bool(i, 3);
-		p->overrides[p->noverrides].expires_at = col_expiry(i, 4);
+		p->overrides[p->noverrides].grant = get_text_is(&s, tup, C_PP_EFFECT, "grant");
+		p->overrides[p->noverrides].expires_at = get_expiry(&s, tup, C_PP_EXPIRES);
 		p->noverrides++;
 	}
-	load_finish(&st);
+	scan_end(&s);
 }
 
 const UserInfo *
@@ -801,54 +913,58 @@ cache_user(const pg_uuid_t *id)
 {
 	UserInfo   *u = hash_search(cur->users, id, HASH_FIND, NULL);
 	UserInfo	tmp;
-	LoadState	st;
-	uint64		n;
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
 
 	if (u)
 		return u;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 
-	if (load_run(&q_user, UUIDPGetDatum(id), &st) == 1)
+	scan_by_uuid(&s, REL_USERS, IDX_USERS_PKEY, C_USER_ID, id, &key);
+	if ((tup = scan_next(&s)) != NULL)
 	{
 		tmp.found = true;
-		tmp.active = col_bool(0, 1);
+		tmp.active = get_text_is(&s, tup, C_USER_STATUS, "active");
 	}
-	load_finish(&st);
+	scan_end(&s);
 
 	if (tmp.found)
 	{
-		n = load_run(&q_user_orgs, UUIDPGetDatum(id), &st);
-		tmp.norgs = (int) n;
-		if (n > 0)
-			tmp.orgs = MemoryContextAllocZero(cur->ctx, sizeof(OrgMembership) * n);
-		for (uint64 i = 0; i < n; i++)
+		Growable	orgs = {NULL, 0, 0, sizeof(OrgMembership)};
+		Growable	teams = {NULL, 0, 0, sizeof(pg_uuid_t)};
+		Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+
+		scan_by_uuid(&s, REL_ORG_MEMBERS, IDX_ORG_MEMBERS_USER, C_OM_USER, id, &key);
+		while ((tup = scan_next(&s)) != NULL)
 		{
-			bool		isnull;
-			char	   *role;
+			OrgMembership *m = grow(&orgs);
 
-			col_uuid(i, 1, &tmp.orgs[i].org_id);
-			role = TextDatumGetCString(col(i, 2, &isnull));
-			tmp.orgs[i].role = org_role_from_text(role);
-			tmp.orgs[i].has_ws_role = col_uuid(i, 3, &tmp.orgs[i].ws_role);
+			memset(m, 0, sizeof(*m));
+			get_uuid(&s, tup, C_OM_ORG, &m->org_id);
+			m->role = org_role_from_text(get_cstring(&s, tup, C_OM_ROLE));
+			m->has_ws_role = get_uuid(&s, tup, C_OM_WS_ROLE, &m->ws_role);
 		}
-		load_finish(&st);
+		scan_end(&s);
 
-		n = load_run(&q_user_parts, UUIDPGetDatum(id), &st);
-		tmp.nparts = (int) n;
-		if (n > 0)
-			tmp.parts = MemoryContextAllocZero(cur->ctx, sizeof(Participation) * n);
-		for (uint64 i = 0; i < n; i++)
-		{
-			Participation *p = &tmp.parts[i];
+		load_participations(&parts, IDX_PARTICIPANTS_USER, C_P_USER, id);
+		scan_by_uuid(&s, REL_TEAM_MEMBERS, IDX_TEAM_MEMBERS_USER, C_TM_USER, id, &key);
+		while ((tup = scan_next(&s)) != NULL)
+			get_uuid(&s, tup, C_TM_TEAM, (pg_uuid_t *) grow(&teams));
+		scan_end(&s);
+		for (int i = 0; i < teams.n; i++)
+			load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM,
+								&((pg_uuid_t *) teams.items)[i]);
 
-			col_uuid(i, 1, &p->workspace_id);
-			col_uuid(i, 2, &p->role_id);
-			p->via_team = col_uuid(i, 3, &p->team_id);
-			p->expires_at = col_expiry(i, 4);
-		}
-		load_finish(&st);
-
+		if (orgs.n > 1)
+			qsort(orgs.items, orgs.n, orgs.size, membership_cmp);
+		if (parts.n > 1)
+			qsort(parts.items, parts.n, parts.size, participation_cmp);
+		tmp.norgs = orgs.n;
+		tmp.orgs = keep(&orgs);
+		tmp.nparts = parts.n;
+		tmp.parts = keep(&parts);
 		if (tmp.nparts > 0)
 			load_overrides(&tmp);
 	}
@@ -858,34 +974,78 @@ cache_user(const pg_uuid_t *id)
 	return u;
 }
 
-/* Load, once per user, the workspaces where the user may hold a role. */
+static int
+uuid_qsort_cmp(const void *a, const void *b)
+{
+	return uuid_cmp_raw((const pg_uuid_t *) a, (const pg_uuid_t *) b);
+}
+
+/*
+ * Load, once per user, the workspaces where the user may hold a role: the
+ * personal one, those participated in, and the workspaces of orgs where a
+ * non-guest membership can yield a source. Primes the workspace cache.
+ */
 void
 cache_user_candidates(const UserInfo *user)
 {
 	UserInfo   *u = (UserInfo *) user;
-	LoadState	st;
-	uint64		n;
+	Growable	ids = {NULL, 0, 0, sizeof(pg_uuid_t)};
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
+	int			n = 0;
 
 	if (u->candidates_loaded)
 		return;
-	n = load_run(&q_user_candidates, UUIDPGetDatum(&u->id), &st);
-	u->candidates = n > 0 ? MemoryContextAlloc(cur->ctx, sizeof(pg_uuid_t) * n) : NULL;
-	for (uint64 i = 0; i < n; i++)
+
+	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PERSONAL, C_WS_PERSONAL, &u->id, &key);
+	while ((tup = scan_next(&s)) != NULL)
 	{
 		WorkspaceInfo w;
-		bool		found;
-		WorkspaceInfo *e;
 
-		workspace_from_row(i, &w);
-		u->candidates[i] = w.id;
-		/* prime the workspace cache on the way */
-		e = hash_search(cur->workspaces, &w.id, HASH_ENTER, &found);
-		if (!found)
-			*e = w;
+		workspace_from_tuple(&s, tup, &w);
+		prime_workspace(&w);
+		*(pg_uuid_t *) grow(&ids) = w.id;
 	}
-	u->ncandidates = (int) n;
+	scan_end(&s);
+
+	for (int i = 0; i < u->nparts; i++)
+		*(pg_uuid_t *) grow(&ids) = u->parts[i].workspace_id;
+
+	for (int i = 0; i < u->norgs; i++)
+	{
+		const OrgMembership *m = &u->orgs[i];
+		bool		every = m->role >= ORG_ROLE_ADMIN || m->has_ws_role;
+
+		if (m->role == ORG_ROLE_GUEST || m->role == ORG_ROLE_NONE)
+			continue;
+		scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_ORG, C_WS_ORG, &m->org_id, &key);
+		while ((tup = scan_next(&s)) != NULL)
+		{
+			WorkspaceInfo w;
+
+			workspace_from_tuple(&s, tup, &w);
+			prime_workspace(&w);
+			if (every || w.shared || w.open)
+				*(pg_uuid_t *) grow(&ids) = w.id;
+		}
+		scan_end(&s);
+	}
+
+	/* sort and drop duplicates */
+	if (ids.n > 1)
+		qsort(ids.items, ids.n, ids.size, uuid_qsort_cmp);
+	for (int i = 0; i < ids.n; i++)
+	{
+		pg_uuid_t  *all = (pg_uuid_t *) ids.items;
+
+		if (n == 0 || uuid_cmp_raw(&all[n - 1], &all[i]) != 0)
+			all[n++] = all[i];
+	}
+	ids.n = n;
+	u->candidates = keep(&ids);
+	u->ncandidates = n;
 	u->candidates_loaded = true;
-	load_finish(&st);
 }
 
 /* The user whose pg_role is the given login role, if any. */
@@ -903,13 +1063,18 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 		tmp.roleid = roleid;
 		if (rolname != NULL)
 		{
-			LoadState	st;
+			ModelScan	s;
+			ScanKeyData key;
 			NameData	nd;
+			HeapTuple	tup;
 
 			namestrcpy(&nd, rolname);
-			if (load_run(&q_login, NameGetDatum(&nd), &st) == 1)
-				tmp.found = col_uuid(0, 1, &tmp.user_id);
-			load_finish(&st);
+			ScanKeyInit(&key, col_attnums[C_USER_PG_ROLE], BTEqualStrategyNumber, F_NAMEEQ,
+						NameGetDatum(&nd));
+			scan_begin(&s, REL_USERS, IDX_USERS_PG_ROLE, 1, &key);
+			if ((tup = scan_next(&s)) != NULL)
+				tmp.found = get_uuid(&s, tup, C_USER_ID, &tmp.user_id);
+			scan_end(&s);
 		}
 		e = hash_search(cur->logins, &roleid, HASH_ENTER, NULL);
 		*e = tmp;

@@ -209,7 +209,6 @@ extern void cache_user_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
 extern ResultEntry *cache_result_find(const ResultKey *key);
 extern void cache_result_store(const ResultEntry *entry, uint64 generation);
-extern void cache_permset_from_names(Datum array, PermSet *out);
 
 /* ---- resolver.c --------------------------------------------------------- */
 

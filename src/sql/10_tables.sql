@@ -311,15 +311,20 @@ COMMENT ON COLUMN authz.participants.expires_at IS 'When the participation ends 
 COMMENT ON COLUMN authz.participants.created_at IS 'When the participant was added';
 
 CREATE TABLE authz.participant_permissions (
-    participant_id uuid NOT NULL REFERENCES authz.participants (id) ON DELETE CASCADE,
-    permission     text NOT NULL REFERENCES authz.permissions (name),
-    effect         text NOT NULL CHECK (effect IN ('grant', 'deny')),
-    expires_at     timestamptz,
-    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (participant_id, permission)
+    workspace_id uuid NOT NULL,
+    user_id      uuid NOT NULL,
+    permission   text NOT NULL REFERENCES authz.permissions (name),
+    effect       text NOT NULL CHECK (effect IN ('grant', 'deny')),
+    expires_at   timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (workspace_id, user_id, permission),
+    FOREIGN KEY (workspace_id, user_id) REFERENCES authz.participants (workspace_id, user_id) ON DELETE CASCADE
 );
-COMMENT ON TABLE authz.participant_permissions IS 'Per-participant grants and denies on top of the role (a deny wins over every source)';
-COMMENT ON COLUMN authz.participant_permissions.participant_id IS 'Participant (always a user)';
+CREATE INDEX participant_permissions_user_idx ON authz.participant_permissions (user_id);
+COMMENT ON TABLE authz.participant_permissions IS
+    'Per-participant grants and denies on top of the role, for user participants (a deny wins over every source)';
+COMMENT ON COLUMN authz.participant_permissions.workspace_id IS 'Workspace';
+COMMENT ON COLUMN authz.participant_permissions.user_id IS 'Participating user';
 COMMENT ON COLUMN authz.participant_permissions.permission IS 'Permission granted or denied';
 COMMENT ON COLUMN authz.participant_permissions.effect IS 'grant or deny';
 COMMENT ON COLUMN authz.participant_permissions.expires_at IS 'When the grant or deny ends by itself; NULL for never';

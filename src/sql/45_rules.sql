@@ -148,27 +148,11 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz._role_permissions_validate() IS
-    'Internal trigger: workspace roles hold workspace permissions only';
+    'Internal trigger: workspace roles, grants and denies carry workspace permissions only';
 
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON authz.role_permissions FOR EACH ROW
     EXECUTE FUNCTION authz._role_permissions_validate();
 
--- Grants and denies apply to user participants, with workspace permissions.
-CREATE FUNCTION authz._participant_permissions_validate() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM authz.participants p
-                    WHERE p.id = NEW.participant_id AND p.user_id IS NOT NULL) THEN
-        RAISE EXCEPTION 'grants and denies apply to user participants only' USING ERRCODE = '22023';
-    END IF;
-    PERFORM authz._check_permissions(ARRAY[NEW.permission]);
-    RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION authz._participant_permissions_validate() IS
-    'Internal trigger: grants and denies are workspace permissions of user participants';
-
+-- Grants and denies, like roles, carry workspace permissions only.
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON authz.participant_permissions FOR EACH ROW
-    EXECUTE FUNCTION authz._participant_permissions_validate();
+    EXECUTE FUNCTION authz._role_permissions_validate();

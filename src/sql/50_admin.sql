@@ -384,7 +384,8 @@ BEGIN
      WHERE x.id = p.id;
     -- Owners cannot be denied anything.
     IF r.rank = 100 THEN
-        DELETE FROM authz.participant_permissions pp WHERE pp.participant_id = p.id AND pp.effect = 'deny';
+        DELETE FROM authz.participant_permissions pp
+         WHERE pp.workspace_id = p.workspace_id AND pp.user_id = p.user_id AND pp.effect = 'deny';
     END IF;
 END
 $$;
@@ -442,8 +443,8 @@ BEGIN
                 x, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
         END IF;
     END LOOP;
-    INSERT INTO authz.participant_permissions (participant_id, permission, effect)
-    SELECT p.id, g, 'grant' FROM unnest(perms) g
+    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect)
+    SELECT p.workspace_id, p.user_id, g, 'grant' FROM unnest(perms) g
     ON CONFLICT ON CONSTRAINT participant_permissions_pkey DO UPDATE SET effect = 'grant', expires_at = NULL;
 END
 $$;
@@ -463,8 +464,8 @@ BEGIN
             authz._user_label(user_id), authz._workspace_label(workspace_id)
             USING ERRCODE = '23514', HINT = 'Change their role first.';
     END IF;
-    INSERT INTO authz.participant_permissions (participant_id, permission, effect)
-    SELECT p.id, d, 'deny' FROM unnest(perms) d
+    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect)
+    SELECT p.workspace_id, p.user_id, d, 'deny' FROM unnest(perms) d
     ON CONFLICT ON CONSTRAINT participant_permissions_pkey DO UPDATE SET effect = 'deny', expires_at = NULL;
 END
 $$;
@@ -478,12 +479,9 @@ AS $$
 DECLARE
     p authz.participants := authz._adjust_target(workspace_id, user_id);
 BEGIN
-    IF permissions IS NULL THEN
-        DELETE FROM authz.participant_permissions x WHERE x.participant_id = p.id;
-    ELSE
-        DELETE FROM authz.participant_permissions x
-         WHERE x.participant_id = p.id AND x.permission = ANY (authz._check_permissions(permissions));
-    END IF;
+    DELETE FROM authz.participant_permissions x
+     WHERE x.workspace_id = p.workspace_id AND x.user_id = p.user_id
+       AND (permissions IS NULL OR x.permission = ANY (authz._check_permissions(permissions)));
 END
 $$;
 COMMENT ON FUNCTION authz.reset_permissions(uuid, uuid, text[]) IS

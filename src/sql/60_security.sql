@@ -45,16 +45,6 @@ $$;
 COMMENT ON FUNCTION authz._visible_role(uuid) IS
     'Policy helper: built-in roles and the custom roles of the current user''s organizations';
 
-CREATE FUNCTION authz._visible_participant(participant_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT p.user_id = authz.current_user_id() OR authz.can(p.workspace_id, 'members.view')
-      FROM authz.participants p WHERE p.id = _visible_participant.participant_id
-$$;
-COMMENT ON FUNCTION authz._visible_participant(uuid) IS
-    'Policy helper: the current user''s own participations, and those of workspaces where they see members';
-
 ALTER TABLE authz.permissions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.permissions FOR SELECT USING (true);
 COMMENT ON POLICY visible ON authz.permissions IS 'Everyone sees the registered permissions';
@@ -107,7 +97,7 @@ COMMENT ON POLICY visible ON authz.participants IS 'Your participations, and the
 
 ALTER TABLE authz.participant_permissions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.participant_permissions FOR SELECT
-    USING (authz._visible_participant(participant_id));
+    USING (user_id = authz.current_user_id() OR authz.can(workspace_id, 'members.view'));
 COMMENT ON POLICY visible ON authz.participant_permissions IS 'Grants and denies of the participants you see';
 
 GRANT SELECT ON authz.permissions, authz.org_role_permissions, authz.users, authz.orgs, authz.roles,

@@ -14,9 +14,10 @@ BEGIN
 END
 $$;
 
--- The policy helpers run as the querying role.
+-- The policy helpers run as the querying role, and authz.protect's helper as
+-- the table owner calling it.
 GRANT EXECUTE ON FUNCTION authz._visible_user(uuid), authz._visible_team(uuid),
-    authz._visible_role(uuid), authz._visible_participant(uuid) TO PUBLIC;
+    authz._visible_role(uuid), authz._drop_policies(regclass) TO PUBLIC;
 
 -- Rows the install script creates are not dumped; everything else is.
 SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
