@@ -2,6 +2,25 @@
 -- RLS for application tables keyed by workspace
 -- ---------------------------------------------------------------------------
 
+-- Drop the policies authz.protect creates, those that exist.
+CREATE FUNCTION authz._drop_policies(tbl regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p name;
+BEGIN
+    FOR p IN SELECT x.polname FROM pg_policy x
+              WHERE x.polrelid = tbl
+                AND x.polname IN ('authz_select', 'authz_insert', 'authz_update', 'authz_delete')
+    LOOP
+        EXECUTE format('DROP POLICY %I ON %s', p, tbl);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz._drop_policies(regclass) IS
+    'Internal: drop the policies authz.protect created on a table (runs as the caller)';
+
 CREATE FUNCTION authz.protect(tbl regclass, workspace_column name DEFAULT 'workspace_id',
                               read_permission text DEFAULT 'content.read',
                               write_permission text DEFAULT 'content.update',
@@ -46,10 +65,7 @@ BEGIN
     END LOOP;
 
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_select ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_insert ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_update ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_delete ON %s', tbl);
+    PERFORM authz._drop_policies(tbl);
     EXECUTE format('CREATE POLICY authz_select ON %s FOR SELECT USING (authz.can(%I, %L))',
                    tbl, workspace_column, read_permission);
     EXECUTE format('CREATE POLICY authz_insert ON %s FOR INSERT WITH CHECK (authz.can(%I, %L))',
@@ -81,10 +97,7 @@ BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
     END IF;
-    EXECUTE format('DROP POLICY IF EXISTS authz_select ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_insert ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_update ON %s', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS authz_delete ON %s', tbl);
+    PERFORM authz._drop_policies(tbl);
     IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = tbl) THEN
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
     END IF;
