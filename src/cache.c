@@ -643,7 +643,8 @@ cache_permission_bit(const char *name, int len, bool missing_ok)
 	if (bit < 0 && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("permission \"%.*s\" does not exist", Min(len, 200), name),
+				 errmsg("permission \"%.*s%s\" does not exist",
+						Min(len, 200), name, len > 200 ? "..." : ""),
 				 errhint("Register it with authz.define_permission().")));
 	return bit;
 }

@@ -54,20 +54,35 @@ get_memo(FunctionCallInfo fcinfo)
 	return (CheckMemo *) fcinfo->flinfo->fn_extra;
 }
 
-/* The bit of a permission name; errors when it is not registered. */
+/*
+ * The bit of a permission name of the expected scope (org or workspace);
+ * errors when it is not registered, or is of the other scope: asking a
+ * workspace check about an org permission is a mistake, never a "no".
+ */
 static int
-permission_bit(text *perm)
+permission_bit(text *perm, bool org_scope)
 {
+	int			len = VARSIZE_ANY_EXHDR(perm);
 	int			bit;
+	bool		is_org;
 
 	cache_enter();
-	bit = cache_permission_bit(VARDATA_ANY(perm), VARSIZE_ANY_EXHDR(perm), false);
+	bit = cache_permission_bit(VARDATA_ANY(perm), len, false);
+	is_org = cache_permission_is_org(bit);
 	cache_leave();
+	if (is_org != org_scope)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("permission \"%.*s\" is %s permission, not %s permission",
+						len, VARDATA_ANY(perm), is_org ? "an org" : "a workspace",
+						org_scope ? "an org" : "a workspace"),
+				 errhint(is_org ? "Check org permissions with authz.can_org()."
+						 : "Check workspace permissions with authz.can().")));
 	return bit;
 }
 
 static int
-memo_bit(CheckMemo *m, text *perm)
+memo_bit(CheckMemo *m, text *perm, bool org_scope)
 {
 	int			len = VARSIZE_ANY_EXHDR(perm);
 
@@ -75,7 +90,7 @@ memo_bit(CheckMemo *m, text *perm)
 		memcmp(m->perm, VARDATA_ANY(perm), len) == 0)
 		return m->bit;
 	m->perm_generation = authz_cache_generation;
-	m->bit = permission_bit(perm);
+	m->bit = permission_bit(perm, org_scope);
 	if (len < MEMO_PERM_MAX)
 	{
 		memcpy(m->perm, VARDATA_ANY(perm), len);
@@ -114,7 +129,7 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 				text *perm)
 {
 	CheckMemo  *m = get_memo(fcinfo);
-	int			bit = memo_bit(m, perm);
+	int			bit = memo_bit(m, perm, false);
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	uint64		generation;
 	ResultEntry r;
@@ -135,7 +150,7 @@ checks_can(PG_FUNCTION_ARGS)
 
 	if (!authz_current_user(&user))
 	{
-		(void) memo_bit(get_memo(fcinfo), PG_GETARG_TEXT_PP(1));
+		(void) memo_bit(get_memo(fcinfo), PG_GETARG_TEXT_PP(1), false);
 		PG_RETURN_BOOL(false);
 	}
 	PG_RETURN_BOOL(workspace_check(fcinfo, &user, PG_GETARG_UUID_P(0), PG_GETARG_TEXT_PP(1)));
@@ -155,7 +170,7 @@ checks_can_org(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *org = PG_GETARG_UUID_P(0);
 	CheckMemo  *m = get_memo(fcinfo);
-	int			bit = memo_bit(m, PG_GETARG_TEXT_PP(1));
+	int			bit = memo_bit(m, PG_GETARG_TEXT_PP(1), true);
 	pg_uuid_t	user;
 	uint64		generation;
 	PermSet		perms;
@@ -217,7 +232,7 @@ PG_FUNCTION_INFO_V1(checks_workspace_array);
 Datum
 checks_workspace_array(PG_FUNCTION_ARGS)
 {
-	int			bit = permission_bit(PG_GETARG_TEXT_PP(0));
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
 	pg_uuid_t	user;
 
 	if (!authz_current_user(&user))
@@ -296,7 +311,7 @@ checks_explain(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *user = PG_GETARG_UUID_P(0);
 	pg_uuid_t  *ws = PG_GETARG_UUID_P(1);
-	int			bit = permission_bit(PG_GETARG_TEXT_PP(2));
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(2), false);
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = begin_srf(fcinfo, &tupdesc);
 	Explanation ex;

@@ -101,7 +101,7 @@ SELECT throws_ok($$SELECT authz.create_user('nina3', 'nina3@example.com', NULL, 
     '23505', 'login role "regress_mgmt_login" is already mapped to user "nina"',
     'create_user: a login role mapped to another user is refused with 23505');
 SELECT throws_ok($$SELECT authz.create_user('nina4', 'nina4@example.com', NULL, 'regress_mgmt_nobody')$$,
-    '42704', 'role "regress_mgmt_nobody" does not exist',
+    '42704', 'login role "regress_mgmt_nobody" does not exist',
     'create_user: an unknown login role is refused with 42704');
 SET ROLE regress_mgmt_app;
 SELECT throws_ok($$SELECT authz.create_user('eve', 'eve@example.com')$$,
@@ -182,7 +182,7 @@ SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(
     '23505', 'user "mia" is already a member of organization "acme"',
     'add_org_member: adding a member twice is refused with 23505');
 SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('otto'), 'guest', 'viewer')$$,
-    '22023', 'guests cannot hold an org-wide workspace role',
+    '22023', 'guests of organization "acme" cannot hold an org-wide workspace role',
     'add_org_member: a guest with an org-wide workspace role is refused with 22023');
 SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('otto'), 'boss')$$,
     '22023', 'invalid org role "boss"',
@@ -194,7 +194,7 @@ SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(
     '42501', 'cannot assign org role "owner" above your own ("admin") in organization "acme"',
     'add_org_member: an admin may not add an owner');
 SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('otto'), 'member', 'owner')$$,
-    '42501', 'cannot assign org-wide workspace role "owner" (rank 100) above your limit (80)',
+    '42501', 'cannot assign org-wide workspace role "owner" (rank 100) above your limit (80) in organization "acme"',
     'add_org_member: an admin may not give an org-wide workspace role above the admin workspace role');
 
 DO $$
@@ -249,14 +249,14 @@ SELECT lives_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_te
 SELECT is(pg_temp.membership('acme', 'tess'), 'member/admin',
     'set_org_workspace_role: the member holds the org-wide role last given');
 SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'owner')$$,
-    '42501', 'cannot assign org-wide workspace role "owner" (rank 100) above your limit (80)',
+    '42501', 'cannot assign org-wide workspace role "owner" (rank 100) above your limit (80) in organization "acme"',
     'set_org_workspace_role: an admin may not give an org-wide role above their limit');
 SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('olivia'), 'viewer')$$,
     '42501', 'cannot change user "olivia" ("owner") who ranks above you ("admin") in organization "acme"',
     'set_org_workspace_role: an admin may not change an owner');
 SELECT pg_temp.act_as('olivia');
 SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('gus'), 'viewer')$$,
-    '22023', 'guests cannot hold an org-wide workspace role',
+    '22023', 'guests of organization "acme" cannot hold an org-wide workspace role',
     'set_org_workspace_role: a guest cannot hold an org-wide role (22023)');
 SELECT lives_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), NULL)$$,
     'set_org_workspace_role: NULL clears the org-wide role');

@@ -72,7 +72,10 @@ CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
 AS $$
 BEGIN
     PERFORM authz._workspace(workspace_id);
-    PERFORM authz._check_text('permission', permission, 63);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM authz._check_permissions(ARRAY[permission]);
     IF NOT authz._is_trusted() THEN
         PERFORM authz._require(workspace_id, 'members.view');
     END IF;
@@ -107,7 +110,9 @@ AS $$
 BEGIN
     PERFORM authz._check_id('user_id', user_id);
     PERFORM authz._check_id('workspace_id', workspace_id);
-    PERFORM authz._check_text('permission', permission, 63);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
     IF user_id IS DISTINCT FROM authz.current_user_id() AND NOT authz._is_trusted() THEN
         PERFORM authz._require(workspace_id, 'members.view');
     END IF;

@@ -162,7 +162,7 @@ AS $$
 DECLARE
     r authz.roles;
 BEGIN
-    PERFORM authz._check_text('role', role_name, 63);
+    PERFORM authz._check_text('workspace role', role_name, 63);
     SELECT * INTO r FROM authz.roles x
      WHERE x.name = role_name AND (x.org_id IS NULL OR x.org_id = _role.org_id)
      ORDER BY x.org_id NULLS LAST LIMIT 1;

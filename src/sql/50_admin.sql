@@ -29,9 +29,10 @@ BEGIN
         RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
     END IF;
     IF pg_role IS NOT NULL THEN
+        PERFORM authz._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
-            RAISE EXCEPTION 'role "%" does not exist', pg_role
-                USING ERRCODE = '42704', HINT = 'Create the login role first, or map it later.';
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
         END IF;
         SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
         IF other IS NOT NULL THEN
@@ -132,14 +133,16 @@ BEGIN
         RETURN r;
     END IF;
     IF role = 'guest' THEN
-        RAISE EXCEPTION 'guests cannot hold an org-wide workspace role'
+        RAISE EXCEPTION 'guests of organization "%" cannot hold an org-wide workspace role',
+            (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
             USING ERRCODE = '22023', HINT = 'Add guests to the workspaces they may see instead.';
     END IF;
     r := authz._role(org_id, workspace_role);
     lim := coalesce(authz._org_wide_limit(org_id), 0);
     IF r.rank > lim THEN
-        RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%)',
-            r.name, r.rank, lim USING ERRCODE = '42501';
+        RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%) in organization "%"',
+            r.name, r.rank, lim, (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            USING ERRCODE = '42501';
     END IF;
     RETURN r;
 END
@@ -333,7 +336,8 @@ DECLARE
     p authz.participants;
 BEGIN
     SELECT * INTO p FROM authz.participants x
-     WHERE x.workspace_id = _participant.workspace_id AND x.user_id = _participant.user_id;
+     WHERE x.workspace_id = _participant.workspace_id AND x.user_id = _participant.user_id
+       AND (x.expires_at IS NULL OR x.expires_at > now());
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" is not a participant of workspace "%"',
             authz._user_label(user_id), authz._workspace_label(workspace_id)
@@ -342,9 +346,43 @@ BEGIN
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION authz._participant(uuid, uuid) IS 'Internal: a user participant row (42704 when absent)';
+COMMENT ON FUNCTION authz._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired)';
 
-CREATE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member')
+-- An expiry given to a participation, grant or deny: NULL (never) or in the future.
+CREATE FUNCTION authz._check_expiry(expires_at timestamptz, role authz.roles DEFAULT NULL) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF expires_at IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF expires_at <= now() THEN
+        RAISE EXCEPTION 'expiry % is not in the future', expires_at USING ERRCODE = '22023';
+    END IF;
+    IF role.rank = 100 THEN
+        RAISE EXCEPTION 'owner participations cannot expire'
+            USING ERRCODE = '22023', HINT = 'Every workspace keeps a permanent owner; give a lower role an expiry.';
+    END IF;
+    RETURN expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz._check_expiry(timestamptz, authz.roles) IS
+    'Internal: validate an expiry (22023 when past, or given to an owner)';
+
+-- Expired participations are gone for every purpose: clear one before re-adding.
+CREATE FUNCTION authz._purge_expired(workspace_id uuid, user_id uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    DELETE FROM authz.participants p
+     WHERE p.workspace_id = _purge_expired.workspace_id AND p.user_id = _purge_expired.user_id
+       AND p.expires_at <= now()
+$$;
+COMMENT ON FUNCTION authz._purge_expired(uuid, uuid) IS 'Internal: delete a user''s expired participation in a workspace';
+
+CREATE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member',
+                                 expires_at timestamptz DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -353,18 +391,21 @@ DECLARE
     u authz.users := authz._user(user_id);
     r authz.roles := authz._role(w.org_id, role);
 BEGIN
+    PERFORM authz._check_expiry(expires_at, r);
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz._purge_expired(workspace_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
         RAISE EXCEPTION 'user "%" is already a participant of workspace "%"',
             u.handle, authz._workspace_label(workspace_id)
             USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
     END IF;
-    INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (workspace_id, user_id, r.id);
+    INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
+    VALUES (workspace_id, user_id, r.id, expires_at);
 END
 $$;
-COMMENT ON FUNCTION authz.add_member(uuid, uuid, text) IS
-    'Add a user as a participant of a workspace (org members, guests, or collaborators from outside the org)';
+COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
+    'Add a user as a participant of a workspace (org members, guests, or collaborators), until expires_at when given';
 
 CREATE FUNCTION authz.set_role(workspace_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -426,13 +467,15 @@ END
 $$;
 COMMENT ON FUNCTION authz._adjust_target(uuid, uuid) IS 'Internal: checks shared by grant, deny and reset_permissions';
 
-CREATE FUNCTION authz.grant(workspace_id uuid, user_id uuid, permissions text[]) RETURNS void
+CREATE FUNCTION authz.grant(workspace_id uuid, user_id uuid, permissions text[],
+                            expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
     p authz.participants := authz._adjust_target(workspace_id, user_id);
     perms text[] := authz._check_permissions(permissions);
+    until timestamptz := authz._check_expiry(expires_at);
     mine authz.permset := authz.permissions_in(workspace_id);
     x text;
 BEGIN
@@ -443,34 +486,38 @@ BEGIN
                 x, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
         END IF;
     END LOOP;
-    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect)
-    SELECT p.workspace_id, p.user_id, g, 'grant' FROM unnest(perms) g
-    ON CONFLICT ON CONSTRAINT participant_permissions_pkey DO UPDATE SET effect = 'grant', expires_at = NULL;
+    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect, expires_at)
+    SELECT p.workspace_id, p.user_id, perm, 'grant', until FROM unnest(perms) perm
+    ON CONFLICT ON CONSTRAINT participant_permissions_pkey
+    DO UPDATE SET effect = 'grant', expires_at = EXCLUDED.expires_at;
 END
 $$;
-COMMENT ON FUNCTION authz.grant(uuid, uuid, text[]) IS
-    'Grant a participant permissions beyond their role (replaces denies of the same permissions)';
+COMMENT ON FUNCTION authz.grant(uuid, uuid, text[], timestamptz) IS
+    'Grant a participant permissions beyond their role, until expires_at when given (replaces denies of the same permissions)';
 
-CREATE FUNCTION authz.deny(workspace_id uuid, user_id uuid, permissions text[]) RETURNS void
+CREATE FUNCTION authz.deny(workspace_id uuid, user_id uuid, permissions text[],
+                           expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
     p authz.participants := authz._adjust_target(workspace_id, user_id);
     perms text[] := authz._check_permissions(permissions);
+    until timestamptz := authz._check_expiry(expires_at);
 BEGIN
     IF authz._rank(user_id, workspace_id) >= 100 THEN
         RAISE EXCEPTION 'cannot deny permissions to user "%", an owner of workspace "%"',
             authz._user_label(user_id), authz._workspace_label(workspace_id)
             USING ERRCODE = '23514', HINT = 'Change their role first.';
     END IF;
-    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect)
-    SELECT p.workspace_id, p.user_id, d, 'deny' FROM unnest(perms) d
-    ON CONFLICT ON CONSTRAINT participant_permissions_pkey DO UPDATE SET effect = 'deny', expires_at = NULL;
+    INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect, expires_at)
+    SELECT p.workspace_id, p.user_id, perm, 'deny', until FROM unnest(perms) perm
+    ON CONFLICT ON CONSTRAINT participant_permissions_pkey
+    DO UPDATE SET effect = 'deny', expires_at = EXCLUDED.expires_at;
 END
 $$;
-COMMENT ON FUNCTION authz.deny(uuid, uuid, text[]) IS
-    'Deny a participant permissions whatever their roles say (not on owners; replaces grants of the same permissions)';
+COMMENT ON FUNCTION authz.deny(uuid, uuid, text[], timestamptz) IS
+    'Deny a participant permissions whatever their roles say, until expires_at when given (not on owners; replaces grants)';
 
 CREATE FUNCTION authz.reset_permissions(workspace_id uuid, user_id uuid, permissions text[] DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -495,6 +542,7 @@ DECLARE
     actor uuid := authz._actor();
     w authz.workspaces := authz._org_workspace(workspace_id);
 BEGIN
+    PERFORM authz._purge_expired(workspace_id, actor);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = join_workspace.workspace_id AND p.user_id = actor) THEN
         RETURN;     -- already a participant
@@ -574,7 +622,8 @@ END
 $$;
 COMMENT ON FUNCTION authz.remove_team_member(uuid, uuid) IS 'Remove a user from a team (anyone may leave)';
 
-CREATE FUNCTION authz.add_team(workspace_id uuid, team_id uuid, role text) RETURNS void
+CREATE FUNCTION authz.add_team(workspace_id uuid, team_id uuid, role text,
+                               expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -588,13 +637,16 @@ BEGIN
             t.name, authz._workspace_label(workspace_id) USING ERRCODE = '22023';
     END IF;
     r := authz._role(w.org_id, role);
+    PERFORM authz._check_expiry(expires_at);
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
-    INSERT INTO authz.participants (workspace_id, team_id, role_id) VALUES (workspace_id, team_id, r.id)
-    ON CONFLICT ON CONSTRAINT participants_workspace_id_team_id_key DO UPDATE SET role_id = EXCLUDED.role_id;
+    INSERT INTO authz.participants (workspace_id, team_id, role_id, expires_at)
+    VALUES (workspace_id, team_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT participants_workspace_id_team_id_key
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
 END
 $$;
-COMMENT ON FUNCTION authz.add_team(uuid, uuid, text) IS
-    'Make a team a participant of a workspace with a role (or change the role it holds there)';
+COMMENT ON FUNCTION authz.add_team(uuid, uuid, text, timestamptz) IS
+    'Make a team a participant of a workspace with a role, until expires_at when given (or change its role there)';
 
 CREATE FUNCTION authz.remove_team(workspace_id uuid, team_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -611,7 +663,11 @@ BEGIN
         RAISE EXCEPTION 'team "%" is not a participant of workspace "%"',
             t.name, authz._workspace_label(workspace_id) USING ERRCODE = '42704';
     END IF;
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, NULL);
+    IF r.rank > authz._rank(authz._actor(), workspace_id) THEN
+        RAISE EXCEPTION 'cannot remove team "%" (role "%", rank %) which ranks above you in workspace "%"',
+            t.name, r.name, r.rank, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
+    END IF;
     DELETE FROM authz.participants p
      WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
 END
