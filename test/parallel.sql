@@ -32,6 +32,12 @@ CREATE FUNCTION remote_text(conn text, query text) RETURNS text LANGUAGE sql AS 
     SELECT v FROM dblink(conn, query) AS t(v text)
 $$;
 
+-- The setting that runs every plan under a Gather (renamed in PostgreSQL 16).
+CREATE FUNCTION force_setting() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+                THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END
+$$;
+
 -- Serial, or parallel with every cost that could avoid it set to zero
 -- ('forced' also runs even trivial plans under a Gather).
 CREATE PROCEDURE set_mode(conn text, mode text) LANGUAGE plpgsql AS $$
@@ -42,7 +48,7 @@ BEGIN
     CALL remote(conn, 'RESET min_parallel_table_scan_size');
     CALL remote(conn, 'RESET min_parallel_index_scan_size');
     CALL remote(conn, 'RESET max_parallel_workers_per_gather');
-    CALL remote(conn, 'RESET force_parallel_mode');
+    CALL remote(conn, 'RESET ' || force_setting());
     IF mode = 'serial' THEN
         CALL remote(conn, 'SET max_parallel_workers_per_gather = 0');
     ELSE
@@ -52,7 +58,7 @@ BEGIN
         CALL remote(conn, 'SET min_parallel_index_scan_size = 0');
         CALL remote(conn, 'SET max_parallel_workers_per_gather = 2');
         IF mode = 'forced' THEN
-            CALL remote(conn, 'SET force_parallel_mode = on');
+            CALL remote(conn, 'SET ' || force_setting() || ' = on');
         END IF;
     END IF;
 END
