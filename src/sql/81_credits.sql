@@ -1,0 +1,565 @@
+-- ---------------------------------------------------------------------------
+-- Credits: an account per workspace, an append-only ledger, top-ups,
+-- transfers, usage charges at the organization's rate card (SPEC 5, 8).
+--
+-- Invariants: an account's balance always equals the sum of its ledger
+-- entries (both change in the same statement of the same function); a
+-- transfer is two entries (debit, credit) under one movement; transfers and
+-- top-ups never make a balance negative, usage charges may; money-moving calls
+-- are idempotent on their key. Accounts are locked in workspace-id order, so
+-- concurrent transfers in opposite directions never deadlock.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE authz.credit_accounts (
+    workspace_id uuid PRIMARY KEY REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    balance      authz.credits NOT NULL DEFAULT '0',
+    updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authz.credit_accounts IS 'The credit account of each workspace; balance equals the sum of its ledger entries';
+COMMENT ON COLUMN authz.credit_accounts.workspace_id IS 'Workspace';
+COMMENT ON COLUMN authz.credit_accounts.balance IS 'Current balance (may be negative after usage charges only)';
+COMMENT ON COLUMN authz.credit_accounts.updated_at IS 'Time of the last movement';
+
+CREATE TABLE authz.rate_cards (
+    org_id           uuid PRIMARY KEY REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    cpu_hour         authz.credits NOT NULL DEFAULT '0.1' CHECK (cpu_hour >= '0'),
+    memory_gib_hour  authz.credits NOT NULL DEFAULT '0.025' CHECK (memory_gib_hour >= '0'),
+    storage_gb_month authz.credits NOT NULL DEFAULT '0.025' CHECK (storage_gb_month >= '0'),
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authz.rate_cards IS 'Usage prices of an organization (absent: the defaults 0.1 / 0.025 / 0.025)';
+COMMENT ON COLUMN authz.rate_cards.org_id IS 'Organization';
+COMMENT ON COLUMN authz.rate_cards.cpu_hour IS 'Credits per CPU-hour';
+COMMENT ON COLUMN authz.rate_cards.memory_gib_hour IS 'Credits per GiB of memory per hour';
+COMMENT ON COLUMN authz.rate_cards.storage_gb_month IS 'Credits per GB of storage per month';
+COMMENT ON COLUMN authz.rate_cards.updated_at IS 'When the prices last changed';
+
+CREATE TABLE authz.credit_movements (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind            text NOT NULL CHECK (kind IN ('topup', 'transfer', 'usage')),
+    amount          authz.credits NOT NULL CHECK (amount >= '0'),
+    from_workspace  uuid,
+    to_workspace    uuid,
+    memo            text,
+    idempotency_key text UNIQUE,
+    fingerprint     text NOT NULL,
+    usage           jsonb,
+    actor_id        uuid,
+    login_role      name NOT NULL DEFAULT session_user,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (kind <> 'transfer' OR (from_workspace IS NOT NULL AND to_workspace IS NOT NULL)),
+    CHECK (kind <> 'topup' OR (from_workspace IS NULL AND to_workspace IS NOT NULL)),
+    CHECK (kind <> 'usage' OR (from_workspace IS NOT NULL AND to_workspace IS NULL))
+);
+CREATE INDEX credit_movements_from_idx ON authz.credit_movements (from_workspace, created_at);
+CREATE INDEX credit_movements_to_idx ON authz.credit_movements (to_workspace, created_at);
+COMMENT ON TABLE authz.credit_movements IS 'One row per top-up, transfer or usage charge (append-only)';
+COMMENT ON COLUMN authz.credit_movements.id IS 'Movement id, returned by the call that made it';
+COMMENT ON COLUMN authz.credit_movements.kind IS 'topup (from outside), transfer (between workspaces of one org) or usage (consumed)';
+COMMENT ON COLUMN authz.credit_movements.amount IS 'Amount moved (positive)';
+COMMENT ON COLUMN authz.credit_movements.from_workspace IS 'Workspace debited (transfers, usage)';
+COMMENT ON COLUMN authz.credit_movements.to_workspace IS 'Workspace credited (top-ups, transfers)';
+COMMENT ON COLUMN authz.credit_movements.memo IS 'Free text from the caller';
+COMMENT ON COLUMN authz.credit_movements.idempotency_key IS 'Caller''s key: a retry with it returns this movement and moves nothing';
+COMMENT ON COLUMN authz.credit_movements.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
+COMMENT ON COLUMN authz.credit_movements.usage IS 'For usage charges: quantities and rates applied';
+COMMENT ON COLUMN authz.credit_movements.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
+COMMENT ON COLUMN authz.credit_movements.login_role IS 'Login role of the session that made it';
+COMMENT ON COLUMN authz.credit_movements.created_at IS 'When it was made';
+
+CREATE TABLE authz.credit_ledger (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    movement_id  bigint NOT NULL REFERENCES authz.credit_movements (id),
+    workspace_id uuid NOT NULL,
+    amount       authz.credits NOT NULL CHECK (amount <> '0'),
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX credit_ledger_workspace_idx ON authz.credit_ledger (workspace_id, created_at);
+CREATE INDEX credit_ledger_movement_idx ON authz.credit_ledger (movement_id);
+COMMENT ON TABLE authz.credit_ledger IS
+    'Append-only ledger entries: credits (positive) and debits (negative) of workspace accounts; a transfer is one of each';
+COMMENT ON COLUMN authz.credit_ledger.id IS 'Entry id';
+COMMENT ON COLUMN authz.credit_ledger.movement_id IS 'The movement this entry belongs to';
+COMMENT ON COLUMN authz.credit_ledger.workspace_id IS 'Account (workspace) of the entry; kept after the workspace is deleted';
+COMMENT ON COLUMN authz.credit_ledger.amount IS 'Signed amount: positive credits the account, negative debits it';
+COMMENT ON COLUMN authz.credit_ledger.created_at IS 'When it was written';
+
+-- The ledger and the movements are append-only, whoever tries otherwise.
+CREATE FUNCTION authz._append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'authz.% is append-only', TG_TABLE_NAME
+        USING ERRCODE = '42501', HINT = 'Correct a movement with a new one.';
+END
+$$;
+COMMENT ON FUNCTION authz._append_only() IS 'Internal trigger: refuse UPDATE, DELETE and TRUNCATE on append-only tables';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.credit_ledger
+    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.credit_ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.credit_movements
+    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.credit_movements
+    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+
+-- Every workspace has an account from the start.
+CREATE FUNCTION authz._open_account() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO authz.credit_accounts (workspace_id) VALUES (NEW.id);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz._open_account() IS 'Internal trigger: open the credit account of a new workspace';
+CREATE TRIGGER open_account AFTER INSERT ON authz.workspaces
+    FOR EACH ROW EXECUTE FUNCTION authz._open_account();
+
+-- A workspace holding credits cannot be deleted: move them out first.
+CREATE FUNCTION authz._keep_funded_workspace() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b authz.credits;
+BEGIN
+    SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = OLD.id FOR UPDATE;
+    IF b IS NOT NULL AND b <> '0' THEN
+        RAISE EXCEPTION 'workspace "%" still holds % credits', authz._workspace_label(OLD.id), b
+            USING ERRCODE = '23514',
+                  HINT = 'Transfer its credits to another workspace of the organization first.';
+    END IF;
+    RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION authz._keep_funded_workspace() IS 'Internal trigger: refuse to delete a workspace whose balance is not zero';
+CREATE TRIGGER keep_funded BEFORE DELETE ON authz.workspaces
+    FOR EACH ROW EXECUTE FUNCTION authz._keep_funded_workspace();
+
+-- ---- helpers --------------------------------------------------------------
+
+-- Validate a money amount: present and positive.
+CREATE FUNCTION authz._check_amount(amount authz.credits) RETURNS authz.credits
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    IF amount IS NULL THEN
+        RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF amount <= '0' THEN
+        RAISE EXCEPTION 'amount must be positive, not %', amount USING ERRCODE = '22023';
+    END IF;
+    RETURN amount;
+END
+$$;
+COMMENT ON FUNCTION authz._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
+
+-- An earlier movement made with this idempotency key, if any: the same
+-- arguments return it, others are refused.
+CREATE FUNCTION authz._replay(idempotency_key text, fingerprint text) RETURNS authz.credit_movements
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    m authz.credit_movements;
+BEGIN
+    IF idempotency_key IS NULL THEN
+        RETURN m;
+    END IF;
+    PERFORM authz._check_text('idempotency key', idempotency_key, 255);
+    SELECT * INTO m FROM authz.credit_movements x WHERE x.idempotency_key = _replay.idempotency_key;
+    IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
+        RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
+            USING ERRCODE = '23505',
+                  DETAIL = format('The first call was movement %s (%s).', m.id, m.fingerprint),
+                  HINT = 'Use a new key for a new movement.';
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION authz._replay(text, text) IS
+    'Internal: the movement already made with an idempotency key (23505 when its arguments differ)';
+
+-- Record a movement, or return the one a concurrent call with the same key
+-- committed first (NULL id: the caller returns that one and moves nothing).
+CREATE FUNCTION authz._record_movement(m authz.credit_movements) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo,
+                                        idempotency_key, fingerprint, usage, actor_id)
+    VALUES (m.kind, m.amount, m.from_workspace, m.to_workspace, m.memo,
+            m.idempotency_key, m.fingerprint, m.usage, authz.current_user_id())
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION authz._record_movement(authz.credit_movements) IS
+    'Internal: insert a movement; NULL when a concurrent call with the same key came first';
+
+-- Apply one signed ledger entry to an account whose row the caller has locked.
+CREATE FUNCTION authz._post(movement_id bigint, workspace_id uuid, amount authz.credits) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
+    VALUES (_post.movement_id, _post.workspace_id, _post.amount);
+    UPDATE authz.credit_accounts a
+       SET balance = a.balance + _post.amount, updated_at = now()
+     WHERE a.workspace_id = _post.workspace_id;
+$$;
+COMMENT ON FUNCTION authz._post(bigint, uuid, authz.credits) IS
+    'Internal: write a ledger entry and apply it to the account balance, together';
+
+-- The account row of a workspace, locked.
+CREATE FUNCTION authz._lock_account(workspace_id uuid) RETURNS authz.credit_accounts
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    a authz.credit_accounts;
+BEGIN
+    SELECT * INTO a FROM authz.credit_accounts x WHERE x.workspace_id = _lock_account.workspace_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'workspace "%" does not exist', workspace_id USING ERRCODE = '42704';
+    END IF;
+    RETURN a;
+END
+$$;
+COMMENT ON FUNCTION authz._lock_account(uuid) IS 'Internal: lock and return a workspace''s account row (42704 when unknown)';
+
+-- ---- operations -----------------------------------------------------------
+
+CREATE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo text DEFAULT NULL,
+                                  idempotency_key text DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    m authz.credit_movements;
+    fp text;
+BEGIN
+    PERFORM authz._check_id('workspace_id', workspace_id);
+    PERFORM authz._check_amount(amount);
+    IF memo IS NOT NULL THEN
+        PERFORM authz._check_text('memo', memo, 1000);
+    END IF;
+    fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
+    m := authz._replay(idempotency_key, fp);
+    IF m.id IS NOT NULL THEN
+        RETURN m.id;
+    END IF;
+    PERFORM authz._lock_account(workspace_id);
+    m.kind := 'topup';
+    m.amount := amount;
+    m.to_workspace := workspace_id;
+    m.memo := memo;
+    m.idempotency_key := idempotency_key;
+    m.fingerprint := fp;
+    m.id := authz._record_movement(m);
+    IF m.id IS NULL THEN
+        RETURN (authz._replay(idempotency_key, fp)).id;
+    END IF;
+    PERFORM authz._post(m.id, workspace_id, amount);
+    RETURN m.id;
+END
+$$;
+COMMENT ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) IS
+    'Top up a workspace''s account (trusted roles: the billing system); returns the movement id; idempotent on its key';
+REVOKE ALL ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.transfer_credits(from_workspace uuid, to_workspace uuid, amount authz.credits,
+                                       memo text DEFAULT NULL, idempotency_key text DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    src authz.workspaces := authz._workspace(from_workspace);
+    dst authz.workspaces := authz._workspace(to_workspace);
+    m authz.credit_movements;
+    fp text;
+    a authz.credit_accounts;
+BEGIN
+    PERFORM authz._check_amount(amount);
+    IF memo IS NOT NULL THEN
+        PERFORM authz._check_text('memo', memo, 1000);
+    END IF;
+    IF from_workspace = to_workspace THEN
+        RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz._workspace_label(from_workspace)
+            USING ERRCODE = '22023';
+    END IF;
+    IF src.org_id IS NULL OR dst.org_id IS DISTINCT FROM src.org_id THEN
+        RAISE EXCEPTION 'workspaces "%" and "%" are not in the same organization',
+            authz._workspace_label(from_workspace), authz._workspace_label(to_workspace)
+            USING ERRCODE = '22023', HINT = 'Credits move between workspaces of one organization.';
+    END IF;
+    PERFORM authz._actor();
+    PERFORM authz._require_org(src.org_id, 'org.billing.manage');
+
+    fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
+    m := authz._replay(idempotency_key, fp);
+    IF m.id IS NOT NULL THEN
+        RETURN m.id;
+    END IF;
+
+    -- Lock both accounts in workspace-id order: opposite transfers never deadlock.
+    IF from_workspace < to_workspace THEN
+        a := authz._lock_account(from_workspace);
+        PERFORM authz._lock_account(to_workspace);
+    ELSE
+        PERFORM authz._lock_account(to_workspace);
+        a := authz._lock_account(from_workspace);
+    END IF;
+    IF a.balance < amount THEN
+        RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
+            authz._workspace_label(from_workspace), a.balance, amount
+            USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
+    END IF;
+
+    m.kind := 'transfer';
+    m.amount := amount;
+    m.from_workspace := from_workspace;
+    m.to_workspace := to_workspace;
+    m.memo := memo;
+    m.idempotency_key := idempotency_key;
+    m.fingerprint := fp;
+    m.id := authz._record_movement(m);
+    IF m.id IS NULL THEN
+        RETURN (authz._replay(idempotency_key, fp)).id;
+    END IF;
+    PERFORM authz._post(m.id, from_workspace, -amount);
+    PERFORM authz._post(m.id, to_workspace, amount);
+    RETURN m.id;
+END
+$$;
+COMMENT ON FUNCTION authz.transfer_credits(uuid, uuid, authz.credits, text, text) IS
+    'Move credits between two workspaces of one organization (needs org.billing.manage); never overdraws; returns the movement id; idempotent on its key';
+
+CREATE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT '0.1',
+                                    memory_gib_hour authz.credits DEFAULT '0.025',
+                                    storage_gb_month authz.credits DEFAULT '0.025')
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz._org(org_id);
+    PERFORM authz._actor();
+    PERFORM authz._require_org(org_id, 'org.billing.manage');
+    IF cpu_hour IS NULL OR memory_gib_hour IS NULL OR storage_gb_month IS NULL THEN
+        RAISE EXCEPTION 'rates must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cpu_hour < '0' OR memory_gib_hour < '0' OR storage_gb_month < '0' THEN
+        RAISE EXCEPTION 'rates must not be negative' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO authz.rate_cards AS r (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    VALUES (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    ON CONFLICT ON CONSTRAINT rate_cards_pkey DO UPDATE
+       SET cpu_hour = EXCLUDED.cpu_hour, memory_gib_hour = EXCLUDED.memory_gib_hour,
+           storage_gb_month = EXCLUDED.storage_gb_month, updated_at = now();
+END
+$$;
+COMMENT ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) IS
+    'Set an organization''s usage prices per CPU-hour, GiB-hour and GB-month (needs org.billing.manage)';
+
+-- What usage costs: the exact sum of quantity times rate, rounded once to
+-- 6 decimal places, half away from zero.
+CREATE FUNCTION authz.usage_charge(cpu_hours numeric, memory_gib_hours numeric, storage_gb_months numeric,
+                                   cpu_hour authz.credits, memory_gib_hour authz.credits,
+                                   storage_gb_month authz.credits)
+    RETURNS authz.credits LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+    SELECT round(cpu_hours * cpu_hour::numeric + memory_gib_hours * memory_gib_hour::numeric
+                 + storage_gb_months * storage_gb_month::numeric, 6)::authz.credits
+$$;
+COMMENT ON FUNCTION authz.usage_charge(numeric, numeric, numeric, authz.credits, authz.credits, authz.credits) IS
+    'Price of usage: sum of quantity x rate computed exactly, then rounded once to 6 decimals, half away from zero';
+
+CREATE FUNCTION authz.record_usage(workspace_id uuid, cpu_hours numeric, memory_gib_hours numeric,
+                                   storage_gb_months numeric DEFAULT 0, idempotency_key text DEFAULT NULL)
+    RETURNS authz.credits LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz._workspace(workspace_id);
+    rc authz.rate_cards;
+    charge authz.credits;
+    m authz.credit_movements;
+    fp text;
+BEGIN
+    IF cpu_hours IS NULL OR memory_gib_hours IS NULL OR storage_gb_months IS NULL THEN
+        RAISE EXCEPTION 'usage quantities must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cpu_hours < 0 OR memory_gib_hours < 0 OR storage_gb_months < 0 THEN
+        RAISE EXCEPTION 'usage quantities must not be negative' USING ERRCODE = '22023';
+    END IF;
+    IF cpu_hours = 'NaN' OR memory_gib_hours = 'NaN' OR storage_gb_months = 'NaN'
+       OR cpu_hours = 'Infinity' OR memory_gib_hours = 'Infinity' OR storage_gb_months = 'Infinity' THEN
+        RAISE EXCEPTION 'usage quantities must be finite numbers' USING ERRCODE = '22023';
+    END IF;
+    fp := format('usage %s %s %s %s', workspace_id, cpu_hours, memory_gib_hours, storage_gb_months);
+    m := authz._replay(idempotency_key, fp);
+    IF m.id IS NOT NULL THEN
+        RETURN m.amount;
+    END IF;
+
+    SELECT * INTO rc FROM authz.rate_cards r WHERE r.org_id = w.org_id;
+    IF NOT FOUND THEN
+        rc.cpu_hour := '0.1';
+        rc.memory_gib_hour := '0.025';
+        rc.storage_gb_month := '0.025';
+    END IF;
+    charge := authz.usage_charge(cpu_hours, memory_gib_hours, storage_gb_months,
+                                 rc.cpu_hour, rc.memory_gib_hour, rc.storage_gb_month);
+
+    -- Usage records what happened: it never fails for lack of funds.
+    PERFORM authz._lock_account(workspace_id);
+    m.kind := 'usage';
+    m.amount := charge;
+    m.from_workspace := workspace_id;
+    m.idempotency_key := idempotency_key;
+    m.fingerprint := fp;
+    m.usage := jsonb_build_object(
+        'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
+        'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
+        'storage_gb_month', rc.storage_gb_month::numeric);
+    m.id := authz._record_movement(m);
+    IF m.id IS NULL THEN
+        RETURN (authz._replay(idempotency_key, fp)).amount;
+    END IF;
+    IF charge <> '0' THEN
+        PERFORM authz._post(m.id, workspace_id, -charge);
+    END IF;
+    RETURN charge;
+END
+$$;
+COMMENT ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) IS
+    'Charge a workspace for usage at its organization''s rate card (trusted roles: the metering system); never refused for lack of funds; returns the charge; idempotent on its key';
+REVOKE ALL ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) TO workspace_authz_trusted;
+
+-- ---- reading --------------------------------------------------------------
+
+-- May the current user see the workspace's credits? billing.view there, or
+-- org.billing.view in its organization, or a trusted role.
+CREATE FUNCTION authz._may_see_credits(workspace_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT authz.can(w.id, 'billing.view')
+        OR coalesce(authz.can_org(w.org_id, 'org.billing.view'), false)
+      FROM authz.workspaces w WHERE w.id = _may_see_credits.workspace_id
+$$;
+COMMENT ON FUNCTION authz._may_see_credits(uuid) IS
+    'Policy helper: billing.view in the workspace or org.billing.view in its organization';
+
+CREATE FUNCTION authz.balance(workspace_id uuid) RETURNS authz.credits
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    b authz.credits;
+BEGIN
+    PERFORM authz._workspace(workspace_id);
+    IF NOT authz._is_trusted() AND NOT coalesce(authz._may_see_credits(workspace_id), false) THEN
+        RAISE EXCEPTION 'permission denied: "billing.view" is required in workspace "%"',
+            authz._workspace_label(workspace_id)
+            USING ERRCODE = '42501', HINT = 'Or "org.billing.view" in its organization.';
+    END IF;
+    SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = balance.workspace_id;
+    RETURN b;
+END
+$$;
+COMMENT ON FUNCTION authz.balance(uuid) IS
+    'A workspace''s credit balance (needs billing.view there or org.billing.view in its organization)';
+
+CREATE FUNCTION authz.org_credit_summary(org_id uuid, since timestamptz DEFAULT '-infinity',
+                                         until timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (workspace_id uuid, workspace text, balance authz.credits, topups authz.credits,
+                   transfers_in authz.credits, transfers_out authz.credits, usage authz.credits)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz._org(org_id);
+    IF NOT authz._is_trusted() THEN
+        PERFORM authz._require_org(org_id, 'org.billing.view');
+    END IF;
+    IF since IS NULL OR until IS NULL THEN
+        RAISE EXCEPTION 'period bounds must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    RETURN QUERY
+    WITH per_ws AS (
+        SELECT w.id, w.name, a.balance,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'topup'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS topups,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_in,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_out,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'usage'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS used
+          FROM authz.workspaces w JOIN authz.credit_accounts a ON a.workspace_id = w.id
+         WHERE w.org_id = org_credit_summary.org_id
+    )
+    SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used FROM per_ws p
+    UNION ALL
+    SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+           coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0')
+      FROM per_ws p
+     ORDER BY 1 NULLS LAST;
+END
+$$;
+COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
+    'Per workspace of an organization: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+
+CREATE FUNCTION authz.verify_ledger()
+    RETURNS TABLE (workspace_id uuid, balance authz.credits, ledger_sum authz.credits)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+    SELECT coalesce(a.workspace_id, l.workspace_id), a.balance, l.total
+      FROM authz.credit_accounts a
+      FULL JOIN (SELECT e.workspace_id, sum(e.amount) AS total
+                   FROM authz.credit_ledger e GROUP BY e.workspace_id) l
+        ON l.workspace_id = a.workspace_id
+     WHERE coalesce(a.balance, '0') <> coalesce(l.total, '0')
+$$;
+COMMENT ON FUNCTION authz.verify_ledger() IS
+    'Accounts whose balance differs from the sum of their ledger entries (no rows when the books are right; trusted roles)';
+REVOKE ALL ON FUNCTION authz.verify_ledger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.verify_ledger() TO workspace_authz_trusted;
+
+-- Read access: balances, movements and entries of what the reader may bill.
+ALTER TABLE authz.credit_accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.credit_accounts FOR SELECT USING (authz._may_see_credits(workspace_id));
+COMMENT ON POLICY visible ON authz.credit_accounts IS 'Accounts of workspaces where you see billing';
+ALTER TABLE authz.credit_ledger ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.credit_ledger FOR SELECT USING (authz._may_see_credits(workspace_id));
+COMMENT ON POLICY visible ON authz.credit_ledger IS 'Entries of workspaces where you see billing';
+ALTER TABLE authz.credit_movements ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.credit_movements FOR SELECT
+    USING (coalesce(authz._may_see_credits(from_workspace), false)
+           OR coalesce(authz._may_see_credits(to_workspace), false));
+COMMENT ON POLICY visible ON authz.credit_movements IS 'Movements touching a workspace where you see billing';
+ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.rate_cards FOR SELECT USING (authz.can_org(org_id, 'org.billing.view'));
+COMMENT ON POLICY visible ON authz.rate_cards IS 'Rate cards of organizations where you see billing';
+GRANT SELECT ON authz.credit_accounts, authz.credit_ledger, authz.credit_movements, authz.rate_cards TO PUBLIC;
+-- The idempotency key and fingerprint are the billing system's; readers do not need them.
+REVOKE SELECT ON authz.credit_movements FROM PUBLIC;
+GRANT SELECT (id, kind, amount, from_workspace, to_workspace, memo, usage, actor_id, login_role, created_at)
+    ON authz.credit_movements TO PUBLIC;
