@@ -330,19 +330,19 @@ SELECT stmt, pg_temp.sqlstate_of(stmt) AS sqlstate
                ($q$SELECT pg_temp.copy_binary_field('\x0100')$q$),
                ($q$SELECT '1.5'::credits$q$)) v(stmt);
 
--- declarations: volatility, strictness, parallel safety, leakproofness, comments
+-- declarations of the type's functions: volatility, strictness, parallel safety, leakproofness, comments
 SELECT p.oid::regprocedure AS function, p.provolatile AS vol, p.proisstrict AS strict,
        p.proparallel AS par, p.proleakproof AS leakproof
   FROM pg_proc p
  WHERE p.pronamespace = 'authz'::regnamespace
-   AND ('authz.credits'::regtype = ANY (p.proargtypes) OR p.prorettype = 'authz.credits'::regtype
-        OR p.proname LIKE 'credits%')
+   AND ((p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') AND p.prosrc LIKE 'credits%')
+        OR (p.prokind = 'a' AND 'authz.credits'::regtype = ANY (p.proargtypes)))
  ORDER BY p.oid::regprocedure::text;
 SELECT p.oid::regprocedure AS uncommented
   FROM pg_proc p
  WHERE p.pronamespace = 'authz'::regnamespace
-   AND ('authz.credits'::regtype = ANY (p.proargtypes) OR p.prorettype = 'authz.credits'::regtype
-        OR p.proname LIKE 'credits%')
+   AND ((p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') AND p.prosrc LIKE 'credits%')
+        OR (p.prokind = 'a' AND 'authz.credits'::regtype = ANY (p.proargtypes)))
    AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT o.oprname, o.oprleft::regtype, o.oprright::regtype, o.oprresult::regtype,
        o.oprcom <> 0 AS has_commutator, o.oprnegate <> 0 AS has_negator, o.oprrest::text, o.oprcanhash

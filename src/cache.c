@@ -24,8 +24,10 @@
  * its workers then load with the query's active snapshot into a transient
  * cache tied to that snapshot, so every participant gives the same answers.
  *
- * Memory.  Everything lives in one context per cache, reset whole when its
- * size passes workspace_authz.cache_size.
+ * Memory.  Everything lives in one context per cache. Past
+ * workspace_authz.cache_size, the next outermost entry first drops the
+ * memoised answers (cheap to recompute, and callers only ever hold copies),
+ * and resets the whole cache only if the loaded model alone is still too big.
  */
 #include "postgres.h"
 
@@ -73,6 +75,7 @@ typedef struct AuthzCache
 	MemoryContext ctx;
 	bool		valid;			/* registry loaded, hashes created */
 	bool		stale;			/* reset at the next outermost entry */
+	bool		over_budget;	/* past cache_size: shed answers, then all */
 	int			nperms;
 	char	   *perm_names[PERMSET_BITS];
 	PermSet		org_scope;
@@ -348,6 +351,23 @@ cache_build(AuthzCache *c)
 	c->valid = true;
 }
 
+static bool
+over_budget(AuthzCache *c)
+{
+	return MemoryContextMemAllocated(c->ctx, true) > (Size) authz_cache_size_kb * 1024;
+}
+
+/* Past the budget: drop the answers, and everything if that is not enough. */
+static void
+shed_answers(AuthzCache *c)
+{
+	hash_destroy(c->results);
+	c->results = make_hash(c, "authz results", sizeof(ResultKey), sizeof(ResultEntry), true);
+	c->over_budget = false;
+	if (over_budget(c))
+		cache_reset(c);
+}
+
 /* Does the transient cache belong to the snapshot now active? */
 static bool
 transient_matches(AuthzCache *c, Snapshot snap)
@@ -392,6 +412,8 @@ cache_enter(void)
 		if (c->stale)
 			cache_reset(c);
 	}
+	if (c->valid && c->over_budget)
+		shed_answers(c);
 	cur = c;
 	if (!c->valid)
 	{
@@ -972,6 +994,8 @@ cache_user(const pg_uuid_t *id)
 
 	u = hash_search(cur->users, id, HASH_ENTER, NULL);
 	*u = tmp;
+	if (over_budget(cur))
+		cur->over_budget = true;
 	return u;
 }
 
@@ -1099,13 +1123,11 @@ cache_result_store(const ResultEntry *entry, uint64 generation)
 {
 	ResultEntry *e;
 
-	if (generation != authz_cache_generation || cur->stale)
+	if (generation != authz_cache_generation || cur->stale || cur->over_budget)
 		return;
-	if (MemoryContextMemAllocated(cur->ctx, true) > (Size) authz_cache_size_kb * 1024)
+	if (over_budget(cur))
 	{
-		/* over budget: drop everything at the next outermost entry */
-		cur->stale = true;
-		authz_cache_generation++;
+		cur->over_budget = true;
 		return;
 	}
 	e = hash_search(cur->results, &entry->key, HASH_ENTER, NULL);

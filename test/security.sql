@@ -113,10 +113,15 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- The model's tables, with their first column.
+-- The model's tables, with their first ordinary column (identity columns
+-- refuse SET col = col before privileges are even checked).
 CREATE TEMP VIEW authz_tables AS
     SELECT c.relname AS tbl, a.attname AS col
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = 1
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+       AND a.attnum = (SELECT min(x.attnum) FROM pg_catalog.pg_attribute x
+                        WHERE x.attrelid = c.oid AND x.attnum > 0 AND NOT x.attisdropped
+                          AND x.attidentity = '' AND x.attgenerated = '')
      WHERE c.relnamespace = 'authz'::regnamespace AND c.relkind IN ('r', 'p');
 GRANT SELECT ON authz_tables TO PUBLIC;
 

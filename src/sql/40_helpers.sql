@@ -137,12 +137,18 @@ END
 $$;
 COMMENT ON FUNCTION authz._team(uuid) IS 'Internal: a team row (42704 when unknown)';
 
--- How errors name things: users by handle, workspaces as org/name.
+-- How errors name things: users by handle, workspaces as org/name, orgs by
+-- slug; but only to someone who may see them (or a trusted role): others get
+-- the identifier they passed, so a refusal never reveals a name.
 CREATE FUNCTION authz._user_label(user_id uuid) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-AS $$ SELECT coalesce((SELECT u.handle FROM authz.users u WHERE u.id = user_id), user_id::text) $$;
-COMMENT ON FUNCTION authz._user_label(uuid) IS 'Internal: a user as error messages name it (handle)';
+AS $$
+    SELECT coalesce((SELECT u.handle FROM authz.users u
+                      WHERE u.id = user_id AND (authz._visible_user(u.id) OR authz._is_trusted())),
+                    user_id::text)
+$$;
+COMMENT ON FUNCTION authz._user_label(uuid) IS 'Internal: a user as error messages name it (handle, if visible to the current user)';
 
 CREATE FUNCTION authz._workspace_label(workspace_id uuid) RETURNS text
     LANGUAGE sql STABLE
@@ -150,9 +156,24 @@ CREATE FUNCTION authz._workspace_label(workspace_id uuid) RETURNS text
 AS $$
     SELECT coalesce((SELECT coalesce(o.slug || '/', '') || w.name
                        FROM authz.workspaces w LEFT JOIN authz.orgs o ON o.id = w.org_id
-                      WHERE w.id = workspace_id), workspace_id::text)
+                      WHERE w.id = workspace_id
+                        AND (authz.can(w.id, 'workspace.view')
+                             OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false)
+                             OR authz._is_trusted())),
+                    workspace_id::text)
 $$;
-COMMENT ON FUNCTION authz._workspace_label(uuid) IS 'Internal: a workspace as error messages name it (org/name)';
+COMMENT ON FUNCTION authz._workspace_label(uuid) IS
+    'Internal: a workspace as error messages name it (org/name, if visible to the current user)';
+
+CREATE FUNCTION authz._org_label(org_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT o.slug FROM authz.orgs o
+                      WHERE o.id = org_id AND (authz.org_role(o.id) IS NOT NULL OR authz._is_trusted())),
+                    org_id::text)
+$$;
+COMMENT ON FUNCTION authz._org_label(uuid) IS 'Internal: an organization as error messages name it (slug, if a member)';
 
 -- A workspace role usable in an organization: one of its custom roles or a built-in.
 CREATE FUNCTION authz._role(org_id uuid, role_name text) RETURNS authz.roles
@@ -216,7 +237,7 @@ AS $$
 BEGIN
     IF NOT authz.can_org(org_id, permission) THEN
         RAISE EXCEPTION 'permission denied: "%" is required in organization "%"',
-            permission, (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            permission, authz._org_label(org_id)
             USING ERRCODE = '42501';
     END IF;
 END
@@ -288,7 +309,7 @@ DECLARE
     actor uuid := authz._actor();
     actor_role text := authz._org_role_of(org_id, actor);
     target_role text;
-    slug text := (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id);
+    slug text := authz._org_label(org_id);
 BEGIN
     PERFORM authz._require_org(org_id, 'org.members.manage');
     IF new_role IS NOT NULL AND authz._org_rank(new_role) > authz._org_rank(actor_role) THEN

@@ -64,7 +64,7 @@ BEGIN
                     WHERE m.org_id = _assert_org_owner.org_id AND m.role = 'owner'
                       AND u.status = 'active') THEN
         RAISE EXCEPTION 'organization "%" must keep at least one owner',
-            (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            authz._org_label(org_id)
             USING ERRCODE = '23514', HINT = 'Make another member an owner first.';
     END IF;
 END

@@ -54,6 +54,35 @@ COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
 REVOKE ALL ON FUNCTION authz.create_user(text, text, text, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.create_user(text, text, text, name) TO workspace_authz_trusted;
 
+CREATE FUNCTION authz.map_login_role(user_id uuid, pg_role name) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    u authz.users := authz._user(user_id);
+    other text;
+BEGIN
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT x.handle INTO other FROM authz.users x
+         WHERE x.pg_role = map_login_role.pg_role AND x.id <> map_login_role.user_id;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+    UPDATE authz.users x SET pg_role = map_login_role.pg_role WHERE x.id = u.id;
+END
+$$;
+COMMENT ON FUNCTION authz.map_login_role(uuid, name) IS
+    'Map a login role to a user, or with NULL unmap it (trusted roles only; unmap before dropping the login role)';
+REVOKE ALL ON FUNCTION authz.map_login_role(uuid, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.map_login_role(uuid, name) TO workspace_authz_trusted;
+
 CREATE FUNCTION authz.deactivate_user(user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
@@ -134,14 +163,14 @@ BEGIN
     END IF;
     IF role = 'guest' THEN
         RAISE EXCEPTION 'guests of organization "%" cannot hold an org-wide workspace role',
-            (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            authz._org_label(org_id)
             USING ERRCODE = '22023', HINT = 'Add guests to the workspaces they may see instead.';
     END IF;
     r := authz._role(org_id, workspace_role);
     lim := coalesce(authz._org_wide_limit(org_id), 0);
     IF r.rank > lim THEN
         RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%) in organization "%"',
-            r.name, r.rank, lim, (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            r.name, r.rank, lim, authz._org_label(org_id)
             USING ERRCODE = '42501';
     END IF;
     RETURN r;
@@ -186,7 +215,7 @@ BEGIN
      WHERE x.org_id = _org_member.org_id AND x.user_id = _org_member.user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" is not a member of organization "%"',
-            authz._user_label(user_id), (SELECT o.slug FROM authz.orgs o WHERE o.id = org_id)
+            authz._user_label(user_id), authz._org_label(org_id)
             USING ERRCODE = '42704';
     END IF;
     RETURN m;

@@ -32,6 +32,7 @@ AS $$
 DECLARE
     att record;
     p text;
+    scope text;
     kind "char";
 BEGIN
     IF tbl IS NULL THEN
@@ -58,9 +59,13 @@ BEGIN
         IF p IS NULL THEN
             RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
         END IF;
-        IF NOT EXISTS (SELECT 1 FROM authz.permissions x WHERE x.name = p AND x.scope = 'workspace') THEN
+        SELECT x.scope INTO scope FROM authz.permissions x WHERE x.name = p;
+        IF scope IS NULL THEN
             RAISE EXCEPTION 'permission "%" does not exist', p
-                USING ERRCODE = '42704', HINT = 'Use a workspace permission; register new ones with authz.define_permission().';
+                USING ERRCODE = '42704', HINT = 'Register it with authz.define_permission().';
+        ELSIF scope <> 'workspace' THEN
+            RAISE EXCEPTION 'permission "%" is an org permission, not a workspace permission', p
+                USING ERRCODE = '22023', HINT = 'Rows keyed by workspace are protected with workspace permissions.';
         END IF;
     END LOOP;
 
