@@ -13,7 +13,8 @@ OBJS = \
 	src/resolver.o \
 	src/checks.o \
 	src/planner.o \
-	src/credits.o
+	src/credits.o \
+	src/tokens.o
 
 # The install script is assembled from the ordered pieces in src/sql/.
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))

@@ -85,6 +85,7 @@ typedef struct AuthzCache
 	HTAB	   *roles;
 	HTAB	   *orgs;
 	HTAB	   *workspaces;
+	HTAB	   *projects;
 	HTAB	   *users;
 	HTAB	   *results;
 	HTAB	   *logins;
@@ -125,13 +126,15 @@ typedef enum ModelRel
 	REL_PARTICIPANTS,
 	REL_TEAM_MEMBERS,
 	REL_PARTICIPANT_PERMISSIONS,
+	REL_PROJECTS,
+	REL_PROJECT_MEMBERS,
 	REL_COUNT
 } ModelRel;
 
 static const char *const rel_names[REL_COUNT] = {
 	"permissions", "org_role_permissions", "roles", "role_permissions", "orgs",
 	"workspaces", "users", "org_members", "participants", "team_members",
-	"participant_permissions"
+	"participant_permissions", "projects", "project_members"
 };
 
 typedef enum ModelIndex
@@ -149,6 +152,8 @@ typedef enum ModelIndex
 	IDX_PARTICIPANTS_TEAM,
 	IDX_TEAM_MEMBERS_USER,
 	IDX_PARTICIPANT_PERMISSIONS_USER,
+	IDX_PROJECTS_PKEY,
+	IDX_PROJECT_MEMBERS_USER,
 	IDX_COUNT
 } ModelIndex;
 
@@ -156,7 +161,8 @@ static const char *const index_names[IDX_COUNT] = {
 	"roles_pkey", "role_permissions_pkey", "orgs_pkey", "workspaces_pkey",
 	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "users_pkey",
 	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
-	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx"
+	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx",
+	"projects_pkey", "project_members_user_idx"
 };
 
 typedef enum ModelCol
@@ -172,6 +178,8 @@ typedef enum ModelCol
 	C_P_WS, C_P_USER, C_P_TEAM, C_P_ROLE, C_P_EXPIRES,
 	C_TM_TEAM, C_TM_USER,
 	C_PP_WS, C_PP_USER, C_PP_PERMISSION, C_PP_EFFECT, C_PP_EXPIRES,
+	C_PROJ_ID, C_PROJ_WS,
+	C_PM_PROJECT, C_PM_USER, C_PM_ROLE, C_PM_EXPIRES,
 	C_COUNT
 } ModelCol;
 
@@ -218,6 +226,12 @@ static const struct
 	[C_PP_PERMISSION] = {REL_PARTICIPANT_PERMISSIONS, "permission"},
 	[C_PP_EFFECT] = {REL_PARTICIPANT_PERMISSIONS, "effect"},
 	[C_PP_EXPIRES] = {REL_PARTICIPANT_PERMISSIONS, "expires_at"},
+	[C_PROJ_ID] = {REL_PROJECTS, "id"},
+	[C_PROJ_WS] = {REL_PROJECTS, "workspace_id"},
+	[C_PM_PROJECT] = {REL_PROJECT_MEMBERS, "project_id"},
+	[C_PM_USER] = {REL_PROJECT_MEMBERS, "user_id"},
+	[C_PM_ROLE] = {REL_PROJECT_MEMBERS, "role_id"},
+	[C_PM_EXPIRES] = {REL_PROJECT_MEMBERS, "expires_at"},
 };
 
 static Oid	rel_oids[REL_COUNT];
@@ -342,6 +356,7 @@ cache_build(AuthzCache *c)
 	c->roles = make_hash(c, "authz roles", sizeof(pg_uuid_t), sizeof(RoleInfo), true);
 	c->orgs = make_hash(c, "authz orgs", sizeof(pg_uuid_t), sizeof(OrgInfo), true);
 	c->workspaces = make_hash(c, "authz workspaces", sizeof(pg_uuid_t), sizeof(WorkspaceInfo), true);
+	c->projects = make_hash(c, "authz projects", sizeof(pg_uuid_t), sizeof(ProjectInfo), true);
 	c->users = make_hash(c, "authz users", sizeof(pg_uuid_t), sizeof(UserInfo), true);
 	c->results = make_hash(c, "authz results", sizeof(ResultKey), sizeof(ResultEntry), true);
 	c->logins = make_hash(c, "authz logins", sizeof(Oid), sizeof(LoginEntry), true);
@@ -818,6 +833,28 @@ cache_workspace(const pg_uuid_t *id)
 	return w;
 }
 
+const ProjectInfo *
+cache_project(const pg_uuid_t *id)
+{
+	ProjectInfo *p = hash_search(cur->projects, id, HASH_FIND, NULL);
+	ProjectInfo tmp;
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
+
+	if (p)
+		return p;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = *id;
+	scan_by_uuid(&s, REL_PROJECTS, IDX_PROJECTS_PKEY, C_PROJ_ID, id, &key);
+	if ((tup = scan_next(&s)) != NULL)
+		tmp.found = get_uuid(&s, tup, C_PROJ_WS, &tmp.workspace_id);
+	scan_end(&s);
+	p = hash_search(cur->projects, id, HASH_ENTER, NULL);
+	*p = tmp;
+	return p;
+}
+
 /* ---- users -------------------------------------------------------------- */
 
 /* A growable array in the caller's (short-lived) memory context. */
@@ -851,6 +888,13 @@ keep(const Growable *g)
 	copy = MemoryContextAlloc(cur->ctx, g->size * g->n);
 	memcpy(copy, g->items, g->size * g->n);
 	return copy;
+}
+
+static int
+project_membership_cmp(const void *a, const void *b)
+{
+	return uuid_cmp_raw(&((const ProjectMembership *) a)->project_id,
+						&((const ProjectMembership *) b)->project_id);
 }
 
 static int
@@ -958,6 +1002,7 @@ cache_user(const pg_uuid_t *id)
 		Growable	orgs = {NULL, 0, 0, sizeof(OrgMembership)};
 		Growable	teams = {NULL, 0, 0, sizeof(pg_uuid_t)};
 		Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+		Growable	projects = {NULL, 0, 0, sizeof(ProjectMembership)};
 
 		scan_by_uuid(&s, REL_ORG_MEMBERS, IDX_ORG_MEMBERS_USER, C_OM_USER, id, &key);
 		while ((tup = scan_next(&s)) != NULL)
@@ -980,8 +1025,24 @@ cache_user(const pg_uuid_t *id)
 			load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM,
 								&((pg_uuid_t *) teams.items)[i]);
 
+		scan_by_uuid(&s, REL_PROJECT_MEMBERS, IDX_PROJECT_MEMBERS_USER, C_PM_USER, id, &key);
+		while ((tup = scan_next(&s)) != NULL)
+		{
+			ProjectMembership *pm = grow(&projects);
+
+			memset(pm, 0, sizeof(*pm));
+			get_uuid(&s, tup, C_PM_PROJECT, &pm->project_id);
+			get_uuid(&s, tup, C_PM_ROLE, &pm->role_id);
+			pm->expires_at = get_expiry(&s, tup, C_PM_EXPIRES);
+		}
+		scan_end(&s);
+
 		if (orgs.n > 1)
 			qsort(orgs.items, orgs.n, orgs.size, membership_cmp);
+		if (projects.n > 1)
+			qsort(projects.items, projects.n, projects.size, project_membership_cmp);
+		tmp.nprojects = projects.n;
+		tmp.projects = keep(&projects);
 		if (parts.n > 1)
 			qsort(parts.items, parts.n, parts.size, participation_cmp);
 		tmp.norgs = orgs.n;

@@ -356,3 +356,41 @@ checks_explain(PG_FUNCTION_ARGS)
 	cache_leave();
 	return (Datum) 0;
 }
+
+/* Does the current user hold the permission in the project? (memoised) */
+PG_FUNCTION_INFO_V1(checks_can_project);
+Datum
+checks_can_project(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *project = PG_GETARG_UUID_P(0);
+	CheckMemo  *m = get_memo(fcinfo);
+	int			bit = memo_bit(m, PG_GETARG_TEXT_PP(1), false);
+	pg_uuid_t	user;
+	uint64		generation;
+	ResultEntry r;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_BOOL(false);
+	if (memo_hit(m, &user, project, GetCurrentStatementStartTimestamp()))
+		PG_RETURN_BOOL(permset_test(&m->perms, bit));
+	generation = authz_cache_generation;
+	resolve_project(&user, project, &r);
+	memo_store(m, generation, &user, project, &r.perms, r.valid_until);
+	PG_RETURN_BOOL(permset_test(&r.perms, bit));
+}
+
+/* The current user's effective role in a project, or NULL. */
+PG_FUNCTION_INFO_V1(checks_project_role_in);
+Datum
+checks_project_role_in(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	user;
+	ResultEntry r;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_NULL();
+	resolve_project(&user, PG_GETARG_UUID_P(0), &r);
+	if (r.role == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(r.role->name));
+}

@@ -62,6 +62,13 @@ org_role_name(OrgRole role)
 	return NULL;
 }
 
+static int
+project_membership_key_cmp(const void *a, const void *b)
+{
+	return uuid_cmp_raw(&((const ProjectMembership *) a)->project_id,
+						&((const ProjectMembership *) b)->project_id);
+}
+
 static const OrgMembership *
 find_membership(const UserInfo *u, const pg_uuid_t *org_id)
 {
@@ -325,6 +332,70 @@ resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id, PermSet *ou
 		if (o->found && o->members_can_create)
 			permset_add(out, cache_org_create_bit());
 	}
+	cache_leave();
+}
+
+/*
+ * Effective permissions in a project: the workspace's, plus the role the user
+ * holds in the project itself. Memoised under the key (user, project).
+ */
+void
+resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEntry *out)
+{
+	ResultKey	key;
+	ResultEntry *e;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+	const ProjectInfo *p;
+	const UserInfo *u;
+
+	cache_enter();
+	key.user_id = *user_id;
+	key.workspace_id = *project_id;
+	e = cache_result_find(&key);
+	if (e && e->valid_until > now)
+	{
+		*out = *e;
+		cache_leave();
+		return;
+	}
+	generation = authz_cache_generation;
+	p = cache_project(project_id);
+	if (!p->found)
+	{
+		memset(out, 0, sizeof(*out));
+		out->valid_until = DT_NOEND;
+	}
+	else
+		compute(user_id, &p->workspace_id, now, out, NULL);
+	out->key = key;
+
+	u = cache_user(user_id);
+	if (p->found && u->found && u->active)
+	{
+		const ProjectMembership *pm;
+		ProjectMembership probe;
+
+		probe.project_id = *project_id;
+		pm = bsearch(&probe, u->projects, u->nprojects, sizeof(ProjectMembership),
+					 project_membership_key_cmp);
+		if (pm && pm->expires_at > now)
+		{
+			const RoleInfo *role = cache_role(&pm->role_id);
+
+			limit_validity(out, pm->expires_at);
+			if (role->found)
+			{
+				permset_union_into(&out->perms, &role->perms);
+				if (role->rank > out->rank)
+				{
+					out->rank = role->rank;
+					out->role = role;
+				}
+			}
+		}
+	}
+	cache_result_store(out, generation);
 	cache_leave();
 }
 

@@ -5,7 +5,8 @@
  * Module map: permset.c (the permset type), identity.c (who the current user
  * is), cache.c (per-backend cache of the model, its loaders and its
  * invalidation), resolver.c (SPEC rules: effective permissions and role),
- * checks.c (SQL-callable checks), planner.c (planner support for authz.can).
+ * checks.c (SQL-callable checks), planner.c (planner support for authz.can),
+ * credits.c (the credits type), tokens.c (invitation tokens).
  */
 #ifndef WORKSPACE_AUTHZ_H
 #define WORKSPACE_AUTHZ_H
@@ -160,6 +161,21 @@ typedef struct Participation
 	Override   *overrides;
 } Participation;
 
+/* A role the user holds in one project. */
+typedef struct ProjectMembership
+{
+	pg_uuid_t	project_id;
+	pg_uuid_t	role_id;
+	TimestampTz expires_at;		/* DT_NOEND when it does not expire */
+} ProjectMembership;
+
+typedef struct ProjectInfo
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		found;
+	pg_uuid_t	workspace_id;
+} ProjectInfo;
+
 typedef struct UserInfo
 {
 	pg_uuid_t	id;				/* hash key */
@@ -169,6 +185,8 @@ typedef struct UserInfo
 	OrgMembership *orgs;		/* sorted by org_id */
 	int			nparts;
 	Participation *parts;		/* sorted by workspace_id */
+	int			nprojects;
+	ProjectMembership *projects;	/* sorted by project_id */
 	bool		candidates_loaded;
 	int			ncandidates;
 	pg_uuid_t  *candidates;		/* workspaces where the user may hold a role */
@@ -204,6 +222,7 @@ extern int	cache_org_create_bit(void);
 extern const RoleInfo *cache_role(const pg_uuid_t *id);
 extern const OrgInfo *cache_org(const pg_uuid_t *id);
 extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
+extern const ProjectInfo *cache_project(const pg_uuid_t *id);
 extern const UserInfo *cache_user(const pg_uuid_t *id);
 extern void cache_user_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
@@ -250,6 +269,8 @@ extern OrgRole resolve_org_role(const pg_uuid_t *user_id, const pg_uuid_t *org_i
 extern void resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id,
 							  PermSet *out);
 extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
+extern void resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id,
+							ResultEntry *out);
 extern const char *source_kind_name(SourceKind kind);
 extern const char *org_role_name(OrgRole role);
 

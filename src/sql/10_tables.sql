@@ -78,6 +78,11 @@ CREATE TABLE authz.orgs (
     full_name                     text,
     members_can_create_workspaces boolean NOT NULL DEFAULT false,
     admin_workspace_role          uuid,
+    member_workspace_role         uuid,
+    default_shared_role           uuid,
+    default_join_role             uuid,
+    max_participants              integer CHECK (max_participants >= 1),
+    allow_collaborators           boolean NOT NULL DEFAULT true,
     created_at                    timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE authz.orgs IS 'Organizations (tenants)';
@@ -86,6 +91,11 @@ COMMENT ON COLUMN authz.orgs.slug IS 'Unique short name';
 COMMENT ON COLUMN authz.orgs.full_name IS 'Display name';
 COMMENT ON COLUMN authz.orgs.members_can_create_workspaces IS 'Org members (not only owners and admins) may create workspaces';
 COMMENT ON COLUMN authz.orgs.admin_workspace_role IS 'Workspace role org owners and admins hold in every workspace of the org (NULL: none)';
+COMMENT ON COLUMN authz.orgs.member_workspace_role IS 'Org-wide workspace role given to new members (not guests) unless stated (NULL: none)';
+COMMENT ON COLUMN authz.orgs.default_shared_role IS 'shared_role of new workspaces';
+COMMENT ON COLUMN authz.orgs.default_join_role IS 'join_role of new workspaces';
+COMMENT ON COLUMN authz.orgs.max_participants IS 'Most participants (users and teams, collaborators included) a workspace may have; NULL: no limit';
+COMMENT ON COLUMN authz.orgs.allow_collaborators IS 'Users outside the organization may be added to its workspaces and projects';
 COMMENT ON COLUMN authz.orgs.created_at IS 'When the organization was created';
 
 CREATE TABLE authz.roles (
@@ -205,7 +215,14 @@ INSERT INTO authz.org_role_permissions (role, permission) VALUES
 
 ALTER TABLE authz.orgs
     ALTER COLUMN admin_workspace_role SET DEFAULT '00000000-0000-0000-0000-000000000002',
-    ADD FOREIGN KEY (admin_workspace_role) REFERENCES authz.roles (id);
+    ALTER COLUMN default_shared_role SET DEFAULT '00000000-0000-0000-0000-000000000004',
+    ALTER COLUMN default_shared_role SET NOT NULL,
+    ALTER COLUMN default_join_role SET DEFAULT '00000000-0000-0000-0000-000000000003',
+    ALTER COLUMN default_join_role SET NOT NULL,
+    ADD FOREIGN KEY (admin_workspace_role) REFERENCES authz.roles (id),
+    ADD FOREIGN KEY (member_workspace_role) REFERENCES authz.roles (id),
+    ADD FOREIGN KEY (default_shared_role) REFERENCES authz.roles (id),
+    ADD FOREIGN KEY (default_join_role) REFERENCES authz.roles (id);
 
 CREATE TABLE authz.org_members (
     org_id         uuid NOT NULL REFERENCES authz.orgs (id) ON DELETE CASCADE,
@@ -329,3 +346,75 @@ COMMENT ON COLUMN authz.participant_permissions.permission IS 'Permission grante
 COMMENT ON COLUMN authz.participant_permissions.effect IS 'grant or deny';
 COMMENT ON COLUMN authz.participant_permissions.expires_at IS 'When the grant or deny ends by itself; NULL for never';
 COMMENT ON COLUMN authz.participant_permissions.created_at IS 'When it was set';
+
+CREATE TABLE authz.projects (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    workspace_id uuid NOT NULL REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    name         text NOT NULL,
+    description  text,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (workspace_id, name)
+);
+COMMENT ON TABLE authz.projects IS 'Units inside a workspace, with participants of their own; workspace access flows into them';
+COMMENT ON COLUMN authz.projects.id IS 'Project identifier';
+COMMENT ON COLUMN authz.projects.workspace_id IS 'Workspace the project belongs to';
+COMMENT ON COLUMN authz.projects.name IS 'Name, unique in its workspace';
+COMMENT ON COLUMN authz.projects.description IS 'Description';
+COMMENT ON COLUMN authz.projects.created_at IS 'When the project was created';
+
+CREATE TABLE authz.project_members (
+    project_id uuid NOT NULL REFERENCES authz.projects (id) ON DELETE CASCADE,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    role_id    uuid NOT NULL REFERENCES authz.roles (id),
+    expires_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE INDEX project_members_user_idx ON authz.project_members (user_id);
+CREATE INDEX project_members_role_idx ON authz.project_members (role_id);
+COMMENT ON TABLE authz.project_members IS 'Users holding a role in one project (on top of what the workspace gives them)';
+COMMENT ON COLUMN authz.project_members.project_id IS 'Project';
+COMMENT ON COLUMN authz.project_members.user_id IS 'Member';
+COMMENT ON COLUMN authz.project_members.role_id IS 'Role held in the project';
+COMMENT ON COLUMN authz.project_members.expires_at IS 'When the membership ends by itself; NULL for never';
+COMMENT ON COLUMN authz.project_members.created_at IS 'When the member was added';
+
+CREATE TABLE authz.invitations (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    token_hash   bytea NOT NULL UNIQUE,
+    org_id       uuid NOT NULL REFERENCES authz.orgs (id) ON DELETE CASCADE,
+    workspace_id uuid REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    email        text NOT NULL,
+    org_role     text CHECK (org_role IN ('owner', 'admin', 'member', 'guest')),
+    role_id      uuid REFERENCES authz.roles (id),
+    inviter_id   uuid NOT NULL REFERENCES authz.users (id),
+    inviter_rank integer NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz NOT NULL,
+    accepted_at  timestamptz,
+    accepted_by  uuid REFERENCES authz.users (id),
+    revoked_at   timestamptz,
+    revoked_by   uuid REFERENCES authz.users (id),
+    CHECK ((workspace_id IS NULL) <> (org_role IS NULL)),
+    CHECK (workspace_id IS NULL OR role_id IS NOT NULL),
+    CHECK (accepted_at IS NULL OR revoked_at IS NULL)
+);
+CREATE INDEX invitations_org_idx ON authz.invitations (org_id);
+CREATE INDEX invitations_workspace_idx ON authz.invitations (workspace_id);
+CREATE INDEX invitations_role_idx ON authz.invitations (role_id);
+COMMENT ON TABLE authz.invitations IS 'Invitations to a workspace or an organization: one-time tokens, stored hashed, expiring';
+COMMENT ON COLUMN authz.invitations.id IS 'Invitation identifier (not the token)';
+COMMENT ON COLUMN authz.invitations.token_hash IS 'SHA-256 of the token; the token itself is never stored';
+COMMENT ON COLUMN authz.invitations.org_id IS 'Organization invited to, or of the workspace invited to';
+COMMENT ON COLUMN authz.invitations.workspace_id IS 'Workspace invited to; NULL for an invitation to the organization';
+COMMENT ON COLUMN authz.invitations.email IS 'Invitee''s email address, matched regardless of case';
+COMMENT ON COLUMN authz.invitations.org_role IS 'Org role offered (organization invitations)';
+COMMENT ON COLUMN authz.invitations.role_id IS 'Workspace role offered, or the org-wide workspace role of an organization invitation';
+COMMENT ON COLUMN authz.invitations.inviter_id IS 'Who invited';
+COMMENT ON COLUMN authz.invitations.inviter_rank IS 'The inviter''s rank when inviting, which the offered role respected';
+COMMENT ON COLUMN authz.invitations.created_at IS 'When it was sent';
+COMMENT ON COLUMN authz.invitations.expires_at IS 'When it stops working';
+COMMENT ON COLUMN authz.invitations.accepted_at IS 'When it was accepted (once)';
+COMMENT ON COLUMN authz.invitations.accepted_by IS 'Who accepted it';
+COMMENT ON COLUMN authz.invitations.revoked_at IS 'When it was revoked';
+COMMENT ON COLUMN authz.invitations.revoked_by IS 'Who revoked it';

@@ -191,7 +191,12 @@ DECLARE
 BEGIN
     PERFORM authz._check_org_role(role);
     PERFORM authz._check_org_ranks(org_id, NULL, role);
-    wr := authz._org_wide_role(org_id, role, workspace_role);
+    IF workspace_role IS NOT NULL OR role = 'guest' THEN
+        wr := authz._org_wide_role(org_id, role, workspace_role);
+    ELSE
+        -- the organization's default org-wide role for new members, if any
+        SELECT x.* INTO wr FROM authz.roles x WHERE x.id = o.member_workspace_role;
+    END IF;
     IF EXISTS (SELECT 1 FROM authz.org_members m
                 WHERE m.org_id = add_org_member.org_id AND m.user_id = add_org_member.user_id) THEN
         RAISE EXCEPTION 'user "%" is already a member of organization "%"', u.handle, o.slug
@@ -202,7 +207,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_org_member(uuid, uuid, text, text) IS
-    'Add a user to an organization with an org role and an optional org-wide workspace role';
+    'Add a user to an organization with an org role and an org-wide workspace role (default: the org''s member_workspace_role; none for guests)';
 
 CREATE FUNCTION authz._org_member(org_id uuid, user_id uuid) RETURNS authz.org_members
     LANGUAGE plpgsql STABLE
@@ -329,8 +334,8 @@ BEGIN
         RAISE EXCEPTION 'workspace "%" already exists in organization "%"', name, o.slug
             USING ERRCODE = '23505';
     END IF;
-    INSERT INTO authz.workspaces (org_id, name, visibility, join_policy)
-    VALUES (org_id, name, visibility, join_policy)
+    INSERT INTO authz.workspaces (org_id, name, visibility, join_policy, shared_role, join_role)
+    VALUES (org_id, name, visibility, join_policy, o.default_shared_role, o.default_join_role)
     RETURNING id INTO ws;
     INSERT INTO authz.participants (workspace_id, user_id, role_id)
     VALUES (ws, actor, '00000000-0000-0000-0000-000000000001');
@@ -429,6 +434,7 @@ BEGIN
             u.handle, authz._workspace_label(workspace_id)
             USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
     END IF;
+    PERFORM authz._check_capacity(workspace_id, user_id);
     INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
     VALUES (workspace_id, user_id, r.id, expires_at);
 END
@@ -581,6 +587,7 @@ BEGIN
         RAISE EXCEPTION 'workspace "%" is invite-only', authz._workspace_label(workspace_id)
             USING ERRCODE = '42501', HINT = 'Ask one of its admins to add you.';
     END IF;
+    PERFORM authz._check_capacity(workspace_id, actor);
     INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (workspace_id, actor, w.join_role);
 END
 $$;
@@ -668,6 +675,10 @@ BEGIN
     r := authz._role(w.org_id, role);
     PERFORM authz._check_expiry(expires_at);
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    IF NOT EXISTS (SELECT 1 FROM authz.participants p
+                    WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id) THEN
+        PERFORM authz._check_capacity(workspace_id, NULL);
+    END IF;
     INSERT INTO authz.participants (workspace_id, team_id, role_id, expires_at)
     VALUES (workspace_id, team_id, r.id, expires_at)
     ON CONFLICT ON CONSTRAINT participants_workspace_id_team_id_key

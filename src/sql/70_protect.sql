@@ -25,16 +25,23 @@ CREATE FUNCTION authz.protect(tbl regclass, workspace_column name DEFAULT 'works
                               read_permission text DEFAULT 'content.read',
                               write_permission text DEFAULT 'content.update',
                               insert_permission text DEFAULT 'content.create',
-                              delete_permission text DEFAULT 'content.delete')
+                              delete_permission text DEFAULT 'content.delete',
+                              scope text DEFAULT 'workspace')
     RETURNS void LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     att record;
     p text;
-    scope text;
+    pscope text;
     kind "char";
+    check_fn text;
 BEGIN
+    IF scope IS NULL OR scope NOT IN ('workspace', 'project') THEN
+        RAISE EXCEPTION 'invalid scope: "%"', scope
+            USING ERRCODE = '22023', HINT = 'Rows are keyed by a workspace or by a project.';
+    END IF;
+    check_fn := CASE scope WHEN 'workspace' THEN 'authz.can' ELSE 'authz.can_project' END;
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
     END IF;
@@ -59,26 +66,26 @@ BEGIN
         IF p IS NULL THEN
             RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
         END IF;
-        SELECT x.scope INTO scope FROM authz.permissions x WHERE x.name = p;
-        IF scope IS NULL THEN
+        SELECT x.scope INTO pscope FROM authz.permissions x WHERE x.name = p;
+        IF pscope IS NULL THEN
             RAISE EXCEPTION 'permission "%" does not exist', p
                 USING ERRCODE = '42704', HINT = 'Register it with authz.define_permission().';
-        ELSIF scope <> 'workspace' THEN
+        ELSIF pscope <> 'workspace' THEN
             RAISE EXCEPTION 'permission "%" is an org permission, not a workspace permission', p
-                USING ERRCODE = '22023', HINT = 'Rows keyed by workspace are protected with workspace permissions.';
+                USING ERRCODE = '22023', HINT = 'Rows are protected with workspace permissions.';
         END IF;
     END LOOP;
 
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
     PERFORM authz._drop_policies(tbl);
-    EXECUTE format('CREATE POLICY authz_select ON %s FOR SELECT USING (authz.can(%I, %L))',
-                   tbl, workspace_column, read_permission);
-    EXECUTE format('CREATE POLICY authz_insert ON %s FOR INSERT WITH CHECK (authz.can(%I, %L))',
-                   tbl, workspace_column, insert_permission);
-    EXECUTE format('CREATE POLICY authz_update ON %s FOR UPDATE USING (authz.can(%I, %L)) WITH CHECK (authz.can(%I, %L))',
-                   tbl, workspace_column, write_permission, workspace_column, write_permission);
-    EXECUTE format('CREATE POLICY authz_delete ON %s FOR DELETE USING (authz.can(%I, %L))',
-                   tbl, workspace_column, delete_permission);
+    EXECUTE format('CREATE POLICY authz_select ON %s FOR SELECT USING (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, read_permission);
+    EXECUTE format('CREATE POLICY authz_insert ON %s FOR INSERT WITH CHECK (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, insert_permission);
+    EXECUTE format('CREATE POLICY authz_update ON %s FOR UPDATE USING (%s(%I, %L)) WITH CHECK (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, write_permission, check_fn, workspace_column, write_permission);
+    EXECUTE format('CREATE POLICY authz_delete ON %s FOR DELETE USING (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, delete_permission);
     EXECUTE format('COMMENT ON POLICY authz_select ON %s IS %L', tbl, 'workspace_authz: read needs ' || read_permission);
     EXECUTE format('COMMENT ON POLICY authz_insert ON %s IS %L', tbl, 'workspace_authz: insert needs ' || insert_permission);
     EXECUTE format('COMMENT ON POLICY authz_update ON %s IS %L', tbl, 'workspace_authz: update needs ' || write_permission);
@@ -91,8 +98,8 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz.protect(regclass, name, text, text, text, text) IS
-    'Enable RLS on a table keyed by workspace, with one policy per command checking authz.can (idempotent; table owner only)';
+COMMENT ON FUNCTION authz.protect(regclass, name, text, text, text, text, text) IS
+    'Enable RLS on a table keyed by workspace (or, with scope => ''project'', by project), one policy per command checking authz.can (or authz.can_project); idempotent; table owner only';
 
 CREATE FUNCTION authz.unprotect(tbl regclass) RETURNS void
     LANGUAGE plpgsql VOLATILE

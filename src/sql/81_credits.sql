@@ -15,7 +15,8 @@ CREATE TABLE authz.credit_accounts (
     balance      authz.credits NOT NULL DEFAULT '0',
     updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE authz.credit_accounts IS 'The credit account of each workspace; balance equals the sum of its ledger entries';
+COMMENT ON TABLE authz.credit_accounts IS
+    'The credit account of a workspace, opened at its first movement (none means 0); balance equals the sum of its ledger entries';
 COMMENT ON COLUMN authz.credit_accounts.workspace_id IS 'Workspace';
 COMMENT ON COLUMN authz.credit_accounts.balance IS 'Current balance (may be negative after usage charges only)';
 COMMENT ON COLUMN authz.credit_accounts.updated_at IS 'Time of the last movement';
@@ -103,20 +104,6 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.credit_movements
     FOR EACH ROW EXECUTE FUNCTION authz._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.credit_movements
     FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
-
--- Every workspace has an account from the start.
-CREATE FUNCTION authz._open_account() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO authz.credit_accounts (workspace_id) VALUES (NEW.id);
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION authz._open_account() IS 'Internal trigger: open the credit account of a new workspace';
-CREATE TRIGGER open_account AFTER INSERT ON authz.workspaces
-    FOR EACH ROW EXECUTE FUNCTION authz._open_account();
 
 -- A workspace holding credits cannot be deleted: move them out first.
 CREATE FUNCTION authz._keep_funded_workspace() RETURNS trigger
@@ -219,7 +206,7 @@ $$;
 COMMENT ON FUNCTION authz._post(bigint, uuid, authz.credits) IS
     'Internal: write a ledger entry and apply it to the account balance, together';
 
--- The account row of a workspace, locked.
+-- The account row of a workspace, locked; opened at its first movement.
 CREATE FUNCTION authz._lock_account(workspace_id uuid) RETURNS authz.credit_accounts
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
@@ -229,12 +216,14 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM authz.credit_accounts x WHERE x.workspace_id = _lock_account.workspace_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'workspace "%" does not exist', workspace_id USING ERRCODE = '42704';
+        INSERT INTO authz.credit_accounts (workspace_id) VALUES (workspace_id) ON CONFLICT DO NOTHING;
+        SELECT * INTO a FROM authz.credit_accounts x WHERE x.workspace_id = _lock_account.workspace_id FOR UPDATE;
     END IF;
     RETURN a;
 END
 $$;
-COMMENT ON FUNCTION authz._lock_account(uuid) IS 'Internal: lock and return a workspace''s account row (42704 when unknown)';
+COMMENT ON FUNCTION authz._lock_account(uuid) IS
+    'Internal: lock and return a workspace''s account row, opening the account at its first movement';
 
 -- ---- operations -----------------------------------------------------------
 
@@ -247,7 +236,7 @@ DECLARE
     m authz.credit_movements;
     fp text;
 BEGIN
-    PERFORM authz._check_id('workspace_id', workspace_id);
+    PERFORM authz._workspace(workspace_id);
     PERFORM authz._check_amount(amount);
     IF memo IS NOT NULL THEN
         PERFORM authz._check_text('memo', memo, 1000);
@@ -451,15 +440,15 @@ GRANT EXECUTE ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, te
 
 -- May the current user see the workspace's credits? billing.view there, or
 -- org.billing.view in its organization, or a trusted role.
-CREATE FUNCTION authz._may_see_credits(workspace_id uuid) RETURNS boolean
+CREATE FUNCTION authz._visible_credits(workspace_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT authz.can(w.id, 'billing.view')
         OR coalesce(authz.can_org(w.org_id, 'org.billing.view'), false)
-      FROM authz.workspaces w WHERE w.id = _may_see_credits.workspace_id
+      FROM authz.workspaces w WHERE w.id = _visible_credits.workspace_id
 $$;
-COMMENT ON FUNCTION authz._may_see_credits(uuid) IS
+COMMENT ON FUNCTION authz._visible_credits(uuid) IS
     'Policy helper: billing.view in the workspace or org.billing.view in its organization';
 
 CREATE FUNCTION authz.balance(workspace_id uuid) RETURNS authz.credits
@@ -470,13 +459,13 @@ DECLARE
     b authz.credits;
 BEGIN
     PERFORM authz._workspace(workspace_id);
-    IF NOT authz._is_trusted() AND NOT coalesce(authz._may_see_credits(workspace_id), false) THEN
+    IF NOT authz._is_trusted() AND NOT coalesce(authz._visible_credits(workspace_id), false) THEN
         RAISE EXCEPTION 'permission denied: "billing.view" is required in workspace "%"',
             authz._workspace_label(workspace_id)
             USING ERRCODE = '42501', HINT = 'Or "org.billing.view" in its organization.';
     END IF;
     SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = balance.workspace_id;
-    RETURN b;
+    RETURN coalesce(b, '0');
 END
 $$;
 COMMENT ON FUNCTION authz.balance(uuid) IS
@@ -499,7 +488,7 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH per_ws AS (
-        SELECT w.id, w.name, a.balance,
+        SELECT w.id, w.name, coalesce(a.balance, '0') AS balance,
                coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
                           WHERE m.to_workspace = w.id AND m.kind = 'topup'
                             AND m.created_at >= since AND m.created_at < until), '0') AS topups,
@@ -512,7 +501,7 @@ BEGIN
                coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
                           WHERE m.from_workspace = w.id AND m.kind = 'usage'
                             AND m.created_at >= since AND m.created_at < until), '0') AS used
-          FROM authz.workspaces w JOIN authz.credit_accounts a ON a.workspace_id = w.id
+          FROM authz.workspaces w LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id
          WHERE w.org_id = org_credit_summary.org_id
     )
     SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used FROM per_ws p
@@ -545,15 +534,15 @@ GRANT EXECUTE ON FUNCTION authz.verify_ledger() TO workspace_authz_trusted;
 
 -- Read access: balances, movements and entries of what the reader may bill.
 ALTER TABLE authz.credit_accounts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_accounts FOR SELECT USING (authz._may_see_credits(workspace_id));
+CREATE POLICY visible ON authz.credit_accounts FOR SELECT USING (authz._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_accounts IS 'Accounts of workspaces where you see billing';
 ALTER TABLE authz.credit_ledger ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_ledger FOR SELECT USING (authz._may_see_credits(workspace_id));
+CREATE POLICY visible ON authz.credit_ledger FOR SELECT USING (authz._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_ledger IS 'Entries of workspaces where you see billing';
 ALTER TABLE authz.credit_movements ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_movements FOR SELECT
-    USING (coalesce(authz._may_see_credits(from_workspace), false)
-           OR coalesce(authz._may_see_credits(to_workspace), false));
+    USING (coalesce(authz._visible_credits(from_workspace), false)
+           OR coalesce(authz._visible_credits(to_workspace), false));
 COMMENT ON POLICY visible ON authz.credit_movements IS 'Movements touching a workspace where you see billing';
 ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.rate_cards FOR SELECT USING (authz.can_org(org_id, 'org.billing.view'));

@@ -17,7 +17,7 @@ $$;
 -- The policy helpers run as the querying role, and authz.protect's helper as
 -- the table owner calling it.
 GRANT EXECUTE ON FUNCTION authz._visible_user(uuid), authz._visible_team(uuid),
-    authz._visible_role(uuid), authz._drop_policies(regclass) TO PUBLIC;
+    authz._visible_role(uuid), authz._visible_credits(uuid), authz._drop_policies(regclass) TO PUBLIC;
 
 -- Rows the install script creates are not dumped; everything else is.
 SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
@@ -31,3 +31,14 @@ SELECT pg_catalog.pg_extension_config_dump('authz.teams', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.team_members', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.participants', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.participant_permissions', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.projects', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.project_members', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.invitations', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.rate_cards', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.credit_accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.credit_movements', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.credit_ledger', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('authz.credit_movements', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('authz.credit_ledger', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('authz.audit_log', 'id'), '');

@@ -1,0 +1,154 @@
+-- ---------------------------------------------------------------------------
+-- Projects (Label Studio): units inside a workspace with members of their
+-- own. A user's permissions in a project are their workspace permissions
+-- plus the role they hold in the project; project-only members see the
+-- project, not the workspace.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION authz.can_project(project_id uuid, permission text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'checks_can_project' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION authz.can_project(uuid, text) IS
+    'Does the current user hold the permission in the project (workspace permissions plus the project role)?';
+
+CREATE FUNCTION authz.role_in_project(project_id uuid) RETURNS text
+    AS 'MODULE_PATHNAME', 'checks_project_role_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION authz.role_in_project(uuid) IS
+    'The current user''s effective role in the project (the higher of the workspace and project roles), or NULL';
+
+CREATE FUNCTION authz._project(project_id uuid) RETURNS authz.projects
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p authz.projects;
+BEGIN
+    PERFORM authz._check_id('project_id', project_id);
+    SELECT * INTO p FROM authz.projects x WHERE x.id = project_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'project "%" does not exist', project_id USING ERRCODE = '42704';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION authz._project(uuid) IS 'Internal: a project row (42704 when unknown)';
+
+CREATE FUNCTION authz.create_project(workspace_id uuid, name text, description text DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    PERFORM authz._workspace(workspace_id);
+    PERFORM authz._actor();
+    PERFORM authz._check_text('project name', name, 63, '^[A-Za-z0-9][A-Za-z0-9 _.-]*$',
+        'A project name is letters, digits, spaces, "_", "." and "-", starting with a letter or digit.');
+    IF description IS NOT NULL THEN
+        PERFORM authz._check_text('description', description, 10000);
+    END IF;
+    PERFORM authz._require(workspace_id, 'content.create');
+    IF EXISTS (SELECT 1 FROM authz.projects p
+                WHERE p.workspace_id = create_project.workspace_id AND p.name = create_project.name) THEN
+        RAISE EXCEPTION 'project "%" already exists in workspace "%"', name, authz._workspace_label(workspace_id)
+            USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO authz.projects (workspace_id, name, description)
+    VALUES (workspace_id, name, description) RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION authz.create_project(uuid, text, text) IS 'Create a project in a workspace (needs content.create there)';
+
+CREATE FUNCTION authz.delete_project(project_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz._project(project_id);
+BEGIN
+    PERFORM authz._actor();
+    PERFORM authz._require(p.workspace_id, 'content.delete');
+    DELETE FROM authz.projects x WHERE x.id = p.id;
+END
+$$;
+COMMENT ON FUNCTION authz.delete_project(uuid) IS 'Delete a project and its memberships (needs content.delete in its workspace)';
+
+CREATE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz._project(project_id);
+    w authz.workspaces := authz._workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz._user(user_id);
+    r := authz._role(w.org_id, role);
+    PERFORM authz._check_expiry(expires_at, r);
+    PERFORM authz._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF current.rank > authz._rank(authz._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz._user_label(user_id), current.name, authz._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSIF w.org_id IS NOT NULL THEN
+        IF NOT (SELECT o.allow_collaborators FROM authz.orgs o WHERE o.id = w.org_id)
+           AND NOT EXISTS (SELECT 1 FROM authz.org_members m WHERE m.org_id = w.org_id AND m.user_id = add_project_member.user_id) THEN
+            RAISE EXCEPTION 'organization "%" does not allow collaborators from outside it', authz._org_label(w.org_id)
+                USING ERRCODE = '42501', HINT = 'Add the user to the organization first.';
+        END IF;
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace)';
+
+CREATE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz._project(project_id);
+    actor uuid := authz._actor();
+    current authz.roles;
+BEGIN
+    PERFORM authz._user(user_id);
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of project "%"', authz._user_label(user_id), p.name
+            USING ERRCODE = '42704';
+    END IF;
+    IF user_id <> actor THEN
+        PERFORM authz._check_ranks(p.workspace_id, 'members.manage', NULL, NULL);
+        IF current.rank > authz._rank(actor, p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz._user_label(user_id), current.name, authz._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    END IF;
+    DELETE FROM authz.project_members pm WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id;
+END
+$$;
+COMMENT ON FUNCTION authz.remove_project_member(uuid, uuid) IS
+    'Remove a user from a project (needs members.manage in the workspace; anyone may leave)';
+
+ALTER TABLE authz.projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.projects FOR SELECT
+    USING (authz.can(workspace_id, 'workspace.view') OR authz.role_in_project(id) IS NOT NULL);
+COMMENT ON POLICY visible ON authz.projects IS 'Projects of workspaces you may view, and projects you are a member of';
+ALTER TABLE authz.project_members ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.project_members FOR SELECT
+    USING (user_id = authz.current_user_id() OR authz.can_project(project_id, 'members.view'));
+COMMENT ON POLICY visible ON authz.project_members IS 'Your project memberships, and the members of projects where you see members';
+GRANT SELECT ON authz.projects, authz.project_members TO PUBLIC;

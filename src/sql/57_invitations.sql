@@ -1,0 +1,219 @@
+-- ---------------------------------------------------------------------------
+-- Invitations: one-time tokens, random, stored only as their SHA-256,
+-- expiring (7 days by default), matched to the invitee's email regardless of
+-- case. The offered role is checked against the inviter's rank when inviting
+-- and applied as such on acceptance.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION authz._random_token() RETURNS text
+    AS 'MODULE_PATHNAME', 'tokens_random' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION authz._random_token() IS 'Internal: 32 random bytes from the operating system, as 64 hex digits';
+
+CREATE FUNCTION authz._token_hash(token text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT sha256(convert_to(token, 'UTF8')) $$;
+COMMENT ON FUNCTION authz._token_hash(text) IS 'Internal: how invitation tokens are stored';
+
+CREATE FUNCTION authz._check_validity(expires_in interval) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF expires_in IS NULL THEN
+        RAISE EXCEPTION 'expires_in must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF expires_in <= interval '0' OR expires_in > interval '90 days' THEN
+        RAISE EXCEPTION 'an invitation lasts more than nothing and at most 90 days, not %', expires_in
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN now() + expires_in;
+END
+$$;
+COMMENT ON FUNCTION authz._check_validity(interval) IS 'Internal: when an invitation expires (22004, 22023)';
+
+CREATE FUNCTION authz._check_email(email text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT authz._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+                             'An email address looks like name@example.com.')
+$$;
+COMMENT ON FUNCTION authz._check_email(text) IS 'Internal: validate an email address (22004, 22023)';
+
+CREATE FUNCTION authz.invite(workspace_id uuid, email text, role text DEFAULT 'member',
+                             expires_in interval DEFAULT '7 days')
+    RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz._org_workspace(workspace_id);
+    actor uuid := authz._actor();
+    r authz.roles := authz._role(w.org_id, role);
+    token text := authz._random_token();
+BEGIN
+    PERFORM authz._check_email(email);
+    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    INSERT INTO authz.invitations (token_hash, org_id, workspace_id, email, role_id, inviter_id, inviter_rank, expires_at)
+    VALUES (authz._token_hash(token), w.org_id, workspace_id, email, r.id, actor,
+            authz._rank(actor, workspace_id), authz._check_validity(expires_in));
+    RETURN token;
+END
+$$;
+COMMENT ON FUNCTION authz.invite(uuid, text, text, interval) IS
+    'Invite an email address to a workspace with a role (needs members.manage; rank rules); returns the one-time token, which is not stored';
+
+CREATE FUNCTION authz.invite_to_org(org_id uuid, email text, role text DEFAULT 'member',
+                                    workspace_role text DEFAULT NULL, expires_in interval DEFAULT '7 days')
+    RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    o authz.orgs := authz._org(org_id);
+    actor uuid := authz._actor();
+    wr authz.roles;
+    token text := authz._random_token();
+BEGIN
+    PERFORM authz._check_email(email);
+    PERFORM authz._check_org_role(role);
+    PERFORM authz._check_org_ranks(org_id, NULL, role);
+    wr := authz._org_wide_role(org_id, role, workspace_role);
+    INSERT INTO authz.invitations (token_hash, org_id, email, org_role, role_id, inviter_id, inviter_rank, expires_at)
+    VALUES (authz._token_hash(token), org_id, email, role, wr.id, actor,
+            authz._org_rank(authz._org_role_of(org_id, actor)), authz._check_validity(expires_in));
+    RETURN token;
+END
+$$;
+COMMENT ON FUNCTION authz.invite_to_org(uuid, text, text, text, interval) IS
+    'Invite an email address to an organization with an org role and an optional org-wide workspace role (needs org.members.manage); returns the one-time token';
+
+CREATE FUNCTION authz.accept_invitation(token text) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz._actor();
+    u authz.users := authz._user(actor);
+    i authz.invitations;
+    r authz.roles;
+    have authz.roles;
+    had text;
+BEGIN
+    IF token IS NULL THEN
+        RAISE EXCEPTION 'token must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- The lock makes a second acceptance of the same token wait, then see it used.
+    SELECT * INTO i FROM authz.invitations x WHERE x.token_hash = authz._token_hash(token) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invitation not found'
+            USING ERRCODE = '42704', HINT = 'Check the link; ask for a new invitation if it still fails.';
+    END IF;
+    IF i.revoked_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation was revoked' USING ERRCODE = '55000';
+    END IF;
+    IF i.accepted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation was already used' USING ERRCODE = '55000';
+    END IF;
+    IF i.expires_at <= now() THEN
+        RAISE EXCEPTION 'invitation expired at %', i.expires_at
+            USING ERRCODE = '55000', HINT = 'Ask for a new invitation.';
+    END IF;
+    IF lower(i.email) <> lower(u.email) THEN
+        RAISE EXCEPTION 'invitation was sent to another email address'
+            USING ERRCODE = '42501', HINT = 'Sign in as the user it was sent to.';
+    END IF;
+
+    IF i.workspace_id IS NULL THEN
+        -- Organization invitation: join, or keep the higher of the two org roles.
+        SELECT m.role INTO had FROM authz.org_members m WHERE m.org_id = i.org_id AND m.user_id = actor;
+        IF had IS NULL THEN
+            INSERT INTO authz.org_members (org_id, user_id, role, workspace_role)
+            VALUES (i.org_id, actor, i.org_role, i.role_id);
+        ELSIF authz._org_rank(i.org_role) > authz._org_rank(had) THEN
+            UPDATE authz.org_members m
+               SET role = i.org_role, workspace_role = coalesce(i.role_id, m.workspace_role)
+             WHERE m.org_id = i.org_id AND m.user_id = actor;
+        END IF;
+    ELSE
+        -- Workspace invitation: participate, or keep the higher of the two roles.
+        SELECT * INTO r FROM authz.roles x WHERE x.id = i.role_id;
+        PERFORM authz._purge_expired(i.workspace_id, actor);
+        SELECT x.* INTO have FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
+         WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
+        IF NOT FOUND THEN
+            PERFORM authz._check_capacity(i.workspace_id, actor);
+            INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (i.workspace_id, actor, r.id);
+        ELSIF r.rank > have.rank THEN
+            UPDATE authz.participants p SET role_id = r.id, expires_at = NULL
+             WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
+        END IF;
+    END IF;
+    UPDATE authz.invitations x SET accepted_at = now(), accepted_by = actor WHERE x.id = i.id;
+    RETURN coalesce(i.workspace_id, i.org_id);
+END
+$$;
+COMMENT ON FUNCTION authz.accept_invitation(text) IS
+    'Accept an invitation sent to the current user''s email: join the workspace or organization with the offered role (kept if already higher); returns its id';
+
+CREATE FUNCTION authz.revoke_invitation(invitation_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz._actor();
+    i authz.invitations;
+BEGIN
+    PERFORM authz._check_id('invitation_id', invitation_id);
+    SELECT * INTO i FROM authz.invitations x WHERE x.id = invitation_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invitation "%" does not exist', invitation_id USING ERRCODE = '42704';
+    END IF;
+    IF i.inviter_id <> actor THEN
+        IF i.workspace_id IS NULL THEN
+            PERFORM authz._require_org(i.org_id, 'org.members.manage');
+        ELSE
+            PERFORM authz._require(i.workspace_id, 'members.manage');
+        END IF;
+    END IF;
+    IF i.accepted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation "%" was already accepted', invitation_id USING ERRCODE = '55000';
+    END IF;
+    IF i.revoked_at IS NULL THEN
+        UPDATE authz.invitations x SET revoked_at = now(), revoked_by = actor WHERE x.id = i.id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz.revoke_invitation(uuid) IS
+    'Revoke a pending invitation (its inviter, or whoever manages the members it would join)';
+
+CREATE FUNCTION authz.pending_invitations(org_id uuid DEFAULT NULL, workspace_id uuid DEFAULT NULL)
+    RETURNS TABLE (invitation_id uuid, org_id uuid, workspace_id uuid, email text, role text,
+                   inviter text, created_at timestamptz, expires_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+    SELECT i.id, i.org_id, i.workspace_id, i.email, coalesce(i.org_role, r.name), u.handle, i.created_at, i.expires_at
+      FROM authz.invitations i
+      LEFT JOIN authz.roles r ON r.id = i.role_id
+      JOIN authz.users u ON u.id = i.inviter_id
+     WHERE i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+       AND (pending_invitations.org_id IS NULL OR i.org_id = pending_invitations.org_id)
+       AND (pending_invitations.workspace_id IS NULL OR i.workspace_id = pending_invitations.workspace_id)
+       AND (i.inviter_id = authz.current_user_id()
+            OR CASE WHEN i.workspace_id IS NULL THEN authz.can_org(i.org_id, 'org.members.manage')
+                    ELSE authz.can(i.workspace_id, 'members.manage') END)
+     ORDER BY i.created_at, i.id
+$$;
+COMMENT ON FUNCTION authz.pending_invitations(uuid, uuid) IS
+    'Invitations neither accepted, revoked nor expired that the current user sent or may manage (optionally of one org or workspace)';
+
+ALTER TABLE authz.invitations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.invitations FOR SELECT
+    USING (inviter_id = authz.current_user_id()
+           OR CASE WHEN workspace_id IS NULL THEN authz.can_org(org_id, 'org.members.manage')
+                   ELSE authz.can(workspace_id, 'members.manage') END);
+COMMENT ON POLICY visible ON authz.invitations IS 'Invitations you sent or whose members you manage';
+-- Token hashes are for accept_invitation alone.
+GRANT SELECT (id, org_id, workspace_id, email, org_role, role_id, inviter_id, inviter_rank, created_at,
+              expires_at, accepted_at, accepted_by, revoked_at, revoked_by)
+    ON authz.invitations TO PUBLIC;

@@ -1,0 +1,129 @@
+-- ---------------------------------------------------------------------------
+-- Audit (SPEC 9): every change to membership, roles, settings, invitations
+-- and credits writes an append-only row, from triggers, whatever path made
+-- it. Changes to the authorization model are also announced with
+-- NOTIFY workspace_authz, delivered when the transaction commits.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE authz.audit_log (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at             timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    actor_id       uuid,
+    login_role     name NOT NULL DEFAULT session_user,
+    action         text NOT NULL,
+    org_id         uuid,
+    workspace_id   uuid,
+    target         text NOT NULL,
+    before         jsonb,
+    after          jsonb,
+    transaction_id xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
+);
+CREATE INDEX audit_log_org_idx ON authz.audit_log (org_id, at);
+CREATE INDEX audit_log_workspace_idx ON authz.audit_log (workspace_id, at);
+COMMENT ON TABLE authz.audit_log IS 'Append-only record of every change to the model, invitations and credits';
+COMMENT ON COLUMN authz.audit_log.id IS 'Entry id, in the order changes were made';
+COMMENT ON COLUMN authz.audit_log.at IS 'When the change was made';
+COMMENT ON COLUMN authz.audit_log.actor_id IS 'Current user who made it (NULL: a trusted role acting for the platform)';
+COMMENT ON COLUMN authz.audit_log.login_role IS 'Login role of the session that made it';
+COMMENT ON COLUMN authz.audit_log.action IS 'table.operation, e.g. participants.insert';
+COMMENT ON COLUMN authz.audit_log.org_id IS 'Organization concerned, when there is one';
+COMMENT ON COLUMN authz.audit_log.workspace_id IS 'Workspace concerned, when there is one';
+COMMENT ON COLUMN authz.audit_log.target IS 'Key of the changed row';
+COMMENT ON COLUMN authz.audit_log.before IS 'The row before the change (NULL for an insert)';
+COMMENT ON COLUMN authz.audit_log.after IS 'The row after the change (NULL for a delete)';
+COMMENT ON COLUMN authz.audit_log.transaction_id IS 'Transaction that made it: rows of one call share it';
+
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.audit_log
+    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+
+-- Row trigger: record the change; the trigger's arguments name the key columns.
+CREATE FUNCTION authz._audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'token_hash' END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'token_hash' END;
+    r jsonb := coalesce(new_row, old_row);
+    key text;
+    org uuid;
+    ws uuid;
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
+    END IF;
+    SELECT string_agg(r ->> k, '/') INTO key FROM unnest(TG_ARGV) k;
+
+    CASE TG_TABLE_NAME
+        WHEN 'orgs' THEN org := r ->> 'id';
+        WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
+        WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
+        WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
+        WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
+        WHEN 'project_members' THEN SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+        ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
+    END CASE;
+    IF org IS NULL AND ws IS NOT NULL THEN
+        SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+    END IF;
+
+    INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
+    VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+            old_row, new_row);
+
+    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations') THEN
+        PERFORM pg_notify('workspace_authz', json_build_object(
+            'table', TG_TABLE_NAME, 'operation', lower(TG_OP), 'org_id', org, 'workspace_id', ws,
+            'user_id', r ->> 'user_id')::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz._audit() IS
+    'Internal trigger: write an audit row for a change, and announce model changes on channel workspace_authz';
+
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('users', '''id'''), ('orgs', '''id'''), ('org_members', '''org_id'', ''user_id'''),
+        ('workspaces', '''id'''), ('teams', '''id'''), ('team_members', '''team_id'', ''user_id'''),
+        ('roles', '''id'''), ('role_permissions', '''role_id'', ''permission'''),
+        ('permissions', '''name'''), ('participants', '''id'''),
+        ('participant_permissions', '''workspace_id'', ''user_id'', ''permission'''),
+        ('projects', '''id'''), ('project_members', '''project_id'', ''user_id'''),
+        ('invitations', '''id'''), ('rate_cards', '''org_id'''), ('credit_movements', '''id''')) v(tbl, keys)
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
+            ' FOR EACH ROW EXECUTE FUNCTION authz._audit(%s)', t.tbl, t.keys);
+    END LOOP;
+END
+$$;
+
+ALTER TABLE authz.audit_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.audit_log FOR SELECT
+    USING (actor_id = authz.current_user_id()
+           OR coalesce(authz.can_org(org_id, 'org.update'), false)
+           OR coalesce(authz.can(workspace_id, 'workspace.update'), false));
+COMMENT ON POLICY visible ON authz.audit_log IS
+    'Your own changes, and the changes of organizations and workspaces whose settings you may change';
+GRANT SELECT ON authz.audit_log TO PUBLIC;
+
+-- The audit log as people read it.
+CREATE VIEW authz.audit WITH (security_invoker = true) AS
+SELECT a.id, a.at, coalesce(u.handle, a.actor_id::text, '(platform)') AS actor, a.login_role, a.action, a.target,
+       CASE WHEN a.before IS NOT NULL AND a.after IS NOT NULL
+            THEN (SELECT jsonb_object_agg(k, jsonb_build_array(a.before -> k, a.after -> k))
+                    FROM jsonb_object_keys(a.after) k
+                   WHERE a.before -> k IS DISTINCT FROM a.after -> k)
+            ELSE coalesce(a.after, a.before) END AS changes,
+       a.org_id, a.workspace_id
+  FROM authz.audit_log a
+  LEFT JOIN authz.users u ON u.id = a.actor_id;
+COMMENT ON VIEW authz.audit IS
+    'The audit log for people: who did what, and what changed (for updates, each changed column as [before, after])';
+GRANT SELECT ON authz.audit TO PUBLIC;
