@@ -44,6 +44,22 @@ SELECT w.name FROM workspaces() id JOIN workspaces w USING (id) ORDER BY w.name;
 SELECT set_role(:'genomics', :'bob', 'admin');
 \set ON_ERROR_STOP on
 \echo
+\echo '== Credits: the billing system tops genomics up; Ada (org owner) moves some to the shared workspace'
+SELECT set_user(:'ada', false) \gset
+SELECT add_credits(:'genomics', '250.00', 'annual plan', 'invoice-2026-001') AS topup \gset
+SELECT transfer_credits(:'genomics', :'pipelines', '40.5', 'pipelines budget') AS transfer \gset
+SELECT record_usage(:'pipelines', cpu_hours => 12, memory_gib_hours => 48) AS charged;
+SELECT workspace, balance, topups, transfers_in, transfers_out, usage FROM org_credit_summary(:'acme');
+\echo
+\echo '== A transfer larger than the balance moves nothing'
+\set ON_ERROR_STOP off
+SELECT transfer_credits(:'pipelines', :'genomics', '1000');
+\set ON_ERROR_STOP on
+SELECT count(*) AS ledger_mismatches FROM verify_ledger();
+\echo
+\echo '== The audit log: who did what'
+SELECT actor, action, count(*) AS changes FROM audit GROUP BY actor, action ORDER BY min(id);
+\echo
 \echo '== An application table protected by RLS, keyed by workspace'
 RESET search_path;
 CREATE TABLE public.notes (id serial PRIMARY KEY, workspace_id uuid NOT NULL, body text NOT NULL);
