@@ -114,7 +114,7 @@ DECLARE
     b authz.credits;
 BEGIN
     SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = OLD.id FOR UPDATE;
-    IF b IS NOT NULL AND b <> '0' THEN
+    IF b IS NOT NULL AND b OPERATOR(authz.<>) '0'::authz.credits THEN
         RAISE EXCEPTION 'workspace "%" still holds % credits', authz._workspace_label(OLD.id), b
             USING ERRCODE = '23514',
                   HINT = 'Transfer its credits to another workspace of the organization first.';
