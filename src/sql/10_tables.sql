@@ -386,7 +386,7 @@ CREATE TABLE authz.invitations (
     workspace_id uuid REFERENCES authz.workspaces (id) ON DELETE CASCADE,
     email        text NOT NULL,
     org_role     text CHECK (org_role IN ('owner', 'admin', 'member', 'guest')),
-    role_id      uuid REFERENCES authz.roles (id),
+    role_id      uuid REFERENCES authz.roles (id) ON DELETE SET NULL,
     inviter_id   uuid NOT NULL REFERENCES authz.users (id),
     inviter_rank integer NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -396,7 +396,6 @@ CREATE TABLE authz.invitations (
     revoked_at   timestamptz,
     revoked_by   uuid REFERENCES authz.users (id),
     CHECK ((workspace_id IS NULL) <> (org_role IS NULL)),
-    CHECK (workspace_id IS NULL OR role_id IS NOT NULL),
     CHECK (accepted_at IS NULL OR revoked_at IS NULL)
 );
 CREATE INDEX invitations_org_idx ON authz.invitations (org_id);
@@ -409,7 +408,8 @@ COMMENT ON COLUMN authz.invitations.org_id IS 'Organization invited to, or of th
 COMMENT ON COLUMN authz.invitations.workspace_id IS 'Workspace invited to; NULL for an invitation to the organization';
 COMMENT ON COLUMN authz.invitations.email IS 'Invitee''s email address, matched regardless of case';
 COMMENT ON COLUMN authz.invitations.org_role IS 'Org role offered (organization invitations)';
-COMMENT ON COLUMN authz.invitations.role_id IS 'Workspace role offered, or the org-wide workspace role of an organization invitation';
+COMMENT ON COLUMN authz.invitations.role_id IS
+    'Workspace role offered, or the org-wide workspace role of an organization invitation (NULL once a finished invitation''s role is dropped)';
 COMMENT ON COLUMN authz.invitations.inviter_id IS 'Who invited';
 COMMENT ON COLUMN authz.invitations.inviter_rank IS 'The inviter''s rank when inviting, which the offered role respected';
 COMMENT ON COLUMN authz.invitations.created_at IS 'When it was sent';

@@ -290,12 +290,15 @@ BEGIN
     DELETE FROM authz.participants p USING authz.workspaces w
      WHERE w.id = p.workspace_id AND w.org_id = remove_org_member.org_id
        AND p.user_id = remove_org_member.user_id;
+    DELETE FROM authz.project_members pm USING authz.projects pr, authz.workspaces w
+     WHERE pr.id = pm.project_id AND w.id = pr.workspace_id AND w.org_id = remove_org_member.org_id
+       AND pm.user_id = remove_org_member.user_id;
     DELETE FROM authz.org_members m
      WHERE m.org_id = remove_org_member.org_id AND m.user_id = remove_org_member.user_id;
 END
 $$;
 COMMENT ON FUNCTION authz.remove_org_member(uuid, uuid) IS
-    'Remove a user from an organization with their teams and participations there (members may leave)';
+    'Remove a user from an organization with their teams, participations and project roles there (members may leave)';
 
 -- ---- workspaces -----------------------------------------------------------
 
@@ -675,6 +678,8 @@ BEGIN
     r := authz._role(w.org_id, role);
     PERFORM authz._check_expiry(expires_at);
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    DELETE FROM authz.participants p
+     WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id AND p.expires_at <= now();
     IF NOT EXISTS (SELECT 1 FROM authz.participants p
                     WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id) THEN
         PERFORM authz._check_capacity(workspace_id, NULL);

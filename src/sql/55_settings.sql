@@ -157,7 +157,8 @@ BEGIN
                    WHERE w.shared_role = r.id OR w.join_role = r.id
         UNION ALL SELECT count(*), 'organization setting(s)' FROM authz.orgs o
                    WHERE r.id IN (o.admin_workspace_role, o.member_workspace_role, o.default_shared_role, o.default_join_role)
-        UNION ALL SELECT count(*), 'invitation(s)' FROM authz.invitations i WHERE i.role_id = r.id
+        UNION ALL SELECT count(*), 'pending invitation(s)' FROM authz.invitations i
+                   WHERE i.role_id = r.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
     ) x WHERE n > 0;
     IF uses IS NOT NULL THEN
         RAISE EXCEPTION 'role "%" is still assigned', r.name

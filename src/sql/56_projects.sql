@@ -80,7 +80,7 @@ CREATE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role tex
 AS $$
 DECLARE
     p authz.projects := authz._project(project_id);
-    w authz.workspaces := authz._workspace(p.workspace_id);
+    w authz.workspaces := authz._org_workspace(p.workspace_id);
     r authz.roles;
     current authz.roles;
 BEGIN
@@ -88,6 +88,9 @@ BEGIN
     r := authz._role(w.org_id, role);
     PERFORM authz._check_expiry(expires_at, r);
     PERFORM authz._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
     SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
     IF FOUND THEN
@@ -97,7 +100,7 @@ BEGIN
                 authz._user_label(user_id), current.name, authz._workspace_label(p.workspace_id)
                 USING ERRCODE = '42501';
         END IF;
-    ELSIF w.org_id IS NOT NULL THEN
+    ELSE
         IF NOT (SELECT o.allow_collaborators FROM authz.orgs o WHERE o.id = w.org_id)
            AND NOT EXISTS (SELECT 1 FROM authz.org_members m WHERE m.org_id = w.org_id AND m.user_id = add_project_member.user_id) THEN
             RAISE EXCEPTION 'organization "%" does not allow collaborators from outside it', authz._org_label(w.org_id)
@@ -124,7 +127,8 @@ DECLARE
 BEGIN
     PERFORM authz._user(user_id);
     SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
-     WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id;
+     WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id
+       AND (pm.expires_at IS NULL OR pm.expires_at > now());
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" is not a member of project "%"', authz._user_label(user_id), p.name
             USING ERRCODE = '42704';

@@ -127,8 +127,11 @@ BEGIN
         -- Organization invitation: join, or keep the higher of the two org roles.
         SELECT m.role INTO had FROM authz.org_members m WHERE m.org_id = i.org_id AND m.user_id = actor;
         IF had IS NULL THEN
+            -- like add_org_member: the org's default org-wide role unless one was offered
             INSERT INTO authz.org_members (org_id, user_id, role, workspace_role)
-            VALUES (i.org_id, actor, i.org_role, i.role_id);
+            SELECT i.org_id, actor, i.org_role,
+                   CASE WHEN i.org_role = 'guest' THEN NULL ELSE coalesce(i.role_id, o.member_workspace_role) END
+              FROM authz.orgs o WHERE o.id = i.org_id;
         ELSIF authz._org_rank(i.org_role) > authz._org_rank(had) THEN
             UPDATE authz.org_members m
                SET role = i.org_role, workspace_role = coalesce(i.role_id, m.workspace_role)
@@ -137,6 +140,9 @@ BEGIN
     ELSE
         -- Workspace invitation: participate, or keep the higher of the two roles.
         SELECT * INTO r FROM authz.roles x WHERE x.id = i.role_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'the role this invitation offered no longer exists' USING ERRCODE = '55000';
+        END IF;
         PERFORM authz._purge_expired(i.workspace_id, actor);
         SELECT x.* INTO have FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
          WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
