@@ -240,15 +240,19 @@ BEGIN
     PERFORM authz._check_org_role(role);
     m := authz._org_member(org_id, user_id);
     PERFORM authz._check_org_ranks(org_id, user_id, role);
-    -- Guests hold no org-wide workspace role.
+    -- Guests hold no org-wide workspace role; a guest made a member gets the
+    -- org's default one, as a new member would.
     UPDATE authz.org_members x
        SET role = set_org_role.role,
-           workspace_role = CASE WHEN set_org_role.role = 'guest' THEN NULL ELSE x.workspace_role END
-     WHERE x.org_id = set_org_role.org_id AND x.user_id = set_org_role.user_id;
+           workspace_role = CASE WHEN set_org_role.role = 'guest' THEN NULL
+                                 WHEN x.role = 'guest' THEN o.member_workspace_role
+                                 ELSE x.workspace_role END
+      FROM authz.orgs o
+     WHERE o.id = x.org_id AND x.org_id = set_org_role.org_id AND x.user_id = set_org_role.user_id;
 END
 $$;
 COMMENT ON FUNCTION authz.set_org_role(uuid, uuid, text) IS
-    'Change a member''s org role (demoting to guest drops their org-wide workspace role); the last owner stays';
+    'Change a member''s org role (demoting to guest drops their org-wide workspace role; promoting a guest gives the org''s member_workspace_role); the last owner stays';
 
 CREATE FUNCTION authz.set_org_workspace_role(org_id uuid, user_id uuid, workspace_role text)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER

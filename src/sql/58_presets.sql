@@ -80,6 +80,12 @@ BEGIN
                members_can_create_workspaces = false, default_shared_role = launch
          WHERE x.id = org_id;
         UPDATE authz.workspaces w SET shared_role = launch WHERE w.org_id = apply_preset.org_id;
+        -- "CPU time: 1 CPU/Hr = 0.1 credits", "Memory: 1 GiB/Hr = 0.025", "Storage: 1 GB = 0.025 per month"
+        INSERT INTO authz.rate_cards AS rc (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+        VALUES (org_id, '0.1', '0.025', '0.025')
+        ON CONFLICT ON CONSTRAINT rate_cards_pkey DO UPDATE
+           SET cpu_hour = EXCLUDED.cpu_hour, memory_gib_hour = EXCLUDED.memory_gib_hour,
+               storage_gb_month = EXCLUDED.storage_gb_month, updated_at = now();
 
     ELSIF preset = 'labstep' THEN
         -- Workspace roles Owner, Editor, Viewer; the org role does not define
