@@ -165,6 +165,7 @@ BEGIN
             USING ERRCODE = '2BP01', DETAIL = 'It is used by ' || uses || '.',
                   HINT = 'Give those another role first.';
     END IF;
+    DELETE FROM authz.role_permissions rp WHERE rp.role_id = r.id;
     DELETE FROM authz.roles x WHERE x.id = r.id;
 END
 $$;

@@ -20,6 +20,7 @@ CREATE TABLE authz.audit_log (
 );
 CREATE INDEX audit_log_org_idx ON authz.audit_log (org_id, at);
 CREATE INDEX audit_log_workspace_idx ON authz.audit_log (workspace_id, at);
+CREATE INDEX audit_log_target_idx ON authz.audit_log (target);
 COMMENT ON TABLE authz.audit_log IS 'Append-only record of every change to the model, invitations and credits';
 COMMENT ON COLUMN authz.audit_log.id IS 'Entry id, in the order changes were made';
 COMMENT ON COLUMN authz.audit_log.at IS 'When the change was made';
@@ -62,11 +63,22 @@ BEGIN
         WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
         WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
         WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
-        WHEN 'project_members' THEN SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+        WHEN 'project_members' THEN
+            SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+            IF NOT FOUND THEN
+                -- deleted by the same cascade: the project's own audit rows know
+                SELECT a.workspace_id INTO ws FROM authz.audit_log a
+                 WHERE a.target = r ->> 'project_id' AND a.action LIKE 'projects.%' ORDER BY a.id DESC LIMIT 1;
+            END IF;
         ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
     END CASE;
     IF org IS NULL AND ws IS NOT NULL THEN
         SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+        IF NOT FOUND THEN
+            -- the workspace went in the same cascade: its audit history knows its org
+            SELECT a.org_id INTO org FROM authz.audit_log a
+             WHERE a.workspace_id = ws AND a.org_id IS NOT NULL ORDER BY a.id DESC LIMIT 1;
+        END IF;
     END IF;
 
     INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
