@@ -395,7 +395,9 @@ BEGIN
        OR cpu_hours = 'Infinity' OR memory_gib_hours = 'Infinity' OR storage_gb_months = 'Infinity' THEN
         RAISE EXCEPTION 'usage quantities must be finite numbers' USING ERRCODE = '22023';
     END IF;
-    fp := format('usage %s %s %s %s', workspace_id, cpu_hours, memory_gib_hours, storage_gb_months);
+    -- numerically equal quantities (10, 10.0) are the same arguments
+    fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
+                 trim_scale(storage_gb_months));
     m := authz._replay(idempotency_key, fp);
     IF m.id IS NOT NULL THEN
         RETURN m.amount;
