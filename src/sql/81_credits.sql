@@ -145,8 +145,8 @@ END
 $$;
 COMMENT ON FUNCTION authz._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
 
--- An earlier movement made with this idempotency key, if any: the same
--- arguments return it, others are refused.
+-- The movement made earlier with an idempotency key: the same arguments
+-- return it; other arguments are refused.
 CREATE FUNCTION authz._replay(idempotency_key text, fingerprint text) RETURNS authz.credit_movements
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, authz, pg_temp
@@ -154,10 +154,6 @@ AS $$
 DECLARE
     m authz.credit_movements;
 BEGIN
-    IF idempotency_key IS NULL THEN
-        RETURN m;
-    END IF;
-    PERFORM authz._check_text('idempotency key', idempotency_key, 255);
     SELECT * INTO m FROM authz.credit_movements x WHERE x.idempotency_key = _replay.idempotency_key;
     IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
         RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
@@ -171,59 +167,68 @@ $$;
 COMMENT ON FUNCTION authz._replay(text, text) IS
     'Internal: the movement already made with an idempotency key (23505 when its arguments differ)';
 
--- Record a movement, or return the one a concurrent call with the same key
--- committed first (NULL id: the caller returns that one and moves nothing).
-CREATE FUNCTION authz._record_movement(m authz.credit_movements) RETURNS bigint
+-- Record a movement, first of all: its idempotency key makes a concurrent
+-- call with the same key wait here until the first commits, and then replay
+-- it, before looking at any balance. NULL: the key was already used, and the
+-- caller returns that movement. A refusal later rolls the movement back.
+CREATE FUNCTION authz._record_movement(kind text, amount authz.credits, from_workspace uuid,
+                                       to_workspace uuid, memo text, idempotency_key text,
+                                       fingerprint text, usage jsonb DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
     new_id bigint;
 BEGIN
+    IF idempotency_key IS NOT NULL THEN
+        PERFORM authz._check_text('idempotency key', idempotency_key, 255);
+    END IF;
     INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo,
                                         idempotency_key, fingerprint, usage, actor_id)
-    VALUES (m.kind, m.amount, m.from_workspace, m.to_workspace, m.memo,
-            m.idempotency_key, m.fingerprint, m.usage, authz.current_user_id())
-    ON CONFLICT (idempotency_key) DO NOTHING
+    VALUES (kind, amount, from_workspace, to_workspace, memo, idempotency_key, fingerprint, usage,
+            authz.current_user_id())
+    ON CONFLICT ON CONSTRAINT credit_movements_idempotency_key_key DO NOTHING
     RETURNING id INTO new_id;
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION authz._record_movement(authz.credit_movements) IS
-    'Internal: insert a movement; NULL when a concurrent call with the same key came first';
+COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text, text, text, jsonb) IS
+    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used';
 
--- Apply one signed ledger entry to an account whose row the caller has locked.
-CREATE FUNCTION authz._post(movement_id bigint, workspace_id uuid, amount authz.credits) RETURNS void
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
-    VALUES (_post.movement_id, _post.workspace_id, _post.amount);
-    UPDATE authz.credit_accounts a
-       SET balance = a.balance + _post.amount, updated_at = now()
-     WHERE a.workspace_id = _post.workspace_id;
-$$;
-COMMENT ON FUNCTION authz._post(bigint, uuid, authz.credits) IS
-    'Internal: write a ledger entry and apply it to the account balance, together';
-
--- The account row of a workspace, locked; opened at its first movement.
-CREATE FUNCTION authz._lock_account(workspace_id uuid) RETURNS authz.credit_accounts
+-- Lock the accounts of one or two workspaces, in workspace-id order (so that
+-- concurrent movements in opposite directions never deadlock), opening any
+-- that does not exist yet. Returns the first workspace's balance.
+CREATE FUNCTION authz._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    a authz.credit_accounts;
+    a record;
+    n integer := 0;
+    b authz.credits;
 BEGIN
-    SELECT * INTO a FROM authz.credit_accounts x WHERE x.workspace_id = _lock_account.workspace_id FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO authz.credit_accounts (workspace_id) VALUES (workspace_id) ON CONFLICT DO NOTHING;
-        SELECT * INTO a FROM authz.credit_accounts x WHERE x.workspace_id = _lock_account.workspace_id FOR UPDATE;
-    END IF;
-    RETURN a;
+    FOR attempt IN 1..2 LOOP
+        n := 0;
+        FOR a IN SELECT x.workspace_id, x.balance FROM authz.credit_accounts x
+                  WHERE x.workspace_id IN (first, second) ORDER BY x.workspace_id FOR UPDATE
+        LOOP
+            n := n + 1;
+            IF a.workspace_id = first THEN
+                b := a.balance;
+            END IF;
+        END LOOP;
+        EXIT WHEN n = CASE WHEN second IS NULL THEN 1 ELSE 2 END;
+        -- an account is opened at its first movement
+        INSERT INTO authz.credit_accounts (workspace_id)
+        SELECT w FROM unnest(ARRAY[first, second]) w WHERE w IS NOT NULL
+        ORDER BY w
+        ON CONFLICT DO NOTHING;
+    END LOOP;
+    RETURN b;
 END
 $$;
-COMMENT ON FUNCTION authz._lock_account(uuid) IS
-    'Internal: lock and return a workspace''s account row, opening the account at its first movement';
+COMMENT ON FUNCTION authz._lock_accounts(uuid, uuid) IS
+    'Internal: lock one or two accounts in workspace-id order, opening missing ones; returns the first balance';
 
 -- ---- operations -----------------------------------------------------------
 
@@ -233,8 +238,8 @@ CREATE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    m authz.credit_movements;
     fp text;
+    mid bigint;
 BEGIN
     PERFORM authz._workspace(workspace_id);
     PERFORM authz._check_amount(amount);
@@ -242,23 +247,15 @@ BEGIN
         PERFORM authz._check_text('memo', memo, 1000);
     END IF;
     fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
-    m := authz._replay(idempotency_key, fp);
-    IF m.id IS NOT NULL THEN
-        RETURN m.id;
-    END IF;
-    PERFORM authz._lock_account(workspace_id);
-    m.kind := 'topup';
-    m.amount := amount;
-    m.to_workspace := workspace_id;
-    m.memo := memo;
-    m.idempotency_key := idempotency_key;
-    m.fingerprint := fp;
-    m.id := authz._record_movement(m);
-    IF m.id IS NULL THEN
+    mid := authz._record_movement('topup', amount, NULL, workspace_id, memo, idempotency_key, fp);
+    IF mid IS NULL THEN
         RETURN (authz._replay(idempotency_key, fp)).id;
     END IF;
-    PERFORM authz._post(m.id, workspace_id, amount);
-    RETURN m.id;
+    PERFORM authz._lock_accounts(workspace_id);
+    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, amount);
+    UPDATE authz.credit_accounts a SET balance = a.balance + add_credits.amount, updated_at = now()
+     WHERE a.workspace_id = add_credits.workspace_id;
+    RETURN mid;
 END
 $$;
 COMMENT ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) IS
@@ -272,62 +269,58 @@ CREATE FUNCTION authz.transfer_credits(from_workspace uuid, to_workspace uuid, a
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    src authz.workspaces := authz._workspace(from_workspace);
-    dst authz.workspaces := authz._workspace(to_workspace);
-    m authz.credit_movements;
+    src_org uuid;
+    dst_org uuid;
     fp text;
-    a authz.credit_accounts;
+    mid bigint;
+    available authz.credits;
 BEGIN
+    PERFORM authz._check_id('from_workspace', from_workspace);
+    PERFORM authz._check_id('to_workspace', to_workspace);
     PERFORM authz._check_amount(amount);
     IF memo IS NOT NULL THEN
         PERFORM authz._check_text('memo', memo, 1000);
+    END IF;
+    SELECT w.org_id INTO src_org FROM authz.workspaces w WHERE w.id = from_workspace;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'workspace "%" does not exist', from_workspace USING ERRCODE = '42704';
+    END IF;
+    SELECT w.org_id INTO dst_org FROM authz.workspaces w WHERE w.id = to_workspace;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'workspace "%" does not exist', to_workspace USING ERRCODE = '42704';
     END IF;
     IF from_workspace = to_workspace THEN
         RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz._workspace_label(from_workspace)
             USING ERRCODE = '22023';
     END IF;
-    IF src.org_id IS NULL OR dst.org_id IS DISTINCT FROM src.org_id THEN
+    IF src_org IS NULL OR dst_org IS DISTINCT FROM src_org THEN
         RAISE EXCEPTION 'workspaces "%" and "%" are not in the same organization',
             authz._workspace_label(from_workspace), authz._workspace_label(to_workspace)
             USING ERRCODE = '22023', HINT = 'Credits move between workspaces of one organization.';
     END IF;
-    PERFORM authz._actor();
-    PERFORM authz._require_org(src.org_id, 'org.billing.manage');
+    IF NOT authz.can_org(src_org, 'org.billing.manage') THEN
+        PERFORM authz._actor();     -- names a missing or deactivated current user
+        PERFORM authz._require_org(src_org, 'org.billing.manage');
+    END IF;
 
     fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
-    m := authz._replay(idempotency_key, fp);
-    IF m.id IS NOT NULL THEN
-        RETURN m.id;
-    END IF;
-
-    -- Lock both accounts in workspace-id order: opposite transfers never deadlock.
-    IF from_workspace < to_workspace THEN
-        a := authz._lock_account(from_workspace);
-        PERFORM authz._lock_account(to_workspace);
-    ELSE
-        PERFORM authz._lock_account(to_workspace);
-        a := authz._lock_account(from_workspace);
-    END IF;
-    IF a.balance < amount THEN
-        RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
-            authz._workspace_label(from_workspace), a.balance, amount
-            USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
-    END IF;
-
-    m.kind := 'transfer';
-    m.amount := amount;
-    m.from_workspace := from_workspace;
-    m.to_workspace := to_workspace;
-    m.memo := memo;
-    m.idempotency_key := idempotency_key;
-    m.fingerprint := fp;
-    m.id := authz._record_movement(m);
-    IF m.id IS NULL THEN
+    mid := authz._record_movement('transfer', amount, from_workspace, to_workspace, memo, idempotency_key, fp);
+    IF mid IS NULL THEN
         RETURN (authz._replay(idempotency_key, fp)).id;
     END IF;
-    PERFORM authz._post(m.id, from_workspace, -amount);
-    PERFORM authz._post(m.id, to_workspace, amount);
-    RETURN m.id;
+    available := authz._lock_accounts(from_workspace, to_workspace);
+    IF available < amount THEN
+        RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
+            authz._workspace_label(from_workspace), available, amount
+            USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
+    END IF;
+    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
+    VALUES (mid, from_workspace, -amount), (mid, to_workspace, amount);
+    UPDATE authz.credit_accounts a
+       SET balance = a.balance + CASE WHEN a.workspace_id = from_workspace THEN -amount ELSE amount END,
+           updated_at = now()
+     WHERE a.workspace_id IN (from_workspace, to_workspace);
+    RETURN mid;
 END
 $$;
 COMMENT ON FUNCTION authz.transfer_credits(uuid, uuid, authz.credits, text, text) IS
@@ -382,8 +375,8 @@ DECLARE
     w authz.workspaces := authz._workspace(workspace_id);
     rc authz.rate_cards;
     charge authz.credits;
-    m authz.credit_movements;
     fp text;
+    mid bigint;
 BEGIN
     IF cpu_hours IS NULL OR memory_gib_hours IS NULL OR storage_gb_months IS NULL THEN
         RAISE EXCEPTION 'usage quantities must not be NULL' USING ERRCODE = '22004';
@@ -395,14 +388,6 @@ BEGIN
        OR cpu_hours = 'Infinity' OR memory_gib_hours = 'Infinity' OR storage_gb_months = 'Infinity' THEN
         RAISE EXCEPTION 'usage quantities must be finite numbers' USING ERRCODE = '22023';
     END IF;
-    -- numerically equal quantities (10, 10.0) are the same arguments
-    fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
-                 trim_scale(storage_gb_months));
-    m := authz._replay(idempotency_key, fp);
-    IF m.id IS NOT NULL THEN
-        RETURN m.amount;
-    END IF;
-
     SELECT * INTO rc FROM authz.rate_cards r WHERE r.org_id = w.org_id;
     IF NOT FOUND THEN
         rc.cpu_hour := '0.1';
@@ -412,23 +397,23 @@ BEGIN
     charge := authz.usage_charge(cpu_hours, memory_gib_hours, storage_gb_months,
                                  rc.cpu_hour, rc.memory_gib_hour, rc.storage_gb_month);
 
-    -- Usage records what happened: it never fails for lack of funds.
-    PERFORM authz._lock_account(workspace_id);
-    m.kind := 'usage';
-    m.amount := charge;
-    m.from_workspace := workspace_id;
-    m.idempotency_key := idempotency_key;
-    m.fingerprint := fp;
-    m.usage := jsonb_build_object(
-        'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
-        'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
-        'storage_gb_month', rc.storage_gb_month::numeric);
-    m.id := authz._record_movement(m);
-    IF m.id IS NULL THEN
+    -- numerically equal quantities (10, 10.0) are the same arguments
+    fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
+                 trim_scale(storage_gb_months));
+    mid := authz._record_movement('usage', charge, workspace_id, NULL, NULL, idempotency_key, fp,
+        jsonb_build_object(
+            'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
+            'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
+            'storage_gb_month', rc.storage_gb_month::numeric));
+    IF mid IS NULL THEN
         RETURN (authz._replay(idempotency_key, fp)).amount;
     END IF;
+    -- Usage records what happened: it never fails for lack of funds.
     IF charge <> '0' THEN
-        PERFORM authz._post(m.id, workspace_id, -charge);
+        PERFORM authz._lock_accounts(workspace_id);
+        INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, -charge);
+        UPDATE authz.credit_accounts a SET balance = a.balance - charge, updated_at = now()
+         WHERE a.workspace_id = record_usage.workspace_id;
     END IF;
     RETURN charge;
 END

@@ -20,7 +20,7 @@ CREATE TABLE authz.audit_log (
 );
 CREATE INDEX audit_log_org_idx ON authz.audit_log (org_id, at);
 CREATE INDEX audit_log_workspace_idx ON authz.audit_log (workspace_id, at);
-CREATE INDEX audit_log_target_idx ON authz.audit_log (target);
+CREATE INDEX audit_log_project_target_idx ON authz.audit_log (target) WHERE action LIKE 'projects.%';
 COMMENT ON TABLE authz.audit_log IS 'Append-only record of every change to the model, invitations and credits';
 COMMENT ON COLUMN authz.audit_log.id IS 'Entry id, in the order changes were made';
 COMMENT ON COLUMN authz.audit_log.at IS 'When the change was made';
