@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: build the benchmark data on a throwaway cluster and report, in one
-# run, medians and ratios against the baselines. Prints a Markdown report and
-# keeps it in bench/out/report.md. Takes several minutes (the PL/pgSQL
+# run, medians and ratios against the baselines: RLS queries against a floor
+# and two reference policies, check costs, then credit transfers against
+# pgbench's TPC-B-like script (bench/transfers.sh). Prints a Markdown report
+# and keeps it in bench/out/report.md. Takes about ten minutes (the PL/pgSQL
 # reference policy is slow by nature).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,4 +89,8 @@ SQL
     plans "$label"
     echo '```'
   done
+  echo
+  echo "## Credit transfers against pgbench's TPC-B-like script"
+  echo
+  bench/transfers.sh
 } | tee "$out/report.md"
