@@ -55,7 +55,9 @@ BEGIN
     IF TG_OP = 'UPDATE' AND old_row = new_row THEN
         RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
     END IF;
-    SELECT string_agg(r ->> k, '/') INTO key FROM unnest(TG_ARGV) k;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
+    END LOOP;
 
     CASE TG_TABLE_NAME
         WHEN 'orgs' THEN org := r ->> 'id';
