@@ -24,7 +24,7 @@ psql -q -f bench/checks.sql >/dev/null
 # Plans of the protected queries, as the application role.
 plans() {
   local label=$1
-  psql -At <<SQL
+  psql -At -q <<SQL
 SET ROLE bench_app;
 SELECT authz.set_user((SELECT id FROM bench.users WHERE label = '$label'), false);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM bench.docs_authz;

@@ -478,12 +478,36 @@ resolve_model(void)
 		if (!OidIsValid(index_oids[i]))
 			elog(ERROR, "workspace_authz index authz.%s is missing", index_names[i]);
 	}
-	for (int i = 0; i < C_COUNT; i++)
+	/*
+	 * Column numbers from each relation's descriptor: one relcache build per
+	 * relation (which the loaders need anyway) instead of a catalog lookup
+	 * per column.
+	 */
+	for (int r = 0; r < REL_COUNT; r++)
 	{
-		col_attnums[i] = get_attnum(rel_oids[col_defs[i].rel], col_defs[i].name);
-		if (col_attnums[i] == InvalidAttrNumber)
-			elog(ERROR, "workspace_authz column authz.%s.%s is missing",
-				 rel_names[col_defs[i].rel], col_defs[i].name);
+		Relation	rel = table_open(rel_oids[r], AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < C_COUNT; i++)
+		{
+			if ((int) col_defs[i].rel != r)
+				continue;
+			col_attnums[i] = InvalidAttrNumber;
+			for (int a = 0; a < desc->natts; a++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, a);
+
+				if (!att->attisdropped && strcmp(NameStr(att->attname), col_defs[i].name) == 0)
+				{
+					col_attnums[i] = att->attnum;
+					break;
+				}
+			}
+			if (col_attnums[i] == InvalidAttrNumber)
+				elog(ERROR, "workspace_authz column authz.%s.%s is missing",
+					 rel_names[r], col_defs[i].name);
+		}
+		table_close(rel, AccessShareLock);
 	}
 	sentinel_relid = rel_oids[REL_USERS];
 }
