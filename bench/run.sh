@@ -90,7 +90,5 @@ SQL
     echo '```'
   done
   echo
-  echo "## Credit transfers against pgbench's TPC-B-like script"
-  echo
   bench/transfers.sh
 } | tee "$out/report.md"
