@@ -127,6 +127,7 @@ CREATE TABLE authz.role_permissions (
     role_id    uuid NOT NULL REFERENCES authz.roles (id) ON DELETE CASCADE,
     permission text NOT NULL REFERENCES authz.permissions (name),
     builtin    boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (role_id, permission)
 );
 CREATE INDEX role_permissions_permission_idx ON authz.role_permissions (permission);
@@ -134,6 +135,7 @@ COMMENT ON TABLE authz.role_permissions IS 'Workspace permissions each workspace
 COMMENT ON COLUMN authz.role_permissions.role_id IS 'Role';
 COMMENT ON COLUMN authz.role_permissions.permission IS 'Workspace permission the role holds';
 COMMENT ON COLUMN authz.role_permissions.builtin IS 'Part of the extension (not dumped)';
+COMMENT ON COLUMN authz.role_permissions.created_at IS 'When the role was given the permission';
 
 INSERT INTO authz.role_permissions (role_id, permission, builtin) VALUES
   ('00000000-0000-0000-0000-000000000001', 'workspace.view', true),
@@ -218,11 +220,12 @@ ALTER TABLE authz.orgs
     ALTER COLUMN default_shared_role SET DEFAULT '00000000-0000-0000-0000-000000000004',
     ALTER COLUMN default_shared_role SET NOT NULL,
     ALTER COLUMN default_join_role SET DEFAULT '00000000-0000-0000-0000-000000000003',
-    ALTER COLUMN default_join_role SET NOT NULL,
-    ADD FOREIGN KEY (admin_workspace_role) REFERENCES authz.roles (id),
-    ADD FOREIGN KEY (member_workspace_role) REFERENCES authz.roles (id),
-    ADD FOREIGN KEY (default_shared_role) REFERENCES authz.roles (id),
-    ADD FOREIGN KEY (default_join_role) REFERENCES authz.roles (id);
+    ALTER COLUMN default_join_role SET NOT NULL;
+-- The role columns of orgs carry no foreign key: roles.org_id already refers to
+-- orgs, and a cycle of foreign keys between configuration tables cannot be
+-- restored by pg_restore (their constraints exist before their rows are
+-- loaded). authz.drop_role refuses to drop a role an organization's settings
+-- use, and the resolver ignores a role it cannot find.
 
 CREATE TABLE authz.org_members (
     org_id         uuid NOT NULL REFERENCES authz.orgs (id) ON DELETE CASCADE,

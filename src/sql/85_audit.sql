@@ -55,6 +55,13 @@ BEGIN
     IF TG_OP = 'UPDATE' AND old_row = new_row THEN
         RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
     END IF;
+    -- A row created before this transaction is being loaded by a restore: its
+    -- history is in the restored log already. (The extension's functions
+    -- insert with DEFAULT now(); application roles cannot insert at all.)
+    IF TG_OP = 'INSERT'
+       AND coalesce(new_row ->> 'created_at', new_row ->> 'updated_at')::timestamptz < now() THEN
+        RETURN NULL;
+    END IF;
     FOR i IN 0 .. TG_NARGS - 1 LOOP
         key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
     END LOOP;
