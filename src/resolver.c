@@ -17,8 +17,9 @@
 
 #include "workspace_authz.h"
 
-/* Identifier of the built-in owner role (fixed in 10_tables.sql). */
+/* Identifier and rank of the built-in owner role (fixed in 10_tables.sql). */
 static const pg_uuid_t owner_role_id = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+#define OWNER_RANK 100
 
 const char *
 source_kind_name(SourceKind kind)
@@ -211,19 +212,25 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 		 uuid_cmp_raw(&u->parts[i].workspace_id, ws_id) == 0; i++)
 	{
 		const Participation *p = &u->parts[i];
+		bool		current = p->expires_at > now;
 
-		if (p->expires_at <= now)
-			continue;
-		limit_validity(out, p->expires_at);
-		add_source(&acc, p->via_team ? SOURCE_TEAM : SOURCE_DIRECT,
-				   cache_role(&p->role_id), p->via_team ? &p->team_id : NULL);
+		if (current)
+		{
+			limit_validity(out, p->expires_at);
+			add_source(&acc, p->via_team ? SOURCE_TEAM : SOURCE_DIRECT,
+					   cache_role(&p->role_id), p->via_team ? &p->team_id : NULL);
+		}
 
-		/* Rule 3 inputs: the participant's own grants and denies. */
+		/*
+		 * Rule 3 inputs: the participant's own grants and denies. Grants come
+		 * with the participation and end with it; a deny outlives it, so that
+		 * the participation's expiry never gives back what other sources hold.
+		 */
 		for (int k = 0; k < p->noverrides; k++)
 		{
 			const Override *o = &p->overrides[k];
 
-			if (o->expires_at <= now)
+			if (o->expires_at <= now || (o->grant && !current))
 				continue;
 			limit_validity(out, o->expires_at);
 			permset_add(o->grant ? &grants : &denies, o->bit);
@@ -253,7 +260,14 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 		}
 	}
 
-	/* Rule 3: grants, then denies, which win over every source. */
+	/*
+	 * Rule 3: grants, then denies, which win over every source. An effective
+	 * owner holds every workspace permission: denies left from before the
+	 * user became owner (through a team, an org-wide role, the org admin
+	 * role) do not apply.
+	 */
+	if (out->rank >= OWNER_RANK)
+		permset_clear(&denies);
 	permset_union_into(&out->perms, &grants);
 	permset_minus_into(&out->perms, &denies);
 	if (ex)

@@ -2,7 +2,7 @@
 -- user holds in a workspace, source by source, then how the sources combine,
 -- how grants and denies adjust them, expiry, guests, and org permissions.
 BEGIN;
-SELECT plan(96);
+SELECT plan(102);
 
 -- Permission sets of the built-in workspace roles (SPEC section 2).
 \set owner_perms '{workspace.view,workspace.update,workspace.delete,members.view,members.manage,billing.view,billing.manage,content.read,content.create,content.update,content.delete,content.share,run.execute}'
@@ -452,6 +452,32 @@ UPDATE authz.participant_permissions SET expires_at = now() + interval '1 day'
    AND workspace_id = :'alpha' AND user_id = :'pat';
 SELECT is(authz.check(:'pat', :'alpha', 'content.share'), false,
     'a deny expiring in the future still removes the permission');
+
+-- A deny outlives the participation it was placed on; grants end with it.
+SELECT authz.set_user(:'alice');
+SELECT authz.grant(:'alpha', :'dave', '{billing.view}');
+UPDATE authz.participants SET expires_at = now() - interval '1 hour'
+ WHERE workspace_id = :'alpha' AND user_id = :'dave';
+SELECT is(authz.check(:'dave', :'alpha', 'content.update'), true,
+    'after his direct participation expires, dave keeps the org-wide member role');
+SELECT is(authz.check(:'dave', :'alpha', 'content.delete'), false,
+    'rule 3 "a deny wins over every source": the deny outlives the expired participation');
+SELECT is(authz.check(:'dave', :'alpha', 'billing.view'), false,
+    'a grant ends with the participation it came with');
+
+-- An effective owner holds every workspace permission, whatever denies remain
+-- from before (rule 3: a deny "cannot be placed on a participant whose
+-- effective role is owner").
+SELECT authz.set_user(:'alice');
+SELECT authz.add_team(:'alpha', :'eng', 'owner');
+SELECT is(pg_temp.role(:'gina', :'alpha'), 'owner',
+    'gina is an owner of alpha through team eng');
+SELECT is(authz.check(:'gina', :'alpha', 'content.update'), true,
+    'a deny placed while gina was a member does not apply once she is an owner through a team');
+SELECT authz.set_user(:'alice');
+SELECT authz.update_org(:'acme', '{"admin_workspace_role": "owner"}');
+SELECT is(authz.check(:'bob', :'alpha', 'members.manage'), true,
+    'a deny placed on an org admin does not apply once the org gives its admins the owner role');
 
 SELECT * FROM finish();
 ROLLBACK;
