@@ -16,13 +16,15 @@
  * happens at the next outermost cache_enter(), never while pointers into the
  * cache are live.
  *
- * Snapshots.  Outside parallel mode entries are loaded with the latest
- * snapshot.  A committed change is visible to snapshots before its
- * invalidation is sent, and that snapshot is taken after the invalidations
- * consumed so far, so an entry can never predate an invalidation this backend
- * has already processed.  Parallel mode forbids new snapshots: the leader and
- * its workers then load with the query's active snapshot into a transient
- * cache tied to that snapshot, so every participant gives the same answers.
+ * Snapshots.  In READ COMMITTED, outside parallel mode, entries are loaded
+ * with the latest snapshot.  A committed change is visible to snapshots
+ * before its invalidation is sent, and that snapshot is taken after the
+ * invalidations consumed so far, so an entry can never predate an
+ * invalidation this backend has already processed.  Parallel mode forbids new
+ * snapshots, and REPEATABLE READ and SERIALIZABLE transactions must not see
+ * changes committed after their snapshot: there the cache loads with the
+ * active snapshot into a transient cache tied to that snapshot, so the leader
+ * and its workers give the same answers, and so does a serial plan.
  *
  * Memory.  Everything lives in one context per cache. Past
  * workspace_authz.cache_size, the next outermost entry first drops the
@@ -307,7 +309,9 @@ cache_invalidate_trigger(PG_FUNCTION_ARGS)
 	nsp = get_namespace_oid("authz", false);
 	relid = get_relname_relid("users", nsp);
 	if (!OidIsValid(relid))
-		elog(ERROR, "relation authz.users is missing");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("workspace_authz relation \"authz.users\" is missing")));
 	CacheInvalidateRelcacheByRelid(relid);
 	return PointerGetDatum(NULL);
 }
@@ -383,14 +387,26 @@ shed_answers(AuthzCache *c)
 		cache_reset(c);
 }
 
-/* Does the transient cache belong to the snapshot now active? */
+/* Must entries be read with the active snapshot rather than the latest? */
+static bool
+use_active_snapshot(void)
+{
+	return IsInParallelMode() || IsolationUsesXactSnapshot();
+}
+
+/*
+ * Does the transient cache belong to the snapshot now active? Under
+ * REPEATABLE READ the snapshot is the transaction's, and only its command id
+ * moves; this backend's own writes invalidate the cache anyway, so entries
+ * stay valid across the transaction's commands.
+ */
 static bool
 transient_matches(AuthzCache *c, Snapshot snap)
 {
 	return c->snap_lxid == MyProc->lxid &&
 		c->snap_xmin == snap->xmin &&
 		c->snap_xmax == snap->xmax &&
-		c->snap_curcid == snap->curcid;
+		(c->snap_curcid == snap->curcid || !IsInParallelMode());
 }
 
 /*
@@ -405,13 +421,15 @@ cache_enter(void)
 	if (cache_depth++ > 0)
 		return;
 
-	if (IsInParallelMode())
+	if (use_active_snapshot())
 	{
-		Snapshot	snap = GetActiveSnapshot();
+		Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
 		c = &transient_cache;
 		if (snap == NULL)
-			elog(ERROR, "no active snapshot for a workspace_authz check");
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("workspace_authz checks need an active snapshot")));
 		if (!c->valid || c->stale || !transient_matches(c, snap))
 		{
 			cache_reset(c);
@@ -470,13 +488,19 @@ resolve_model(void)
 	{
 		rel_oids[i] = get_relname_relid(rel_names[i], nsp);
 		if (!OidIsValid(rel_oids[i]))
-			elog(ERROR, "workspace_authz relation authz.%s is missing", rel_names[i]);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("workspace_authz relation \"authz.%s\" is missing", rel_names[i]),
+					 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 	}
 	for (int i = 0; i < IDX_COUNT; i++)
 	{
 		index_oids[i] = get_relname_relid(index_names[i], nsp);
 		if (!OidIsValid(index_oids[i]))
-			elog(ERROR, "workspace_authz index authz.%s is missing", index_names[i]);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("workspace_authz index \"authz.%s\" is missing", index_names[i]),
+					 errhint("Recreate the index, or reinstall the extension.")));
 	}
 	/*
 	 * Column numbers from each relation's descriptor: one relcache build per
@@ -504,8 +528,11 @@ resolve_model(void)
 				}
 			}
 			if (col_attnums[i] == InvalidAttrNumber)
-				elog(ERROR, "workspace_authz column authz.%s.%s is missing",
-					 rel_names[r], col_defs[i].name);
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("workspace_authz column \"authz.%s.%s\" is missing",
+								rel_names[r], col_defs[i].name),
+						 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 		}
 		table_close(rel, AccessShareLock);
 	}
@@ -527,7 +554,7 @@ typedef struct ModelScan
 static void
 scan_begin(ModelScan *s, ModelRel rel, int index, int nkeys, ScanKey keys)
 {
-	s->snap = RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot());
+	s->snap = RegisterSnapshot(use_active_snapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
 	s->rel = table_open(rel_oids[rel], AccessShareLock);
 	s->scan = systable_beginscan(s->rel, index >= 0 ? index_oids[index] : InvalidOid,
 								 index >= 0, s->snap, nkeys, keys);

@@ -9,7 +9,7 @@
 
 SET client_min_messages = warning;
 
-SELECT plan(83);
+SELECT plan(86);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -294,6 +294,22 @@ SELECT is(remote_text('p', 'SELECT count(*) FROM docs WHERE authz.can(workspace_
 CALL remote('q', format('SELECT authz.add_member(%L, %L, %L)', fx('b99'), fx('collab'), 'viewer'));
 SELECT is(remote_text('p', 'SELECT count(*) FROM docs WHERE authz.can(workspace_id, ''content.read'')'), '4000',
     'between commits: the next parallel query sees the workspace added by another session');
+
+-- REPEATABLE READ: answers come from the transaction's snapshot, so a change
+-- another session commits meanwhile shows neither serially nor in parallel,
+-- and shows in the next transaction.
+CALL set_mode('p', 'serial');
+CALL remote('p', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+CALL remote('p', 'SELECT 1');
+CALL remote('q', format('SELECT authz.add_member(%L, %L, %L)', fx('b98'), fx('collab'), 'viewer'));
+SELECT is(both_ways('p', 'SELECT count(*) FROM docs WHERE authz.can(workspace_id, ''content.read'')'),
+    '4000 | 4000', 'repeatable read: a membership committed after the snapshot shows neither serially nor in parallel');
+SELECT ok(workers_launched(remote_plan('p', 'SELECT count(*) FROM docs WHERE authz.can(workspace_id, ''content.read'')', true)) > 0,
+    'repeatable read: that query ran with parallel workers');
+CALL remote('p', 'COMMIT');
+CALL set_mode('p', 'parallel');
+SELECT is(remote_text('p', 'SELECT count(*) FROM docs WHERE authz.can(workspace_id, ''content.read'')'), '5000',
+    'repeatable read: the next transaction sees the new membership');
 DO $$ BEGIN PERFORM dblink_disconnect('q'); END $$;
 
 -- ---- with an index on the workspace column --------------------------------------
@@ -354,8 +370,8 @@ SELECT is(a.serial, w.serial, format('through the policies %s reads what authz.c
  WHERE a.label = 'policy' ORDER BY a.who;
 SELECT is((SELECT count(*) FROM answers WHERE label = 'policy' AND gather AND workers > 0), 10::bigint,
     'through the policies: every parallel plan has a Gather node and launched workers');
-SELECT is((SELECT split_part(serial, '/', 1) FROM answers WHERE who = 'collab' AND label = 'policy'), '4000',
-    'through the policies: the collaborator reads the workspace added in the meantime too');
+SELECT is((SELECT split_part(serial, '/', 1) FROM answers WHERE who = 'collab' AND label = 'policy'), '5000',
+    'through the policies: the collaborator reads the workspaces added in the meantime too');
 
 -- Identity from the login role, and from a JWT claim, must reach the workers too.
 DROP ROLE IF EXISTS regress_par_login;
