@@ -16,6 +16,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
+
 #include "workspace_authz.h"
 
 #define PERMSET_BINARY_VERSION 1
@@ -35,39 +39,59 @@ is_name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-static void
-bad_input(const char *str, const char *detail)
+/*
+ * Input errors are soft from PostgreSQL 16 on, so that pg_input_is_valid()
+ * works; before that there is no error context and they are raised.
+ */
+#if PG_VERSION_NUM >= 160000
+#define permset_input_error(escontext, ...) \
+	ereturn(escontext, false, __VA_ARGS__)
+#else
+#define permset_input_error(escontext, ...) \
+	do { \
+		(void) (escontext); \
+		ereport(ERROR, __VA_ARGS__); \
+	} while (0)
+#endif
+
+static bool
+bad_input(Node *escontext, const char *str, const char *detail)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
-			 errdetail("%s", detail),
-			 errhint("A permission set looks like {content.read,run.execute}.")));
+	permset_input_error(escontext,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
+						 errdetail("%s", detail),
+						 errhint("A permission set looks like {content.read,run.execute}.")));
 }
 
-/* Add one named permission, erroring on names that are not registered. */
-static void
-add_named(PermSet *s, const char *name, int len)
+/*
+ * Add one named permission. A name that is not registered is error 42704 from
+ * the registry, or a soft input error when the caller collects those.
+ */
+static bool
+add_named(Node *escontext, const char *str, PermSet *s, const char *name, int len)
 {
-	permset_add(s, cache_permission_bit(name, len, false));
+	int			bit = cache_permission_bit(name, len, escontext != NULL);
+
+	if (bit < 0)
+		return bad_input(escontext, str, "It names a permission that is not registered.");
+	permset_add(s, bit);
+	return true;
 }
 
-PG_FUNCTION_INFO_V1(permset_in);
-Datum
-permset_in(PG_FUNCTION_ARGS)
+/* Parse the text form into *result; false after a soft error. */
+static bool
+permset_parse(const char *str, PermSet *result, Node *escontext)
 {
-	char	   *str = PG_GETARG_CSTRING(0);
 	const char *p = str;
-	PermSet    *result = palloc0(sizeof(PermSet));
 
 	while (*p == ' ')
 		p++;
 	if (*p != '{')
-		bad_input(str, "A permission set must start with \"{\".");
+		return bad_input(escontext, str, "A permission set must start with \"{\".");
 	p++;
 	while (*p == ' ')
 		p++;
-	cache_enter();
 	if (*p != '}')
 	{
 		for (;;)
@@ -77,8 +101,9 @@ permset_in(PG_FUNCTION_ARGS)
 			while (is_name_char(*p))
 				p++;
 			if (p == start)
-				bad_input(str, "Expected a permission name.");
-			add_named(result, start, (int) (p - start));
+				return bad_input(escontext, str, "Expected a permission name.");
+			if (!add_named(escontext, str, result, start, (int) (p - start)))
+				return false;
 			while (*p == ' ')
 				p++;
 			if (*p == ',')
@@ -90,15 +115,31 @@ permset_in(PG_FUNCTION_ARGS)
 			}
 			if (*p == '}')
 				break;
-			bad_input(str, "Permission names are separated by \",\" and the set ends with \"}\".");
+			return bad_input(escontext, str,
+							 "Permission names are separated by \",\" and the set ends with \"}\".");
 		}
 	}
-	cache_leave();
 	p++;
 	while (*p == ' ')
 		p++;
 	if (*p != '\0')
-		bad_input(str, "Unexpected text after \"}\".");
+		return bad_input(escontext, str, "Unexpected text after \"}\".");
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(permset_in);
+Datum
+permset_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	PermSet    *result = palloc0(sizeof(PermSet));
+	bool		ok;
+
+	cache_enter();
+	ok = permset_parse(str, result, fcinfo->context);
+	cache_leave();
+	if (!ok)
+		PG_RETURN_NULL();
 	PG_RETURN_PERMSET_P(result);
 }
 
@@ -211,7 +252,7 @@ permset_recv(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 						 errmsg("invalid permission name in binary authz.permset")));
-		add_named(result, name, len);
+		(void) add_named(NULL, NULL, result, name, len);
 	}
 	cache_leave();
 	PG_RETURN_PERMSET_P(result);
@@ -243,7 +284,7 @@ permset_from_array(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("a permission array must not contain NULL")));
 		t = DatumGetTextPP(elems[i]);
-		add_named(result, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		(void) add_named(NULL, NULL, result, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
 	cache_leave();
 	PG_RETURN_PERMSET_P(result);
