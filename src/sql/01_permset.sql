@@ -37,6 +37,8 @@ CREATE FUNCTION authz.permset_to_array(authz.permset) RETURNS text[]
 COMMENT ON FUNCTION authz.permset_to_array(authz.permset) IS 'Permission names of a set, sorted';
 CREATE CAST (text[] AS authz.permset) WITH FUNCTION authz.permset(text[]) AS ASSIGNMENT;
 CREATE CAST (authz.permset AS text[]) WITH FUNCTION authz.permset_to_array(authz.permset);
+COMMENT ON CAST (text[] AS authz.permset) IS 'Permission set from permission names; unknown names are error 42704';
+COMMENT ON CAST (authz.permset AS text[]) IS 'Permission names of a set, sorted';
 
 CREATE FUNCTION authz.cardinality(authz.permset) RETURNS integer
     AS 'MODULE_PATHNAME', 'permset_cardinality' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -143,3 +145,20 @@ CREATE OPERATOR CLASS authz.permset_hash_ops DEFAULT FOR TYPE authz.permset USIN
     OPERATOR 1 authz.=,
     FUNCTION 1 authz.permset_hash(authz.permset),
     FUNCTION 2 authz.permset_hash_extended(authz.permset, bigint);
+COMMENT ON OPERATOR CLASS authz.permset_ops USING btree IS 'Default btree operator class for authz.permset';
+COMMENT ON OPERATOR CLASS authz.permset_hash_ops USING hash IS 'Default hash operator class for authz.permset';
+COMMENT ON OPERATOR FAMILY authz.permset_ops USING btree IS 'Btree operators of authz.permset';
+COMMENT ON OPERATOR FAMILY authz.permset_hash_ops USING hash IS 'Hash operators of authz.permset';
+
+COMMENT ON OPERATOR authz.@> (authz.permset, authz.permset) IS 'Contains: every permission of the right set is in the left';
+COMMENT ON OPERATOR authz.<@ (authz.permset, authz.permset) IS 'Is contained by: every permission of the left set is in the right';
+COMMENT ON OPERATOR authz.&& (authz.permset, authz.permset) IS 'Overlaps: the sets share a permission';
+COMMENT ON OPERATOR authz.| (authz.permset, authz.permset) IS 'Union';
+COMMENT ON OPERATOR authz.& (authz.permset, authz.permset) IS 'Intersection';
+COMMENT ON OPERATOR authz.- (authz.permset, authz.permset) IS 'Difference: the permissions of the left set not in the right';
+COMMENT ON OPERATOR authz.= (authz.permset, authz.permset) IS 'Equal: the same permissions';
+COMMENT ON OPERATOR authz.<> (authz.permset, authz.permset) IS 'Not equal';
+COMMENT ON OPERATOR authz.< (authz.permset, authz.permset) IS 'Less than, in an arbitrary total order (for sorting and btree indexes)';
+COMMENT ON OPERATOR authz.<= (authz.permset, authz.permset) IS 'Less than or equal, in the same order';
+COMMENT ON OPERATOR authz.> (authz.permset, authz.permset) IS 'Greater than, in the same order';
+COMMENT ON OPERATOR authz.>= (authz.permset, authz.permset) IS 'Greater than or equal, in the same order';

@@ -4,9 +4,6 @@
 -- through the functions of this extension, and reads are filtered by RLS.
 -- ---------------------------------------------------------------------------
 
-COMMENT ON OPERATOR CLASS authz.permset_ops USING btree IS 'Default btree operator class for authz.permset';
-COMMENT ON OPERATOR CLASS authz.permset_hash_ops USING hash IS 'Default hash operator class for authz.permset';
-
 CREATE TABLE authz.permissions (
     name        text PRIMARY KEY
                 CHECK (name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND length(name) <= 63),

@@ -155,6 +155,24 @@ CREATE OPERATOR CLASS authz.credits_hash_ops DEFAULT FOR TYPE authz.credits USIN
     OPERATOR 1 authz.=,
     FUNCTION 1 authz.credits_hash(authz.credits),
     FUNCTION 2 authz.credits_hash_extended(authz.credits, bigint);
+COMMENT ON OPERATOR CLASS authz.credits_ops USING btree IS 'Default btree operator class for authz.credits';
+COMMENT ON OPERATOR CLASS authz.credits_hash_ops USING hash IS 'Default hash operator class for authz.credits';
+COMMENT ON OPERATOR FAMILY authz.credits_ops USING btree IS 'Btree operators of authz.credits';
+COMMENT ON OPERATOR FAMILY authz.credits_hash_ops USING hash IS 'Hash operators of authz.credits';
+
+COMMENT ON OPERATOR authz.+ (authz.credits, authz.credits) IS 'Sum; error 22003 on overflow';
+COMMENT ON OPERATOR authz.- (authz.credits, authz.credits) IS 'Difference; error 22003 on overflow';
+COMMENT ON OPERATOR authz.- (NONE, authz.credits) IS 'Negation; error 22003 on overflow';
+COMMENT ON OPERATOR authz.* (authz.credits, pg_catalog.numeric) IS
+    'Product, rounded to 6 decimal places half away from zero; error 22003 on overflow';
+COMMENT ON OPERATOR authz.* (pg_catalog.numeric, authz.credits) IS
+    'Product, rounded to 6 decimal places half away from zero; error 22003 on overflow';
+COMMENT ON OPERATOR authz.= (authz.credits, authz.credits) IS 'Equal';
+COMMENT ON OPERATOR authz.<> (authz.credits, authz.credits) IS 'Not equal';
+COMMENT ON OPERATOR authz.< (authz.credits, authz.credits) IS 'Less than';
+COMMENT ON OPERATOR authz.<= (authz.credits, authz.credits) IS 'Less than or equal';
+COMMENT ON OPERATOR authz.> (authz.credits, authz.credits) IS 'Greater than';
+COMMENT ON OPERATOR authz.>= (authz.credits, authz.credits) IS 'Greater than or equal';
 
 -- aggregates
 CREATE FUNCTION authz.credits_sum_accum(internal, authz.credits) RETURNS internal
