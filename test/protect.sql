@@ -211,8 +211,9 @@ SELECT throws_ok($$SELECT authz.protect('items', 'workspace_id', 'content.read',
     '42704', 'permission "nope" does not exist', 'refusal: an unknown delete permission (42704)');
 SELECT throws_ok($$SELECT authz.protect('items', 'workspace_id', 'content.read', NULL)$$, '22004',
     'permissions must not be NULL', 'refusal: a NULL permission (22004)');
-SELECT throws_ok($$SELECT authz.protect('items', 'workspace_id', 'org.view')$$, NULL, NULL,
-    'refusal: an org permission, which workspace checks never grant');
+SELECT throws_ok($$SELECT authz.protect('items', 'workspace_id', 'org.view')$$, '22023',
+    'permission "org.view" is an org permission, not a workspace permission',
+    'refusal: an org permission, which workspace checks never grant (22023)');
 SELECT throws_ok($$SELECT authz.protect('items_view')$$, '42809', '"public.items_view" is not a table',
     'refusal: a view (42809)');
 SELECT throws_ok($$SELECT authz.protect('items_mat')$$, '42809', '"public.items_mat" is not a table',

@@ -109,6 +109,9 @@ BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
     END IF;
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
+    END IF;
     PERFORM authz._drop_policies(tbl);
     IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = tbl) THEN
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
