@@ -171,7 +171,7 @@ typedef enum ModelCol
 {
 	C_PERM_NAME, C_PERM_BIT, C_PERM_SCOPE,
 	C_ORP_ROLE, C_ORP_PERMISSION,
-	C_ROLE_ID, C_ROLE_NAME, C_ROLE_RANK,
+	C_ROLE_ID, C_ROLE_NAME, C_ROLE_RANK, C_ROLE_PROJECTS_ONLY,
 	C_RP_ROLE, C_RP_PERMISSION,
 	C_ORG_ID, C_ORG_MEMBERS_CREATE, C_ORG_ADMIN_ROLE,
 	C_WS_ID, C_WS_ORG, C_WS_PERSONAL, C_WS_VISIBILITY, C_WS_SHARED_ROLE, C_WS_JOIN_POLICY,
@@ -198,6 +198,7 @@ static const struct
 	[C_ROLE_ID] = {REL_ROLES, "id"},
 	[C_ROLE_NAME] = {REL_ROLES, "name"},
 	[C_ROLE_RANK] = {REL_ROLES, "rank"},
+	[C_ROLE_PROJECTS_ONLY] = {REL_ROLES, "projects_only"},
 	[C_RP_ROLE] = {REL_ROLE_PERMISSIONS, "role_id"},
 	[C_RP_PERMISSION] = {REL_ROLE_PERMISSIONS, "permission"},
 	[C_ORG_ID] = {REL_ORGS, "id"},
@@ -791,6 +792,7 @@ cache_role(const pg_uuid_t *id)
 		tmp.found = true;
 		strlcpy(tmp.name, name ? name : "", ROLE_NAME_MAX);
 		tmp.rank = DatumGetInt32(get(&s, tup, C_ROLE_RANK, &isnull));
+		tmp.projects_only = DatumGetBool(get(&s, tup, C_ROLE_PROJECTS_ONLY, &isnull));
 	}
 	scan_end(&s);
 	if (tmp.found)

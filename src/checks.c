@@ -336,11 +336,19 @@ checks_explain(PG_FUNCTION_ARGS)
 			Source	   *s = (Source *) lfirst(lc);
 			bool		grants;
 
+			const char *source = source_kind_name(s->kind);
+
 			if (s->kind == SOURCE_OPEN)
 				grants = bit == view_bit;
+			else if (s->role != NULL && s->role->projects_only)
+			{
+				/* held here, but it counts in the workspace's projects only */
+				source = psprintf("%s (projects only)", source);
+				grants = false;
+			}
 			else
 				grants = s->role != NULL && permset_test(&s->role->perms, bit);
-			explain_row(store, tupdesc, source_kind_name(s->kind),
+			explain_row(store, tupdesc, source,
 						s->kind == SOURCE_TEAM ? &s->team_id : NULL,
 						s->role ? s->role->name : NULL, grants);
 		}

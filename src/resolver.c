@@ -123,6 +123,7 @@ typedef struct Acc
 	ResultEntry *out;
 	Explanation *ex;			/* NULL unless explaining */
 	int			view_bit;
+	bool		for_project;	/* project roles count */
 } Acc;
 
 static void
@@ -133,10 +134,10 @@ add_source(Acc *acc, SourceKind kind, const RoleInfo *role, const pg_uuid_t *tea
 		if (acc->view_bit >= 0)
 			permset_add(&acc->out->perms, acc->view_bit);
 	}
-	else
+	else if (role == NULL || !role->found)
+		return;
+	else if (!role->projects_only || acc->for_project)
 	{
-		if (role == NULL || !role->found)
-			return;
 		permset_union_into(&acc->out->perms, &role->perms);
 		if (role->rank > acc->out->rank)
 		{
@@ -164,12 +165,13 @@ limit_validity(ResultEntry *out, TimestampTz expires_at)
 }
 
 /*
- * SPEC 3, rules 1-4, for one user and workspace at time `now`.
- * Must run between cache_enter() and cache_leave().
+ * SPEC 3, rules 1-4, for one user and workspace at time `now`; with
+ * for_project, the roles that count in the workspace's projects only count
+ * too. Must run between cache_enter() and cache_leave().
  */
 static void
 compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
-		ResultEntry *out, Explanation *ex)
+		bool for_project, ResultEntry *out, Explanation *ex)
 {
 	const UserInfo *u;
 	const WorkspaceInfo *w;
@@ -187,6 +189,7 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	acc.out = out;
 	acc.ex = ex;
 	acc.view_bit = cache_permission_bit("workspace.view", 14, true);
+	acc.for_project = for_project;
 
 	/* Rule 1: a missing or deactivated user holds nothing. */
 	u = cache_user(user_id);
@@ -295,7 +298,7 @@ resolve_workspace(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, ResultEntry 
 	else
 	{
 		generation = authz_cache_generation;
-		compute(user_id, ws_id, now, out, NULL);
+		compute(user_id, ws_id, now, false, out, NULL);
 		cache_result_store(out, generation);
 	}
 	cache_leave();
@@ -308,7 +311,7 @@ resolve_explain(const pg_uuid_t *user_id, const pg_uuid_t *ws_id,
 {
 	memset(ex, 0, sizeof(*ex));
 	cache_enter();
-	compute(user_id, ws_id, GetCurrentStatementStartTimestamp(), out, ex);
+	compute(user_id, ws_id, GetCurrentStatementStartTimestamp(), false, out, ex);
 	cache_leave();
 }
 
@@ -381,7 +384,7 @@ resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEnt
 		out->valid_until = DT_NOEND;
 	}
 	else
-		compute(user_id, &p->workspace_id, now, out, NULL);
+		compute(user_id, &p->workspace_id, now, true, out, NULL);
 	out->key = key;
 
 	u = cache_user(user_id);
@@ -442,7 +445,7 @@ resolve_workspace_array(const pg_uuid_t *user_id, int bit)
 			{
 				uint64		generation = authz_cache_generation;
 
-				compute(user_id, &u->candidates[i], now, &fresh, NULL);
+				compute(user_id, &u->candidates[i], now, false, &fresh, NULL);
 				cache_result_store(&fresh, generation);
 				e = &fresh;
 			}

@@ -106,6 +106,7 @@ typedef struct RoleInfo
 	pg_uuid_t	id;				/* hash key */
 	bool		found;
 	int32		rank;
+	bool		projects_only;	/* counts in projects, never in workspaces */
 	PermSet		perms;
 	char		name[ROLE_NAME_MAX];
 } RoleInfo;

@@ -19,7 +19,7 @@
 -- Visibility is read through RLS in the sessions of login roles mapped to
 -- users with authz.users.pg_role (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(50);
+SELECT plan(54);
 
 CREATE ROLE regress_ls_mona LOGIN;
 CREATE ROLE regress_ls_ann LOGIN;
@@ -108,14 +108,14 @@ SELECT throws_ok(format('SELECT authz.apply_preset(%L, %L)', :'acme', 'labelbox'
 SELECT lives_ok(format('SELECT authz.apply_preset(%L, %L)', :'acme', 'label_studio'),
     'apply_preset: the org owner applies label_studio');
 SELECT results_eq(
-    format($$SELECT r.name, r.rank, array_agg(rp.permission ORDER BY rp.permission)
+    format($$SELECT r.name, r.rank, r.projects_only, array_agg(rp.permission ORDER BY rp.permission)
                FROM authz.roles r JOIN authz.role_permissions rp ON rp.role_id = r.id
-              WHERE r.org_id = %L GROUP BY r.name, r.rank ORDER BY r.rank DESC$$, :'acme'),
-    $$VALUES ('manager'::text, 60,
+              WHERE r.org_id = %L GROUP BY r.name, r.rank, r.projects_only ORDER BY r.rank DESC$$, :'acme'),
+    $$VALUES ('manager'::text, 60, false,
               '{content.create,content.delete,content.read,content.share,content.update,members.manage,members.view,run.execute,workspace.view}'::text[]),
-             ('reviewer', 30, '{content.read,content.update}'),
-             ('annotator', 20, '{content.create,content.read}')$$,
-    'label_studio: custom roles manager, reviewer (read and update) and annotator (read and create)');
+             ('reviewer', 30, true, '{content.read,content.update}'),
+             ('annotator', 20, true, '{content.create,content.read}')$$,
+    'label_studio: custom roles manager, reviewer (read and update) and annotator (read and create), the last two project roles');
 SELECT results_eq(
     format($$SELECT a.name, o.member_workspace_role IS NULL, o.members_can_create_workspaces
                FROM authz.orgs o JOIN authz.roles a ON a.id = o.admin_workspace_role WHERE o.id = %L$$, :'acme'),
@@ -273,6 +273,18 @@ SELECT set_eq('SELECT name FROM authz.projects', ARRAY['refunds', 'outages', 'bu
     'Label Studio: an Annotator holding the role org-wide "can only see projects" -> reads every project of the organization');
 SELECT is(ARRAY[authz.can(:'support', 'workspace.view'), authz.can(:'development', 'workspace.view')], ARRAY[false, false],
     'Label Studio: an Annotator holding the role org-wide sees "projects, not workspaces" -> cannot view a workspace');
+SELECT is(ARRAY[authz.can(:'support', 'content.read'), authz.can(:'support', 'content.create'), authz.role_in(:'support') IS NULL],
+    ARRAY[false, false, true],
+    'Label Studio: "projects, not workspaces" -> the org-wide Annotator reads and creates nothing in the workspace itself, and holds no role there');
+SELECT is(ARRAY[authz.can_project(:'bugs', 'content.create'), authz.can_project(:'refunds', 'content.read')], ARRAY[true, true],
+    'Label Studio: "they hold that role for all workspaces and projects" -> the org-wide Annotator annotates in the projects of every workspace');
+SELECT throws_ok(format('SELECT authz.create_project(%L, %L)', :'support', 'sneaky'), '42501', NULL,
+    'Label Studio: "projects, not workspaces" -> the org-wide Annotator cannot create projects in a workspace');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq(format($$SELECT source, role, grants FROM authz.explain(%L, %L, 'content.read')$$, :'nick', :'support'),
+    $$VALUES ('org-wide role (projects only)'::text, 'annotator'::text, false), ('result', NULL, false)$$,
+    'explain: the org-wide Annotator''s role is listed as counting in projects only');
+SET SESSION AUTHORIZATION regress_ls_nick;
 -- Guests hold no org-wide role (SPEC 2): an org-wide Annotator is an org
 -- member, who lists the workspaces without being able to view them; the
 -- annotators who must not even list them are guests with project roles

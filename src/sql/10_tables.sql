@@ -100,9 +100,11 @@ CREATE TABLE authz.roles (
     org_id      uuid REFERENCES authz.orgs (id) ON DELETE CASCADE,
     name        text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]*$' AND length(name) <= 63),
     rank        integer NOT NULL CHECK (rank BETWEEN 1 AND 100),
+    projects_only boolean NOT NULL DEFAULT false,
     description text,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CHECK (org_id IS NULL OR rank < 100)
+    CHECK (org_id IS NULL OR rank < 100),
+    CHECK (org_id IS NOT NULL OR NOT projects_only)
 );
 CREATE UNIQUE INDEX roles_builtin_name_key ON authz.roles (name) WHERE org_id IS NULL;
 CREATE UNIQUE INDEX roles_org_name_key ON authz.roles (org_id, name) WHERE org_id IS NOT NULL;
@@ -111,6 +113,8 @@ COMMENT ON COLUMN authz.roles.id IS 'Role identifier (fixed for built-in roles)'
 COMMENT ON COLUMN authz.roles.org_id IS 'Organization of a custom role; NULL for built-in roles';
 COMMENT ON COLUMN authz.roles.name IS 'Role name, unique among the roles an organization can use';
 COMMENT ON COLUMN authz.roles.rank IS 'Precedence: the highest-ranked role a user holds is their effective role; owner is 100';
+COMMENT ON COLUMN authz.roles.projects_only IS
+    'A project role: wherever it is held (in a project, a workspace, or org-wide) it counts in the projects only, never in the workspaces themselves';
 COMMENT ON COLUMN authz.roles.description IS 'What the role is for';
 COMMENT ON COLUMN authz.roles.created_at IS 'When the role was created';
 

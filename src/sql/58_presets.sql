@@ -5,7 +5,7 @@
 
 -- Create or update a custom role of the organization (presets only).
 CREATE FUNCTION authz._preset_role(org_id uuid, name text, rank integer, permissions text[],
-                                   description text) RETURNS uuid
+                                   description text, projects_only boolean DEFAULT false) RETURNS uuid
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -14,17 +14,18 @@ DECLARE
 BEGIN
     SELECT r.id INTO role_id FROM authz.roles r WHERE r.org_id = _preset_role.org_id AND r.name = _preset_role.name;
     IF role_id IS NULL THEN
-        INSERT INTO authz.roles (org_id, name, rank, description)
-        VALUES (org_id, name, rank, description) RETURNING id INTO role_id;
+        INSERT INTO authz.roles (org_id, name, rank, description, projects_only)
+        VALUES (org_id, name, rank, description, projects_only) RETURNING id INTO role_id;
     ELSE
-        UPDATE authz.roles r SET rank = _preset_role.rank, description = _preset_role.description
+        UPDATE authz.roles r SET rank = _preset_role.rank, description = _preset_role.description,
+               projects_only = _preset_role.projects_only
          WHERE r.id = role_id;
     END IF;
     PERFORM authz._set_role_permissions(role_id, permissions);
     RETURN role_id;
 END
 $$;
-COMMENT ON FUNCTION authz._preset_role(uuid, text, integer, text[], text) IS 'Internal: create or update a preset''s custom role';
+COMMENT ON FUNCTION authz._preset_role(uuid, text, integer, text[], text, boolean) IS 'Internal: create or update a preset''s custom role';
 
 CREATE FUNCTION authz._builtin_role(name text) RETURNS uuid
     LANGUAGE sql STABLE
@@ -103,14 +104,16 @@ BEGIN
 
     ELSE
         -- Label Studio: Owner and Administrator are the org owner and admin roles;
-        -- Manager, Reviewer and Annotator are workspace and project roles.
+        -- Manager is a workspace and project role; Reviewer and Annotator are
+        -- project roles: "Annotators and reviewers can only see projects, not
+        -- workspaces", also when they hold the role org-wide.
         PERFORM authz._preset_role(org_id, 'manager', 60,
             '{workspace.view,members.view,members.manage,content.read,content.create,content.update,content.delete,content.share,run.execute}',
             'Label Studio Manager: set up projects and assign annotators and reviewers');
         PERFORM authz._preset_role(org_id, 'reviewer', 30, '{content.read,content.update}',
-            'Label Studio Reviewer: review annotations in their projects');
+            'Label Studio Reviewer: review annotations in their projects', true);
         PERFORM authz._preset_role(org_id, 'annotator', 20, '{content.read,content.create}',
-            'Label Studio Annotator: annotate tasks in their projects');
+            'Label Studio Annotator: annotate tasks in their projects', true);
         UPDATE authz.orgs x SET admin_workspace_role = authz._builtin_role('admin'), member_workspace_role = NULL,
                members_can_create_workspaces = false
          WHERE x.id = org_id;
