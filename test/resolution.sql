@@ -2,7 +2,7 @@
 -- user holds in a workspace, source by source, then how the sources combine,
 -- how grants and denies adjust them, expiry, guests, and org permissions.
 BEGIN;
-SELECT plan(102);
+SELECT plan(104);
 
 -- Permission sets of the built-in workspace roles (SPEC section 2).
 \set owner_perms '{workspace.view,workspace.update,workspace.delete,members.view,members.manage,billing.view,billing.manage,content.read,content.create,content.update,content.delete,content.share,run.execute}'
@@ -478,6 +478,15 @@ SELECT authz.set_user(:'alice');
 SELECT authz.update_org(:'acme', '{"admin_workspace_role": "owner"}');
 SELECT is(authz.check(:'bob', :'alpha', 'members.manage'), true,
     'a deny placed on an org admin does not apply once the org gives its admins the owner role');
+
+-- A guest in a participating team: the team is a participation like any other.
+SELECT authz.set_user(:'alice');
+SELECT authz.add_team_member(:'eng', :'erin');
+SELECT is(ARRAY[pg_temp.role(:'erin', :'epsilon'), authz.check(:'erin', :'epsilon', 'content.read')::text,
+                authz.check(:'erin', :'epsilon', 'content.create')::text], ARRAY['viewer', 'true', 'false'],
+    'guest: a team that participates gives the guest the team''s role (viewer in epsilon)');
+SELECT is(pg_temp.ws_of(:'erin'), pg_temp.sorted(ARRAY[:'erin_home', :'alpha', :'epsilon']::uuid[]),
+    'guest: the team''s workspace joins the guest''s list, still without shared or open ones');
 
 SELECT * FROM finish();
 ROLLBACK;
