@@ -5,7 +5,7 @@
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
 BEGIN;
-SELECT plan(166);
+SELECT plan(168);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -562,6 +562,11 @@ SELECT pg_temp.act_as('wanda');
 SELECT throws_ok($$SELECT authz.remove_team(pg_temp.ws('acme', 'alpha'), pg_temp.team('acme', 'core'))$$,
     '42501', NULL,
     'remove_team: an admin may not remove a team holding the owner role');
+SELECT throws_ok($$SELECT authz.add_team(pg_temp.ws('acme', 'alpha'), pg_temp.team('acme', 'core'), 'viewer')$$,
+    '42501', 'cannot change team "core" (role "owner", rank 100) which ranks above you in workspace "acme/alpha"',
+    'add_team: an admin may not change the role of a team holding the owner role');
+SELECT is(pg_temp.team_role('acme', 'alpha', 'core'), 'owner',
+    'add_team: the refused call left the team''s role as it was');
 -- (The team stays for the tables below; its removal is tested after them.)
 
 -- ===========================================================================

@@ -674,6 +674,7 @@ DECLARE
     w authz.workspaces := authz._org_workspace(workspace_id);
     t authz.teams := authz._team(team_id);
     r authz.roles;
+    current authz.roles;
 BEGIN
     IF t.org_id <> w.org_id THEN
         RAISE EXCEPTION 'team "%" belongs to another organization than workspace "%"',
@@ -684,8 +685,16 @@ BEGIN
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
     DELETE FROM authz.participants p
      WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id AND p.expires_at <= now();
-    IF NOT EXISTS (SELECT 1 FROM authz.participants p
-                    WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id) THEN
+    SELECT x.* INTO current FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
+     WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id;
+    IF FOUND THEN
+        -- changing the team's role: as remove_team, nobody changes a team ranked above them
+        IF current.rank > authz._rank(authz._actor(), workspace_id) THEN
+            RAISE EXCEPTION 'cannot change team "%" (role "%", rank %) which ranks above you in workspace "%"',
+                t.name, current.name, current.rank, authz._workspace_label(workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
         PERFORM authz._check_capacity(workspace_id, NULL);
     END IF;
     INSERT INTO authz.participants (workspace_id, team_id, role_id, expires_at)
@@ -695,7 +704,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_team(uuid, uuid, text, timestamptz) IS
-    'Make a team a participant of a workspace with a role, until expires_at when given (or change its role there)';
+    'Make a team a participant of a workspace with a role, until expires_at when given (or change its role there, if it ranks no higher than you)';
 
 CREATE FUNCTION authz.remove_team(workspace_id uuid, team_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
