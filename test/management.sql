@@ -5,7 +5,7 @@
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
 BEGIN;
-SELECT plan(168);
+SELECT plan(172);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -263,6 +263,22 @@ SELECT lives_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_te
 SELECT results_eq($$SELECT pg_temp.membership('acme', h) FROM unnest(ARRAY['tess', 'olivia', 'gus']) h$$,
     $$VALUES ('member/-'), ('owner/-'), ('guest/-')$$,
     'set_org_workspace_role: the role is cleared, and the refused calls changed nothing');
+
+-- An org-wide role above an admin's limit, given by the owner, stays out of the admin's reach.
+SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'owner');
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'viewer')$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_workspace_role: an admin may not lower an org-wide role ranked above their limit');
+SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), NULL)$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_workspace_role: an admin may not clear an org-wide role ranked above their limit');
+SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'guest')$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_role: an admin may not demote to guest (dropping the org-wide role) a member whose org-wide role is above their limit');
+SELECT is(pg_temp.membership('acme', 'tess'), 'member/owner',
+    'set_org_workspace_role: the refused calls left the org role and org-wide role as they were');
+SELECT pg_temp.act_as('olivia');
 
 -- Demoting to guest drops the org-wide workspace role.
 SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'member');

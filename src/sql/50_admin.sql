@@ -179,6 +179,31 @@ $$;
 COMMENT ON FUNCTION authz._org_wide_role(uuid, text, text) IS
     'Internal: validate an org-wide workspace role for an org role against the actor''s limit';
 
+-- Changing or dropping the org-wide workspace role a member holds: only
+-- someone who could have given it (its rank within the actor's limit).
+CREATE FUNCTION authz._check_org_wide_held(org_id uuid, user_id uuid, role_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.roles;
+    lim integer;
+BEGIN
+    SELECT * INTO r FROM authz.roles x WHERE x.id = role_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    lim := coalesce(authz._org_wide_limit(org_id), 0);
+    IF r.rank > lim THEN
+        RAISE EXCEPTION 'cannot change the org-wide workspace role "%" (rank %) of user "%", above your limit (%) in organization "%"',
+            r.name, r.rank, authz._user_label(user_id), lim, authz._org_label(org_id)
+            USING ERRCODE = '42501', HINT = 'Someone whose limit reaches that rank, such as an org owner, may change it.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._check_org_wide_held(uuid, uuid, uuid) IS
+    'Internal: 42501 when the org-wide workspace role a member holds ranks above the actor''s limit';
+
 CREATE FUNCTION authz.add_org_member(org_id uuid, user_id uuid, role text DEFAULT 'member',
                                      workspace_role text DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -240,6 +265,10 @@ BEGIN
     PERFORM authz._check_org_role(role);
     m := authz._org_member(org_id, user_id);
     PERFORM authz._check_org_ranks(org_id, user_id, role);
+    IF role = 'guest' THEN
+        -- demoting to guest drops the org-wide role: only if the actor could change it
+        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+    END IF;
     -- Guests hold no org-wide workspace role; a guest made a member gets the
     -- org's default one, as a new member would.
     UPDATE authz.org_members x
@@ -252,7 +281,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.set_org_role(uuid, uuid, text) IS
-    'Change a member''s org role (demoting to guest drops their org-wide workspace role; promoting a guest gives the org''s member_workspace_role); the last owner stays';
+    'Change a member''s org role (demoting to guest drops their org-wide workspace role, if within your limit; promoting a guest gives the org''s member_workspace_role); the last owner stays';
 
 CREATE FUNCTION authz.set_org_workspace_role(org_id uuid, user_id uuid, workspace_role text)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -267,12 +296,15 @@ BEGIN
     m := authz._org_member(org_id, user_id);
     PERFORM authz._check_org_ranks(org_id, user_id, NULL);
     wr := authz._org_wide_role(org_id, m.role, workspace_role);
+    IF wr.id IS DISTINCT FROM m.workspace_role THEN
+        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+    END IF;
     UPDATE authz.org_members x SET workspace_role = wr.id
      WHERE x.org_id = set_org_workspace_role.org_id AND x.user_id = set_org_workspace_role.user_id;
 END
 $$;
 COMMENT ON FUNCTION authz.set_org_workspace_role(uuid, uuid, text) IS
-    'Set (or, with NULL, clear) the workspace role a member holds in every workspace of the organization';
+    'Set (or, with NULL, clear) the workspace role a member holds in every workspace of the organization (the old and new roles both within your limit)';
 
 CREATE FUNCTION authz.remove_org_member(org_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

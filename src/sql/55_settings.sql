@@ -175,39 +175,46 @@ COMMENT ON FUNCTION authz.drop_role(uuid, text) IS
 -- ---- organization settings ------------------------------------------------
 
 -- A role for an org setting: NULL or a role of the org, never owner where
--- given to many, and at most the actor's org-wide limit.
+-- given to many, and at most the actor's org-wide limit; nor may the actor
+-- change a setting whose current role ranks above that limit.
 CREATE FUNCTION authz._setting_role(org_id uuid, setting text, value jsonb, allow_null boolean,
-                                    allow_owner boolean) RETURNS uuid
+                                    allow_owner boolean, held uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.roles;
+    cur authz.roles;
     lim integer := coalesce(authz._org_wide_limit(org_id), 0);
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
         IF NOT allow_null THEN
             RAISE EXCEPTION 'setting "%" must not be null', setting USING ERRCODE = '22004';
         END IF;
-        RETURN NULL;
+    ELSE
+        IF jsonb_typeof(value) <> 'string' THEN
+            RAISE EXCEPTION 'setting "%" must be a role name, not %', setting, value USING ERRCODE = '22023';
+        END IF;
+        r := authz._role(org_id, value #>> '{}');
+        IF r.rank >= 100 AND NOT allow_owner THEN
+            RAISE EXCEPTION 'setting "%" cannot be role "owner"', setting
+                USING ERRCODE = '22023', HINT = 'Owners are made one by one.';
+        END IF;
+        IF r.rank > lim THEN
+            RAISE EXCEPTION 'cannot set "%" to role "%" (rank %) above your own rank (%)', setting, r.name, r.rank, lim
+                USING ERRCODE = '42501';
+        END IF;
     END IF;
-    IF jsonb_typeof(value) <> 'string' THEN
-        RAISE EXCEPTION 'setting "%" must be a role name, not %', setting, value USING ERRCODE = '22023';
-    END IF;
-    r := authz._role(org_id, value #>> '{}');
-    IF r.rank >= 100 AND NOT allow_owner THEN
-        RAISE EXCEPTION 'setting "%" cannot be role "owner"', setting
-            USING ERRCODE = '22023', HINT = 'Owners are made one by one.';
-    END IF;
-    IF r.rank > lim THEN
-        RAISE EXCEPTION 'cannot set "%" to role "%" (rank %) above your own rank (%)', setting, r.name, r.rank, lim
-            USING ERRCODE = '42501';
+    SELECT * INTO cur FROM authz.roles x WHERE x.id = held;
+    IF FOUND AND cur.id IS DISTINCT FROM r.id AND cur.rank > lim THEN
+        RAISE EXCEPTION 'cannot change "%" from role "%" (rank %) above your own rank (%)', setting, cur.name, cur.rank, lim
+            USING ERRCODE = '42501', HINT = 'Someone whose limit reaches that rank, such as an org owner, may change it.';
     END IF;
     RETURN r.id;
 END
 $$;
-COMMENT ON FUNCTION authz._setting_role(uuid, text, jsonb, boolean, boolean) IS
-    'Internal: validate a role-valued setting against the actor''s org-wide limit';
+COMMENT ON FUNCTION authz._setting_role(uuid, text, jsonb, boolean, boolean, uuid) IS
+    'Internal: validate a role-valued setting, and the role it replaces, against the actor''s org-wide limit';
 
 CREATE FUNCTION authz._setting_bool(setting text, value jsonb) RETURNS boolean
     LANGUAGE plpgsql IMMUTABLE
@@ -302,19 +309,26 @@ BEGIN
     END IF;
     IF settings ? 'admin_workspace_role' THEN
         o.admin_workspace_role := authz._setting_role(org_id, 'admin_workspace_role',
-            settings -> 'admin_workspace_role', true, true);
+            settings -> 'admin_workspace_role', true, true, o.admin_workspace_role);
+        -- It is what the org's owners hold in every workspace too, and
+        -- admins cannot change owners.
+        IF o.admin_workspace_role IS DISTINCT FROM (authz._org(org_id)).admin_workspace_role
+           AND authz._org_role_of(org_id, authz._actor()) IS DISTINCT FROM 'owner' THEN
+            RAISE EXCEPTION 'only owners of organization "%" may change "admin_workspace_role"', authz._org_label(org_id)
+                USING ERRCODE = '42501', HINT = 'It is the workspace role the organization''s owners hold too.';
+        END IF;
     END IF;
     IF settings ? 'member_workspace_role' THEN
         o.member_workspace_role := authz._setting_role(org_id, 'member_workspace_role',
-            settings -> 'member_workspace_role', true, true);
+            settings -> 'member_workspace_role', true, true, o.member_workspace_role);
     END IF;
     IF settings ? 'default_shared_role' THEN
         o.default_shared_role := authz._setting_role(org_id, 'default_shared_role',
-            settings -> 'default_shared_role', false, false);
+            settings -> 'default_shared_role', false, false, o.default_shared_role);
     END IF;
     IF settings ? 'default_join_role' THEN
         o.default_join_role := authz._setting_role(org_id, 'default_join_role',
-            settings -> 'default_join_role', false, false);
+            settings -> 'default_join_role', false, false, o.default_join_role);
     END IF;
     IF settings ? 'max_participants' THEN
         o.max_participants := authz._setting_int('max_participants', settings -> 'max_participants',
@@ -332,7 +346,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.update_org(uuid, jsonb) IS
-    'Change organization settings: full_name, members_can_create_workspaces, admin_workspace_role, member_workspace_role, default_shared_role, default_join_role, max_participants, allow_collaborators (needs org.update)';
+    'Change organization settings: full_name, members_can_create_workspaces, admin_workspace_role (owners only), member_workspace_role, default_shared_role, default_join_role, max_participants, allow_collaborators (needs org.update; role settings, old and new, within your org-wide limit)';
 
 -- ---- workspace settings ---------------------------------------------------
 
