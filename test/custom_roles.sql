@@ -5,7 +5,7 @@
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(88);
+SELECT plan(97);
 
 -- An application role: neither superuser nor trusted, so refusals name
 -- only what its user may see, and RLS applies to it.
@@ -208,6 +208,55 @@ SELECT pg_temp.act_as('olivia');
 SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "admin"}');
 SELECT is((SELECT count(*)::int FROM authz.roles WHERE org_id = pg_temp.org('acme')), 5,
     'create_role: no refused call left a role behind');
+
+-- ===========================================================================
+-- The permissions a custom role may hold
+-- ===========================================================================
+-- workspace.delete belongs to the owner role alone: an admin must not define
+-- a role with it, give it to themself org-wide and delete a workspace.
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'wrecker', 80, '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "wrecker" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'create_role: an org admin may not define a role holding workspace.delete (22023)');
+SELECT pg_temp.act_as('olivia');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'wrecker', 90, '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "wrecker" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'create_role: nor may the org owner (22023)');
+SELECT throws_ok(format($$SELECT authz.update_role(%L, 'lead', permissions => '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "lead" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'update_role: workspace.delete cannot be added to a custom role (22023)');
+-- Beyond that, what the roles an admin may assign hold: with
+-- admin_workspace_role = member, an org admin assigns member and viewer.
+SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "member"}');
+SELECT authz.create_role(pg_temp.org('acme'), 'auditor', 20, '{workspace.view,content.read,billing.view,billing.manage}');
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'clerk', 30, '{workspace.view,members.manage,workspace.update}')$$,
+                        pg_temp.org('acme')),
+    '42501', 'cannot give role "clerk" permissions "members.manage", "workspace.update", which no role you may assign holds in organization "acme"',
+    'create_role: an org admin may not give a role permissions no role they may assign holds (42501)');
+SELECT lives_ok(format($$SELECT authz.create_role(%L, 'cashier', 10, '{workspace.view,billing.manage}')$$, pg_temp.org('acme')),
+    'create_role: a permission of a custom role the admin may assign (auditor, 20) may be handed out again');
+SELECT lives_ok(format($$SELECT authz.create_role(%L, 'clerk', 30, '{workspace.view,content.read,content.create,run.execute}')$$,
+                       pg_temp.org('acme')),
+    'create_role: an org admin may combine permissions of the roles they may assign');
+SELECT throws_ok(format($$SELECT authz.update_role(%L, 'clerk', permissions => '{workspace.view,content.read,members.manage}')$$,
+                        pg_temp.org('acme')),
+    '42501', 'cannot give role "clerk" permission "members.manage", which no role you may assign holds in organization "acme"',
+    'update_role: an org admin may not add such a permission either (42501)');
+SELECT lives_ok(format($$SELECT authz.update_role(%L, 'auditor', permissions => '{workspace.view,billing.view,billing.manage}')$$,
+                       pg_temp.org('acme')),
+    'update_role: an org admin may take permissions away, keeping ones the role already held');
+SELECT results_eq(
+    $$VALUES (pg_temp.role_perms('acme', 'clerk')), (pg_temp.role_perms('acme', 'auditor'))$$,
+    $$VALUES (pg_temp.sorted('{workspace.view,content.read,content.create,run.execute}')),
+             (pg_temp.sorted('{workspace.view,billing.view,billing.manage}'))$$,
+    'custom roles: the refused calls gave no role a permission');
+SELECT pg_temp.act_as('olivia');
+SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "admin"}');
+SELECT authz.drop_role(pg_temp.org('acme'), r) FROM unnest('{auditor,clerk,cashier}'::text[]) r;
 
 -- ===========================================================================
 -- The role at work: participants, teams, org-wide roles, projects

@@ -5,7 +5,7 @@
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
 BEGIN;
-SELECT plan(172);
+SELECT plan(174);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -404,10 +404,22 @@ SELECT pg_temp.act_as('vic');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mel'), '{content.read}')$$,
     '42501', 'permission denied: "members.manage" is required in workspace "acme/alpha"',
     'grant: a viewer may not grant');
+-- wanda, an admin, is denied content.delete for a while: she no longer holds it.
+SELECT pg_temp.act_as('olivia');
+SELECT authz.deny(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'), '{content.delete}');
 SELECT pg_temp.act_as('wanda');
+SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{content.read,content.delete}')$$,
+    '42501', 'cannot grant permission "content.delete", which you do not hold in workspace "acme/alpha"',
+    'grant: an admin may not grant a permission they do not hold (here denied to them)');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{workspace.delete}')$$,
-    '42501', 'cannot grant permission "workspace.delete", which you do not hold in workspace "acme/alpha"',
-    'grant: an admin may not grant a permission they do not hold');
+    '22023', 'cannot grant permission "workspace.delete" in workspace "acme/alpha": it belongs to the owner role alone',
+    'grant: an admin may not grant workspace.delete (22023)');
+SELECT pg_temp.act_as('olivia');
+SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'), '{workspace.delete}')$$,
+    '22023', 'cannot grant permission "workspace.delete" in workspace "acme/alpha": it belongs to the owner role alone',
+    'grant: nor may an owner: workspace.delete goes with the owner role alone (22023)');
+SELECT authz.reset_permissions(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'));
+SELECT pg_temp.act_as('wanda');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('olivia'), '{content.read}')$$,
     '42501', 'cannot change user "olivia" (rank 100) who ranks above you (80) in workspace "acme/alpha"',
     'grant: an admin may not adjust an owner''s permissions');

@@ -553,9 +553,15 @@ DECLARE
     mine authz.permset := authz.permissions_in(workspace_id);
     x text;
 BEGIN
+    -- Deleting a workspace is for its owners alone: make them one instead.
+    IF 'workspace.delete' = ANY (perms) THEN
+        RAISE EXCEPTION 'cannot grant permission "workspace.delete" in workspace "%": it belongs to the owner role alone',
+            authz._workspace_label(workspace_id)
+            USING ERRCODE = '22023', HINT = 'Make the participant an owner instead.';
+    END IF;
     -- Nobody grants what they do not hold.
     FOREACH x IN ARRAY perms LOOP
-        IF NOT mine OPERATOR(authz.@>) authz.permset(ARRAY[x]) THEN
+        IF NOT coalesce(mine OPERATOR(authz.@>) authz.permset(ARRAY[x]), false) THEN
             RAISE EXCEPTION 'cannot grant permission "%", which you do not hold in workspace "%"',
                 x, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
         END IF;
@@ -567,7 +573,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.grant(uuid, uuid, text[], timestamptz) IS
-    'Grant a participant permissions beyond their role, until expires_at when given (replaces denies of the same permissions)';
+    'Grant a participant permissions beyond their role that you hold yourself, never workspace.delete, until expires_at when given (replaces denies of the same permissions)';
 
 CREATE FUNCTION authz.deny(workspace_id uuid, user_id uuid, permissions text[],
                            expires_at timestamptz DEFAULT NULL) RETURNS void

@@ -47,6 +47,46 @@ $$;
 COMMENT ON FUNCTION authz._check_role_rank(uuid, text, integer) IS
     'Internal: a custom role''s rank is 1-99 and at most the actor''s own (22004, 22023, 42501)';
 
+-- The permissions a custom role may be given: valid workspace permissions,
+-- never workspace.delete (owners alone delete a workspace), and, among those
+-- it does not hold yet, only ones the actor could hand out anyway by
+-- assigning a role (see _assignable_permissions). Returns them sorted.
+CREATE FUNCTION authz._check_role_permissions(org_id uuid, role_name text, permissions text[],
+                                              held text[] DEFAULT '{}') RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    perms text[];
+    added text[];
+    missing text[];
+BEGIN
+    IF permissions IS NULL THEN
+        RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    added := ARRAY(SELECT p FROM unnest(perms) p WHERE p <> ALL (coalesce(held, '{}')) ORDER BY p);
+    IF 'workspace.delete' = ANY (added) THEN
+        RAISE EXCEPTION 'role "%" cannot hold permission "workspace.delete", which belongs to the owner role alone', role_name
+            USING ERRCODE = '22023', HINT = 'Only owners delete a workspace: make those who may delete one its owners.';
+    END IF;
+    missing := ARRAY(SELECT p FROM unnest(added) p WHERE p <> ALL (authz._assignable_permissions(org_id)) ORDER BY p);
+    IF cardinality(missing) > 0 THEN
+        RAISE EXCEPTION 'cannot give role "%" %, which no role you may assign holds in organization "%"',
+            role_name,
+            CASE WHEN cardinality(missing) = 1 THEN 'permission ' ELSE 'permissions ' END
+                || (SELECT string_agg('"' || p || '"', ', ' ORDER BY p) FROM unnest(missing) p),
+            authz._org_label(org_id)
+            USING ERRCODE = '42501',
+                  HINT = format('A custom role holds only permissions of the roles you may assign (ranked at most %s).',
+                                coalesce(authz._org_wide_limit(org_id), 0));
+    END IF;
+    RETURN perms;
+END
+$$;
+COMMENT ON FUNCTION authz._check_role_permissions(uuid, text, text[], text[]) IS
+    'Internal: permissions for a custom role: valid (22004, 22023, 42704), never workspace.delete (22023), and those added only ones the actor may hand out (42501)';
+
 CREATE FUNCTION authz._set_role_permissions(role_id uuid, permissions text[]) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -86,6 +126,7 @@ BEGIN
         RAISE EXCEPTION 'role "%" already exists in organization "%"', name, authz._org_label(org_id)
             USING ERRCODE = '23505', HINT = 'Built-in roles are owner, admin, member and viewer.';
     END IF;
+    PERFORM authz._check_role_permissions(org_id, name, permissions);
     INSERT INTO authz.roles (org_id, name, rank, description)
     VALUES (org_id, name, rank, description) RETURNING id INTO new_id;
     PERFORM authz._set_role_permissions(new_id, permissions);
@@ -93,7 +134,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.create_role(uuid, text, integer, text[], text) IS
-    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own)';
+    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own; never workspace.delete; only permissions of roles you may assign)';
 
 CREATE FUNCTION authz.update_role(org_id uuid, name text, new_name text DEFAULT NULL, rank integer DEFAULT NULL,
                                   permissions text[] DEFAULT NULL, description text DEFAULT NULL)
@@ -124,6 +165,10 @@ BEGIN
     IF description IS NOT NULL THEN
         PERFORM authz._check_text('description', description, 1000);
     END IF;
+    IF permissions IS NOT NULL THEN
+        PERFORM authz._check_role_permissions(org_id, r.name, permissions,
+            ARRAY(SELECT rp.permission FROM authz.role_permissions rp WHERE rp.role_id = r.id));
+    END IF;
     UPDATE authz.roles x
        SET name = coalesce(new_name, x.name), rank = coalesce(update_role.rank, x.rank),
            description = coalesce(update_role.description, x.description)
@@ -134,7 +179,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.update_role(uuid, text, text, integer, text[], text) IS
-    'Rename a custom role, or change its rank, permissions or description (NULL keeps a value; needs org.roles.manage)';
+    'Rename a custom role, or change its rank, permissions or description (NULL keeps a value; needs org.roles.manage; added permissions as for create_role)';
 
 CREATE FUNCTION authz.drop_role(org_id uuid, name text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
