@@ -5,7 +5,7 @@
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(97);
+SELECT plan(100);
 
 -- An application role: neither superuser nor trusted, so refusals name
 -- only what its user may see, and RLS applies to it.
@@ -361,6 +361,24 @@ SELECT results_eq(
     'update_role: participant, team and org-wide holders hold the new permission at once');
 SELECT is(pg_temp.project_perms('gus', pg_temp.project('acme', 'lab', 'p1')), pg_temp.role_perms('acme', 'analyst'),
     'update_role: a project holder holds the new permissions at once');
+-- The same permissions again, in another order: nothing changes, nothing is audited.
+SELECT pg_temp.act_as('olivia');
+SELECT count(*) AS audit_rows FROM authz.audit_log \gset
+SELECT lives_ok(format($$SELECT authz.update_role(%L, 'analyst',
+        permissions => '{run.execute,billing.view,content.delete,content.update,content.read,members.view,workspace.view}')$$,
+        pg_temp.org('acme')),
+    'update_role: the owner passes a custom role''s permissions unchanged');
+SELECT is((SELECT count(*) FROM authz.audit_log), :'audit_rows'::bigint,
+    'update_role: the same permissions again write no audit row');
+SELECT authz.update_role(pg_temp.org('acme'), 'analyst',
+    permissions => '{workspace.view,members.view,content.read,content.update,billing.view,run.execute}');
+SELECT results_eq(
+    format($$SELECT action, before ->> 'permission', after ->> 'permission' FROM authz.audit_log WHERE id > %s ORDER BY id$$,
+           :'audit_rows'),
+    $$VALUES ('role_permissions.delete'::text, 'content.delete'::text, NULL::text)$$,
+    'update_role: taking one permission away writes one audit row, for that permission only');
+SELECT authz.update_role(pg_temp.org('acme'), 'analyst',
+    permissions => '{workspace.view,members.view,content.read,content.update,content.delete,billing.view,run.execute}');
 SELECT pg_temp.act_as('adam');
 SELECT lives_ok(format($$SELECT authz.update_role(%L, 'analyst', rank => 30, description => 'Junior analysts')$$,
                        pg_temp.org('acme')),

@@ -91,18 +91,24 @@ CREATE FUNCTION authz._set_role_permissions(role_id uuid, permissions text[]) RE
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    perms text[];
 BEGIN
     IF permissions IS NULL THEN
         RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
     END IF;
-    DELETE FROM authz.role_permissions rp WHERE rp.role_id = _set_role_permissions.role_id;
-    IF cardinality(permissions) > 0 THEN
-        INSERT INTO authz.role_permissions (role_id, permission)
-        SELECT _set_role_permissions.role_id, p FROM unnest(authz._check_permissions(permissions)) p;
-    END IF;
+    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    -- Only what changes: the same list again writes no audit row and no notification.
+    DELETE FROM authz.role_permissions rp
+     WHERE rp.role_id = _set_role_permissions.role_id AND rp.permission <> ALL (perms);
+    INSERT INTO authz.role_permissions (role_id, permission)
+    SELECT _set_role_permissions.role_id, p FROM unnest(perms) p
+     WHERE NOT EXISTS (SELECT 1 FROM authz.role_permissions rp
+                        WHERE rp.role_id = _set_role_permissions.role_id AND rp.permission = p);
 END
 $$;
-COMMENT ON FUNCTION authz._set_role_permissions(uuid, text[]) IS 'Internal: replace the permissions of a custom role';
+COMMENT ON FUNCTION authz._set_role_permissions(uuid, text[]) IS
+    'Internal: make a custom role hold exactly the given permissions (deleting the others, inserting the missing ones)';
 
 CREATE FUNCTION authz.create_role(org_id uuid, name text, rank integer, permissions text[],
                                   description text DEFAULT NULL)
