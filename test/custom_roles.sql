@@ -5,7 +5,7 @@
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(100);
+SELECT plan(103);
 
 -- An application role: neither superuser nor trusted, so refusals name
 -- only what its user may see, and RLS applies to it.
@@ -543,6 +543,35 @@ SELECT pg_temp.act_as('olivia');
 SELECT throws_ok(format($$SELECT authz.add_member(%L, %L, 'r_part')$$, pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia')),
     '42704', 'role "r_part" does not exist',
     'drop_role: a dropped role can no longer be assigned');
+
+-- Expired access holding the role does not keep it: it goes with the role.
+SELECT pg_temp.act_as('olivia');
+DO $$
+BEGIN
+    PERFORM authz.create_role(pg_temp.org('acme'), 'r_old', 20, '{workspace.view,content.read}');
+    PERFORM authz.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_old', now() + interval '1 day');
+    PERFORM authz.add_team(pg_temp.ws('acme', 'lab2'), pg_temp.team('acme', 'crew'), 'r_old', now() + interval '1 day');
+    PERFORM authz.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_old',
+                                     now() + interval '1 day');
+END
+$$;
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.drop_role(%L, %L)', pg_temp.org('acme'), 'r_old')),
+    '2BP01 role "r_old" is still assigned | It is used by 2 participant(s), 1 project member(s).',
+    'drop_role: refused while participations and project memberships holding the role have not expired');
+-- time passes (as the superuser)
+UPDATE authz.participants SET expires_at = now() - interval '1 minute'
+ WHERE role_id = (SELECT id FROM authz.roles WHERE org_id = pg_temp.org('acme') AND name = 'r_old');
+UPDATE authz.project_members SET expires_at = now() - interval '1 minute'
+ WHERE role_id = (SELECT id FROM authz.roles WHERE org_id = pg_temp.org('acme') AND name = 'r_old');
+SELECT count(*) AS audit_rows FROM authz.audit_log \gset
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.drop_role(%L, %L)', pg_temp.org('acme'), 'r_old')), 'ok',
+    'drop_role: expired participations and project memberships do not keep a role from being dropped');
+SELECT results_eq(
+    format($$SELECT action, count(*)::int FROM authz.audit_log WHERE id > %s AND action IN
+              ('participants.delete', 'project_members.delete', 'roles.delete') GROUP BY action ORDER BY action$$,
+           :'audit_rows'),
+    $$VALUES ('participants.delete'::text, 2), ('project_members.delete', 1), ('roles.delete', 1)$$,
+    'drop_role: the expired participations and project membership are deleted with the role, and audited');
 
 SELECT * FROM finish();
 ROLLBACK;

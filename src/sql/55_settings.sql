@@ -200,9 +200,12 @@ BEGIN
     PERFORM authz._require_org(org_id, 'org.roles.manage');
     r := authz._custom_role(org_id, name);
     PERFORM authz._check_role_rank(org_id, r.name, r.rank);
+    -- Expired participations and project memberships give nothing: they do not count.
     SELECT string_agg(n || ' ' || what, ', ') INTO uses FROM (
-        SELECT count(*) AS n, 'participant(s)' AS what FROM authz.participants p WHERE p.role_id = r.id
-        UNION ALL SELECT count(*), 'project member(s)' FROM authz.project_members pm WHERE pm.role_id = r.id
+        SELECT count(*) AS n, 'participant(s)' AS what FROM authz.participants p
+         WHERE p.role_id = r.id AND (p.expires_at IS NULL OR p.expires_at > now())
+        UNION ALL SELECT count(*), 'project member(s)' FROM authz.project_members pm
+         WHERE pm.role_id = r.id AND (pm.expires_at IS NULL OR pm.expires_at > now())
         UNION ALL SELECT count(*), 'org-wide assignment(s)' FROM authz.org_members m WHERE m.workspace_role = r.id
         UNION ALL SELECT count(*), 'workspace setting(s)' FROM authz.workspaces w
                    WHERE w.shared_role = r.id OR w.join_role = r.id
@@ -216,12 +219,15 @@ BEGIN
             USING ERRCODE = '2BP01', DETAIL = 'It is used by ' || uses || '.',
                   HINT = 'Give those another role first.';
     END IF;
+    -- ... and go with the role (each deletion audited).
+    DELETE FROM authz.participants p WHERE p.role_id = r.id AND p.expires_at <= now();
+    DELETE FROM authz.project_members pm WHERE pm.role_id = r.id AND pm.expires_at <= now();
     DELETE FROM authz.role_permissions rp WHERE rp.role_id = r.id;
     DELETE FROM authz.roles x WHERE x.id = r.id;
 END
 $$;
 COMMENT ON FUNCTION authz.drop_role(uuid, text) IS
-    'Drop a custom role (needs org.roles.manage; refused with 2BP01 while anything uses it)';
+    'Drop a custom role (needs org.roles.manage; refused with 2BP01 while anything uses it; expired participations and project memberships holding it are deleted with it)';
 
 -- ---- organization settings ------------------------------------------------
 
