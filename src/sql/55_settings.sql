@@ -517,9 +517,14 @@ COMMENT ON FUNCTION authz.delete_workspace(uuid) IS
 
 -- ---- who may join a workspace ---------------------------------------------
 
--- Before adding a participant: the org's collaborator policy and participant
--- limit. The dummy update queues concurrent additions to one workspace, as
--- in _assert_workspace_owner, so two sessions cannot both take the last seat.
+-- Before adding a participant or project member: the org's collaborator
+-- policy and participant limit. A workspace's seats are its unexpired
+-- participants (users and teams) and the users who hold an unexpired role in
+-- one of its projects without participating ("Collaborators count toward the
+-- total number of workspace participants"); a user who holds a seat already
+-- takes no new one. The dummy update queues concurrent additions to one
+-- workspace, as in _assert_workspace_owner, so two sessions cannot both take
+-- the last seat.
 CREATE FUNCTION authz._check_capacity(workspace_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -540,16 +545,34 @@ BEGIN
     END IF;
     IF o.max_participants IS NOT NULL THEN
         UPDATE authz.workspaces w SET id = w.id WHERE w.id = _check_capacity.workspace_id;
-        SELECT count(*) INTO n FROM authz.participants p
-         WHERE p.workspace_id = _check_capacity.workspace_id
-           AND (p.expires_at IS NULL OR p.expires_at > now());
+        IF user_id IS NOT NULL AND (
+               EXISTS (SELECT 1 FROM authz.participants p
+                        WHERE p.workspace_id = _check_capacity.workspace_id AND p.user_id = _check_capacity.user_id
+                          AND (p.expires_at IS NULL OR p.expires_at > now()))
+            OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                        WHERE pr.workspace_id = _check_capacity.workspace_id AND pm.user_id = _check_capacity.user_id
+                          AND (pm.expires_at IS NULL OR pm.expires_at > now()))) THEN
+            RETURN;     -- holds a seat already
+        END IF;
+        SELECT (SELECT count(*) FROM authz.participants p
+                 WHERE p.workspace_id = _check_capacity.workspace_id
+                   AND (p.expires_at IS NULL OR p.expires_at > now()))
+             + (SELECT count(DISTINCT pm.user_id) FROM authz.project_members pm
+                  JOIN authz.projects pr ON pr.id = pm.project_id
+                 WHERE pr.workspace_id = _check_capacity.workspace_id
+                   AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                   AND NOT EXISTS (SELECT 1 FROM authz.participants p
+                                    WHERE p.workspace_id = _check_capacity.workspace_id AND p.user_id = pm.user_id
+                                      AND (p.expires_at IS NULL OR p.expires_at > now())))
+          INTO n;
         IF n >= o.max_participants THEN
             RAISE EXCEPTION 'workspace "%" has reached its limit of % participants',
                 authz._workspace_label(workspace_id), o.max_participants
-                USING ERRCODE = '23514', HINT = 'Remove a participant, or raise the organization''s max_participants.';
+                USING ERRCODE = '23514',
+                      HINT = 'Project-only members count too. Remove a participant, or raise the organization''s max_participants.';
         END IF;
     END IF;
 END
 $$;
 COMMENT ON FUNCTION authz._check_capacity(uuid, uuid) IS
-    'Internal: refuse a new participant beyond the org''s limit or from outside an org that allows no collaborators (serialises concurrent additions)';
+    'Internal: refuse a new participant or project member beyond the org''s limit (project-only members count) or from outside an org that allows no collaborators (serialises concurrent additions)';
