@@ -569,7 +569,7 @@ BEGIN
             RAISE EXCEPTION 'workspace "%" has reached its limit of % participants',
                 authz._workspace_label(workspace_id), o.max_participants
                 USING ERRCODE = '23514',
-                      HINT = 'Project-only members count too. Remove a participant, or raise the organization''s max_participants.';
+                      HINT = 'Remove a participant or project-only member, or raise the organization''s max_participants.';
         END IF;
     END IF;
 END
