@@ -269,6 +269,7 @@ SELECT authz.remove_member(:'lab', :'ann');
 SELECT authz.grant(:'lab', :'bob', '{workspace.delete}');
 SELECT authz.add_team(:'lab', :'core', 'owner');
 SELECT authz.remove_team(:'lab', :'ops');
+SELECT authz.add_team(:'lab', :'ops', 'viewer');
 SELECT authz.add_org_member(:'acme', :'cat');
 SELECT authz.create_workspace(:'acme', 'bobs');
 SELECT authz.create_team(:'acme', 'bobs');
@@ -281,6 +282,39 @@ SELECT authz.add_org_member(:'acme', :'cat', 'member', 'owner');
 SELECT authz.set_org_role(:'acme', :'ann', 'member');
 SELECT authz.set_org_workspace_role(:'acme', :'ann', 'viewer');
 SELECT authz.remove_org_member(:'acme', :'ann');
+SELECT authz.update_org(:'acme', '{"admin_workspace_role": "viewer"}');
+SELECT authz.create_role(:'acme', 'wrecker', 80, '{workspace.view,workspace.delete}');
+
+-- what the owner set beyond an org admin's limit stays out of their reach;
+-- with admin_workspace_role = member, dee's limit is 40
+SELECT authz.set_user(:'ann', false);
+SELECT authz.set_org_workspace_role(:'acme', :'bob', 'owner');
+SELECT authz.update_org(:'acme', '{"member_workspace_role": "owner", "admin_workspace_role": "member"}');
+SELECT authz.set_user(:'dee', false);
+SELECT authz.set_org_workspace_role(:'acme', :'bob', 'viewer');
+SELECT authz.set_org_role(:'acme', :'bob', 'guest');
+SELECT authz.update_org(:'acme', '{"member_workspace_role": null}');
+SELECT authz.create_role(:'acme', 'clerk', 30, '{workspace.view,members.manage}');
+SELECT authz.set_user(:'ann', false);
+SELECT authz.set_org_workspace_role(:'acme', :'bob', NULL);
+SELECT authz.update_org(:'acme', '{"member_workspace_role": null, "admin_workspace_role": "admin"}');
+
+-- an invitation whose role was raised above its inviter's rank since
+SELECT authz.create_user('eve', 'eve@example.com') AS eve \gset
+SELECT authz.create_role(:'acme', 'helper', 30, '{workspace.view,content.read}') IS NOT NULL AS created_helper;
+SELECT authz.set_user(:'bob', false);
+SELECT authz.invite(:'lab', 'eve@example.com', 'helper') AS eve_token \gset
+SELECT authz.set_user(:'ann', false);
+SELECT authz.update_role(:'acme', 'helper', rank => 90);
+SELECT authz.set_user(:'eve', false);
+SELECT authz.accept_invitation(:'eve_token');
+
+-- the participant limit counts project-only members
+SELECT authz.set_user(:'ann', false);
+SELECT authz.create_project(:'lab', 'p1') AS p1 \gset
+SELECT authz.update_org(:'acme', '{"max_participants": 1}');
+SELECT authz.add_project_member(:'p1', :'cat', 'viewer');
+SELECT authz.update_org(:'acme', '{"max_participants": null}');
 
 -- last owners, as ann
 SELECT authz.set_user(:'ann', false);

@@ -5,7 +5,7 @@
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(88);
+SELECT plan(103);
 
 -- An application role: neither superuser nor trusted, so refusals name
 -- only what its user may see, and RLS applies to it.
@@ -210,6 +210,55 @@ SELECT is((SELECT count(*)::int FROM authz.roles WHERE org_id = pg_temp.org('acm
     'create_role: no refused call left a role behind');
 
 -- ===========================================================================
+-- The permissions a custom role may hold
+-- ===========================================================================
+-- workspace.delete belongs to the owner role alone: an admin must not define
+-- a role with it, give it to themself org-wide and delete a workspace.
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'wrecker', 80, '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "wrecker" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'create_role: an org admin may not define a role holding workspace.delete (22023)');
+SELECT pg_temp.act_as('olivia');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'wrecker', 90, '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "wrecker" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'create_role: nor may the org owner (22023)');
+SELECT throws_ok(format($$SELECT authz.update_role(%L, 'lead', permissions => '{workspace.view,workspace.delete}')$$,
+                        pg_temp.org('acme')),
+    '22023', 'role "lead" cannot hold permission "workspace.delete", which belongs to the owner role alone',
+    'update_role: workspace.delete cannot be added to a custom role (22023)');
+-- Beyond that, what the roles an admin may assign hold: with
+-- admin_workspace_role = member, an org admin assigns member and viewer.
+SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "member"}');
+SELECT authz.create_role(pg_temp.org('acme'), 'auditor', 20, '{workspace.view,content.read,billing.view,billing.manage}');
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok(format($$SELECT authz.create_role(%L, 'clerk', 30, '{workspace.view,members.manage,workspace.update}')$$,
+                        pg_temp.org('acme')),
+    '42501', 'cannot give role "clerk" permissions "members.manage", "workspace.update", which no role you may assign holds in organization "acme"',
+    'create_role: an org admin may not give a role permissions no role they may assign holds (42501)');
+SELECT lives_ok(format($$SELECT authz.create_role(%L, 'cashier', 10, '{workspace.view,billing.manage}')$$, pg_temp.org('acme')),
+    'create_role: a permission of a custom role the admin may assign (auditor, 20) may be handed out again');
+SELECT lives_ok(format($$SELECT authz.create_role(%L, 'clerk', 30, '{workspace.view,content.read,content.create,run.execute}')$$,
+                       pg_temp.org('acme')),
+    'create_role: an org admin may combine permissions of the roles they may assign');
+SELECT throws_ok(format($$SELECT authz.update_role(%L, 'clerk', permissions => '{workspace.view,content.read,members.manage}')$$,
+                        pg_temp.org('acme')),
+    '42501', 'cannot give role "clerk" permission "members.manage", which no role you may assign holds in organization "acme"',
+    'update_role: an org admin may not add such a permission either (42501)');
+SELECT lives_ok(format($$SELECT authz.update_role(%L, 'auditor', permissions => '{workspace.view,billing.view,billing.manage}')$$,
+                       pg_temp.org('acme')),
+    'update_role: an org admin may take permissions away, keeping ones the role already held');
+SELECT results_eq(
+    $$VALUES (pg_temp.role_perms('acme', 'clerk')), (pg_temp.role_perms('acme', 'auditor'))$$,
+    $$VALUES (pg_temp.sorted('{workspace.view,content.read,content.create,run.execute}')),
+             (pg_temp.sorted('{workspace.view,billing.view,billing.manage}'))$$,
+    'custom roles: the refused calls gave no role a permission');
+SELECT pg_temp.act_as('olivia');
+SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "admin"}');
+SELECT authz.drop_role(pg_temp.org('acme'), r) FROM unnest('{auditor,clerk,cashier}'::text[]) r;
+
+-- ===========================================================================
 -- The role at work: participants, teams, org-wide roles, projects
 -- ===========================================================================
 SELECT pg_temp.act_as('olivia');
@@ -312,6 +361,24 @@ SELECT results_eq(
     'update_role: participant, team and org-wide holders hold the new permission at once');
 SELECT is(pg_temp.project_perms('gus', pg_temp.project('acme', 'lab', 'p1')), pg_temp.role_perms('acme', 'analyst'),
     'update_role: a project holder holds the new permissions at once');
+-- The same permissions again, in another order: nothing changes, nothing is audited.
+SELECT pg_temp.act_as('olivia');
+SELECT count(*) AS audit_rows FROM authz.audit_log \gset
+SELECT lives_ok(format($$SELECT authz.update_role(%L, 'analyst',
+        permissions => '{run.execute,billing.view,content.delete,content.update,content.read,members.view,workspace.view}')$$,
+        pg_temp.org('acme')),
+    'update_role: the owner passes a custom role''s permissions unchanged');
+SELECT is((SELECT count(*) FROM authz.audit_log), :'audit_rows'::bigint,
+    'update_role: the same permissions again write no audit row');
+SELECT authz.update_role(pg_temp.org('acme'), 'analyst',
+    permissions => '{workspace.view,members.view,content.read,content.update,billing.view,run.execute}');
+SELECT results_eq(
+    format($$SELECT action, before ->> 'permission', after ->> 'permission' FROM authz.audit_log WHERE id > %s ORDER BY id$$,
+           :'audit_rows'),
+    $$VALUES ('role_permissions.delete'::text, 'content.delete'::text, NULL::text)$$,
+    'update_role: taking one permission away writes one audit row, for that permission only');
+SELECT authz.update_role(pg_temp.org('acme'), 'analyst',
+    permissions => '{workspace.view,members.view,content.read,content.update,content.delete,billing.view,run.execute}');
 SELECT pg_temp.act_as('adam');
 SELECT lives_ok(format($$SELECT authz.update_role(%L, 'analyst', rank => 30, description => 'Junior analysts')$$,
                        pg_temp.org('acme')),
@@ -476,6 +543,35 @@ SELECT pg_temp.act_as('olivia');
 SELECT throws_ok(format($$SELECT authz.add_member(%L, %L, 'r_part')$$, pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia')),
     '42704', 'role "r_part" does not exist',
     'drop_role: a dropped role can no longer be assigned');
+
+-- Expired access holding the role does not keep it: it goes with the role.
+SELECT pg_temp.act_as('olivia');
+DO $$
+BEGIN
+    PERFORM authz.create_role(pg_temp.org('acme'), 'r_old', 20, '{workspace.view,content.read}');
+    PERFORM authz.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_old', now() + interval '1 day');
+    PERFORM authz.add_team(pg_temp.ws('acme', 'lab2'), pg_temp.team('acme', 'crew'), 'r_old', now() + interval '1 day');
+    PERFORM authz.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_old',
+                                     now() + interval '1 day');
+END
+$$;
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.drop_role(%L, %L)', pg_temp.org('acme'), 'r_old')),
+    '2BP01 role "r_old" is still assigned | It is used by 2 participant(s), 1 project member(s).',
+    'drop_role: refused while participations and project memberships holding the role have not expired');
+-- time passes (as the superuser)
+UPDATE authz.participants SET expires_at = now() - interval '1 minute'
+ WHERE role_id = (SELECT id FROM authz.roles WHERE org_id = pg_temp.org('acme') AND name = 'r_old');
+UPDATE authz.project_members SET expires_at = now() - interval '1 minute'
+ WHERE role_id = (SELECT id FROM authz.roles WHERE org_id = pg_temp.org('acme') AND name = 'r_old');
+SELECT count(*) AS audit_rows FROM authz.audit_log \gset
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.drop_role(%L, %L)', pg_temp.org('acme'), 'r_old')), 'ok',
+    'drop_role: expired participations and project memberships do not keep a role from being dropped');
+SELECT results_eq(
+    format($$SELECT action, count(*)::int FROM authz.audit_log WHERE id > %s AND action IN
+              ('participants.delete', 'project_members.delete', 'roles.delete') GROUP BY action ORDER BY action$$,
+           :'audit_rows'),
+    $$VALUES ('participants.delete'::text, 2), ('project_members.delete', 1), ('roles.delete', 1)$$,
+    'drop_role: the expired participations and project membership are deleted with the role, and audited');
 
 SELECT * FROM finish();
 ROLLBACK;

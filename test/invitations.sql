@@ -5,7 +5,7 @@
 -- list of pending invitations, and the inviter's rank taken at invite time.
 -- One session, one transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(97);
+SELECT plan(109);
 
 -- An ordinary role: neither superuser nor trusted nor owner of anything.
 CREATE ROLE regress_inv_app;
@@ -119,8 +119,8 @@ SELECT lives_ok(
 SELECT results_eq(
     $$SELECT i.workspace_id, i.org_id, i.email, i.org_role, r.name, u.handle, i.inviter_rank
         FROM pg_temp.inv('oscar') i JOIN authz.roles r ON r.id = i.role_id JOIN authz.users u ON u.id = i.inviter_id$$,
-    $$VALUES (NULL::uuid, pg_temp.org('inv'), 'oscar@example.com', 'member', 'viewer', 'olga', 4)$$,
-    'invite_to_org: the invitation is to the organization, with the org role and the org-wide workspace role');
+    $$VALUES (NULL::uuid, pg_temp.org('inv'), 'oscar@example.com', 'member', 'viewer', 'olga', 100)$$,
+    'invite_to_org: the invitation is to the organization, with the org role, the org-wide workspace role, and the inviter''s org-wide limit (an owner: 100)');
 SELECT matches(pg_temp.tok('oscar'), '^[0-9a-f]{64}$', 'invite_to_org: the token is 64 lowercase hexadecimal digits');
 
 SELECT pg_temp.act_as('adam');
@@ -352,8 +352,8 @@ SELECT pg_temp.act_as('oadm');
 SELECT is(authz.accept_invitation(pg_temp.tok('oadm')), pg_temp.org('inv'),
     'accept, org: an org admin invited as member may accept');
 SELECT results_eq($$SELECT pg_temp.membership('inv', 'oadm'), pg_temp.status('oadm')$$,
-    $$VALUES ('admin/-', 'accepted by oadm')$$,
-    'accept, org: the existing member keeps the higher org role, and the invitation is used');
+    $$VALUES ('admin/viewer', 'accepted by oadm')$$,
+    'accept, org: the existing member keeps the higher org role, takes the offered org-wide role, and the invitation is used');
 SELECT pg_temp.act_as('gus');
 SELECT lives_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('gus')),
     'accept, org: a guest invited as member accepts');
@@ -460,6 +460,71 @@ SELECT is((SELECT count(*) FROM authz.pending_invitations()), 0::bigint,
 SELECT pg_temp.act_as('omem');
 SELECT is((SELECT count(*) FROM authz.pending_invitations()), 0::bigint,
     'pending_invitations: an org member lists no organization invitations');
+
+-- ===========================================================================
+-- accept_invitation: an organization invitation to an existing member
+-- ===========================================================================
+DO $$
+BEGIN
+    PERFORM authz.create_user(h, h || '@example.com') FROM unnest(ARRAY['gil', 'hank', 'hope']) h;
+    PERFORM pg_temp.act_as('olga');
+    PERFORM authz.update_org(pg_temp.org('inv'), '{"member_workspace_role": "viewer"}');
+    PERFORM authz.add_org_member(pg_temp.org('inv'), pg_temp.uid('gil'), 'guest');
+    INSERT INTO tokens VALUES
+        ('gil', authz.invite_to_org(pg_temp.org('inv'), 'gil@example.com', 'member')),
+        ('omem', authz.invite_to_org(pg_temp.org('inv'), 'omem@example.com', 'member', 'member')),
+        ('omem2', authz.invite_to_org(pg_temp.org('inv'), 'omem@example.com', 'member', 'viewer'));
+END
+$$;
+SELECT pg_temp.act_as('gil');
+SELECT lives_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('gil')),
+    'accept, org: a guest invited as member with no org-wide role accepts');
+SELECT is(pg_temp.membership('inv', 'gil'), 'member/viewer',
+    'accept, org: the guest made a member gets the org''s member_workspace_role, as set_org_role gives');
+SELECT pg_temp.act_as('omem');
+SELECT lives_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('omem')),
+    'accept, org: a member invited again as member with an org-wide role accepts');
+SELECT is(pg_temp.membership('inv', 'omem'), 'member/member',
+    'accept, org: the offered org-wide role applies although the org role is not higher');
+SELECT lives_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('omem2')),
+    'accept, org: a member invited with a lower org-wide role accepts');
+SELECT results_eq($$SELECT pg_temp.membership('inv', 'omem'), pg_temp.status('omem2')$$,
+    $$VALUES ('member/member', 'accepted by omem')$$,
+    'accept, org: the higher org-wide role is kept, and the invitation is used');
+SELECT pg_temp.act_as('olga');
+SELECT authz.update_org(pg_temp.org('inv'), '{"member_workspace_role": null}');
+
+-- ===========================================================================
+-- accept_invitation: the offered role, raised since, above the inviter's rank
+-- ===========================================================================
+SELECT pg_temp.act_as('olga');
+SELECT authz.create_role(pg_temp.org('inv'), 'helper', 30, '{workspace.view,content.read}');
+SELECT pg_temp.act_as('adam');
+INSERT INTO tokens SELECT 'hank', authz.invite(pg_temp.ws('inv', 'lab'), 'hank@example.com', 'helper');
+SELECT pg_temp.act_as('oadm');
+INSERT INTO tokens SELECT 'hope', authz.invite_to_org(pg_temp.org('inv'), 'hope@example.com', 'member', 'helper');
+SELECT is((pg_temp.inv('hope')).inviter_rank, 80,
+    'invite_to_org: an org admin''s invitation keeps their org-wide limit (80, the admin workspace role)');
+SELECT pg_temp.act_as('olga');
+SELECT authz.update_role(pg_temp.org('inv'), 'helper', rank => 90);
+SELECT pg_temp.save();
+SELECT pg_temp.act_as('hank');
+SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('hank')),
+    '55000', 'invitation offers role "helper" (now rank 90), above its inviter''s rank (80) when it was sent',
+    'accept: a workspace role raised above the inviter''s rank since the invitation is refused with 55000');
+SELECT pg_temp.act_as('hope');
+SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('hope')),
+    '55000', 'invitation offers role "helper" (now rank 90), above its inviter''s rank (80) when it was sent',
+    'accept, org: an org-wide role raised above the inviter''s limit since the invitation is refused with 55000');
+SELECT ok(pg_temp.unchanged() AND pg_temp.status('hank') = 'pending' AND pg_temp.status('hope') = 'pending',
+    'accept: the refused acceptances changed nothing; the invitations stay pending');
+SELECT pg_temp.act_as('olga');
+SELECT authz.update_role(pg_temp.org('inv'), 'helper', rank => 80);
+SELECT pg_temp.act_as('hank');
+SELECT lives_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('hank')),
+    'accept: once the role ranks within the inviter''s rank again, the invitation is accepted');
+SELECT is(pg_temp.ws_role('inv', 'lab', 'hank'), 'helper',
+    'accept: the invitee holds the offered role');
 
 -- ===========================================================================
 -- rank rules apply at invite time

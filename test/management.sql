@@ -5,7 +5,7 @@
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
 BEGIN;
-SELECT plan(166);
+SELECT plan(174);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -264,6 +264,22 @@ SELECT results_eq($$SELECT pg_temp.membership('acme', h) FROM unnest(ARRAY['tess
     $$VALUES ('member/-'), ('owner/-'), ('guest/-')$$,
     'set_org_workspace_role: the role is cleared, and the refused calls changed nothing');
 
+-- An org-wide role above an admin's limit, given by the owner, stays out of the admin's reach.
+SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'owner');
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'viewer')$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_workspace_role: an admin may not lower an org-wide role ranked above their limit');
+SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), NULL)$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_workspace_role: an admin may not clear an org-wide role ranked above their limit');
+SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'guest')$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'set_org_role: an admin may not demote to guest (dropping the org-wide role) a member whose org-wide role is above their limit');
+SELECT is(pg_temp.membership('acme', 'tess'), 'member/owner',
+    'set_org_workspace_role: the refused calls left the org role and org-wide role as they were');
+SELECT pg_temp.act_as('olivia');
+
 -- Demoting to guest drops the org-wide workspace role.
 SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'member');
 SELECT lives_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'guest')$$,
@@ -388,10 +404,22 @@ SELECT pg_temp.act_as('vic');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mel'), '{content.read}')$$,
     '42501', 'permission denied: "members.manage" is required in workspace "acme/alpha"',
     'grant: a viewer may not grant');
+-- wanda, an admin, is denied content.delete for a while: she no longer holds it.
+SELECT pg_temp.act_as('olivia');
+SELECT authz.deny(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'), '{content.delete}');
 SELECT pg_temp.act_as('wanda');
+SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{content.read,content.delete}')$$,
+    '42501', 'cannot grant permission "content.delete", which you do not hold in workspace "acme/alpha"',
+    'grant: an admin may not grant a permission they do not hold (here denied to them)');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{workspace.delete}')$$,
-    '42501', 'cannot grant permission "workspace.delete", which you do not hold in workspace "acme/alpha"',
-    'grant: an admin may not grant a permission they do not hold');
+    '22023', 'cannot grant permission "workspace.delete" in workspace "acme/alpha": it belongs to the owner role alone',
+    'grant: an admin may not grant workspace.delete (22023)');
+SELECT pg_temp.act_as('olivia');
+SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'), '{workspace.delete}')$$,
+    '22023', 'cannot grant permission "workspace.delete" in workspace "acme/alpha": it belongs to the owner role alone',
+    'grant: nor may an owner: workspace.delete goes with the owner role alone (22023)');
+SELECT authz.reset_permissions(pg_temp.ws('acme', 'alpha'), pg_temp.uid('wanda'));
+SELECT pg_temp.act_as('wanda');
 SELECT throws_ok($$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('olivia'), '{content.read}')$$,
     '42501', 'cannot change user "olivia" (rank 100) who ranks above you (80) in workspace "acme/alpha"',
     'grant: an admin may not adjust an owner''s permissions');
@@ -562,6 +590,11 @@ SELECT pg_temp.act_as('wanda');
 SELECT throws_ok($$SELECT authz.remove_team(pg_temp.ws('acme', 'alpha'), pg_temp.team('acme', 'core'))$$,
     '42501', NULL,
     'remove_team: an admin may not remove a team holding the owner role');
+SELECT throws_ok($$SELECT authz.add_team(pg_temp.ws('acme', 'alpha'), pg_temp.team('acme', 'core'), 'viewer')$$,
+    '42501', 'cannot change team "core" (role "owner", rank 100) which ranks above you in workspace "acme/alpha"',
+    'add_team: an admin may not change the role of a team holding the owner role');
+SELECT is(pg_temp.team_role('acme', 'alpha', 'core'), 'owner',
+    'add_team: the refused call left the team''s role as it was');
 -- (The team stays for the tables below; its removal is tested after them.)
 
 -- ===========================================================================

@@ -7,7 +7,7 @@
 -- scope => 'project' as seen by a real application role.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(78);
+SELECT plan(84);
 
 SET LOCAL client_min_messages = warning;
 
@@ -428,6 +428,42 @@ SELECT is(pg_temp.can_project('mia', :'p1_id', 'content.read'), false,
 SELECT throws_ok(format($$SELECT authz.delete_project(%L)$$, :'p1_id'),
     '42704', format('project "%s" does not exist', :'p1_id'),
     'delete_project: an unknown project is refused with 42704');
+
+-- ===========================================================================
+-- The participant limit: project-only members take a seat too
+-- ===========================================================================
+-- Org small allows 2 participants per workspace: olivia (owner of w) and one more.
+SELECT pg_temp.act_as('olivia');
+DO $$
+BEGIN
+    PERFORM authz.create_org('small');
+    PERFORM authz.update_org(pg_temp.org('small'), '{"max_participants": 2}');
+    PERFORM authz.create_workspace(pg_temp.org('small'), 'w');
+    PERFORM authz.create_project(pg_temp.ws('small', 'w'), 'q1');
+    PERFORM authz.create_project(pg_temp.ws('small', 'w'), 'q2');
+END
+$$;
+SELECT (SELECT id FROM authz.projects WHERE workspace_id = pg_temp.ws('small', 'w') AND name = 'q1') AS q1_id,
+       (SELECT id FROM authz.projects WHERE workspace_id = pg_temp.ws('small', 'w') AND name = 'q2') AS q2_id,
+       pg_temp.ws('small', 'w') AS w_id \gset
+SELECT lives_ok(format($$SELECT authz.add_project_member(%L, %L, 'viewer')$$, :'q1_id', pg_temp.uid('tom')),
+    'limit: a project-only member takes the second seat');
+SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'viewer')$$, :'q2_id', pg_temp.uid('eve')),
+    '23514', 'workspace "small/w" has reached its limit of 2 participants',
+    'limit: another project-only member is refused once the seats are taken');
+SELECT throws_ok(format($$SELECT authz.add_member(%L, %L, 'viewer')$$, :'w_id', pg_temp.uid('eve')),
+    '23514', 'workspace "small/w" has reached its limit of 2 participants',
+    'limit: the project-only member counts against new participants as well');
+SELECT lives_ok(format($$SELECT authz.add_project_member(%L, %L, 'member')$$, :'q2_id', pg_temp.uid('tom')),
+    'limit: the project-only member may join another project of the workspace (no new seat)');
+SELECT lives_ok(format($$SELECT authz.add_member(%L, %L, 'viewer')$$, :'w_id', pg_temp.uid('tom')),
+    'limit: the project-only member may become a participant (no new seat)');
+SELECT results_eq(
+    format($$SELECT (SELECT count(*)::int FROM authz.participants WHERE workspace_id = %1$L),
+                    (SELECT count(DISTINCT user_id)::int FROM authz.project_members pm JOIN authz.projects p ON p.id = pm.project_id
+                      WHERE p.workspace_id = %1$L)$$, :'w_id'),
+    $$VALUES (2, 1)$$,
+    'limit: two participants (olivia, tom), tom in the projects too; the refused calls added nobody');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- asserted with authz.set_user(); the passing of time is simulated by moving
 -- expires_at into the past as the superuser.
 BEGIN;
-SELECT plan(121);
+SELECT plan(126);
 
 -- Fixture lookups (as the superuser, past RLS).
 CREATE FUNCTION pg_temp.uid(h text) RETURNS uuid LANGUAGE sql STABLE
@@ -187,6 +187,39 @@ SELECT pg_temp.act_as('olivia');
 SELECT lives_ok(format($$SELECT authz.update_org(%L, '{"default_join_role": "lead"}')$$, pg_temp.org('acme')),
     'update_org: the org owner may set a role setting to a custom role ranked 90');
 SELECT authz.update_org(pg_temp.org('acme'), '{"default_join_role": "member"}');
+-- Role settings the owner set above an org admin's limit: the admin may not change them either.
+SELECT authz.update_org(pg_temp.org('acme'), '{"member_workspace_role": "lead", "default_shared_role": "lead"}');
+SELECT pg_temp.act_as('adam');
+SELECT results_eq(
+    format($$SELECT k, pg_temp.outcome('adam', format('SELECT authz.update_org(%%L, %%L)', %L::uuid, jsonb_build_object(k, v::jsonb)))
+              FROM (VALUES (1, 'member_workspace_role', '"viewer"'), (2, 'member_workspace_role', 'null'),
+                           (3, 'default_shared_role', '"viewer"')) x(n, k, v) ORDER BY n$$,
+           pg_temp.org('acme')),
+    $$VALUES ('member_workspace_role'::text, '42501 cannot change "member_workspace_role" from role "lead" (rank 90) above your own rank (80)'::text),
+             ('member_workspace_role', '42501 cannot change "member_workspace_role" from role "lead" (rank 90) above your own rank (80)'),
+             ('default_shared_role', '42501 cannot change "default_shared_role" from role "lead" (rank 90) above your own rank (80)')$$,
+    'update_org: an org admin may not change a role setting whose current role ranks above their limit (80)');
+-- admin_workspace_role is what org owners hold too: owners alone change it.
+SELECT pg_temp.act_as('olivia');
+SELECT authz.update_org(pg_temp.org('acme'), '{"admin_workspace_role": "owner"}');
+SELECT pg_temp.act_as('adam');
+SELECT throws_ok(format($$SELECT authz.update_org(%L, '{"admin_workspace_role": "viewer"}')$$, pg_temp.org('acme')),
+    '42501', 'only owners of organization "acme" may change "admin_workspace_role"',
+    'update_org: an org admin may not lower admin_workspace_role (owner), which org owners hold too');
+SELECT throws_ok(format($$SELECT authz.update_org(%L, '{"admin_workspace_role": null}')$$, pg_temp.org('acme')),
+    '42501', 'only owners of organization "acme" may change "admin_workspace_role"',
+    'update_org: an org admin may not clear admin_workspace_role');
+SELECT lives_ok(format($$SELECT authz.update_org(%L, '{"admin_workspace_role": "owner"}')$$,
+                       pg_temp.org('acme')),
+    'update_org: an org admin may pass admin_workspace_role unchanged');
+SELECT results_eq(
+    $$SELECT pg_temp.role_name(admin_workspace_role), pg_temp.role_name(member_workspace_role),
+             pg_temp.role_name(default_shared_role) FROM authz.orgs WHERE slug = 'acme'$$,
+    $$VALUES ('owner'::text, 'lead'::text, 'lead'::text)$$,
+    'update_org: the refused calls changed no role setting');
+SELECT pg_temp.act_as('olivia');
+SELECT authz.update_org(pg_temp.org('acme'),
+    '{"admin_workspace_role": "admin", "member_workspace_role": null, "default_shared_role": "viewer"}');
 
 -- ===========================================================================
 -- update_org: the effect of each setting

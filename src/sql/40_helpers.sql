@@ -329,9 +329,11 @@ $$;
 COMMENT ON FUNCTION authz._check_org_ranks(uuid, uuid, text) IS
     'Internal: SPEC rank rules for org membership (42501 when broken)';
 
--- Highest org-wide workspace role rank the actor may hand out in an org: any
--- for org owners, else the rank of the workspace role their org role gives.
-CREATE FUNCTION authz._org_wide_limit(org_id uuid) RETURNS integer
+-- Highest org-wide workspace role rank a user may hand out in an org: any
+-- for org owners, else the rank of the workspace role their org role gives
+-- (their own org-wide role, or the org's admin_workspace_role for admins).
+-- NULL when they are not a member.
+CREATE FUNCTION authz._org_wide_limit_of(org_id uuid, user_id uuid) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -345,10 +347,32 @@ AS $$
                  ELSE 0 END)
         END
       FROM authz.org_members m
-     WHERE m.org_id = _org_wide_limit.org_id AND m.user_id = authz.current_user_id()
+     WHERE m.org_id = _org_wide_limit_of.org_id AND m.user_id = _org_wide_limit_of.user_id
 $$;
+COMMENT ON FUNCTION authz._org_wide_limit_of(uuid, uuid) IS
+    'Internal: highest rank of org-wide workspace role a user may assign in the org (NULL when not a member)';
+
+CREATE FUNCTION authz._org_wide_limit(org_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT authz._org_wide_limit_of(org_id, authz.current_user_id()) $$;
 COMMENT ON FUNCTION authz._org_wide_limit(uuid) IS
     'Internal: highest rank of org-wide workspace role the current user may assign in the org';
+
+-- The workspace permissions the current user may hand out in an org: those of
+-- every role (built-in, or custom to the org) they may assign, i.e. ranked at
+-- most their org-wide limit. For org owners (limit 100) that is every one.
+CREATE FUNCTION authz._assignable_permissions(org_id uuid) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(DISTINCT rp.permission ORDER BY rp.permission), '{}')
+      FROM authz.roles r JOIN authz.role_permissions rp ON rp.role_id = r.id
+     WHERE (r.org_id IS NULL OR r.org_id = _assignable_permissions.org_id)
+       AND r.rank <= coalesce(authz._org_wide_limit(_assignable_permissions.org_id), 0)
+$$;
+COMMENT ON FUNCTION authz._assignable_permissions(uuid) IS
+    'Internal: workspace permissions of the roles the current user may assign in the org (ranked at most their org-wide limit)';
 
 -- Validate permission names for a workspace: registered, workspace scope.
 CREATE FUNCTION authz._check_permissions(permissions text[]) RETURNS text[]

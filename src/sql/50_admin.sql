@@ -179,6 +179,31 @@ $$;
 COMMENT ON FUNCTION authz._org_wide_role(uuid, text, text) IS
     'Internal: validate an org-wide workspace role for an org role against the actor''s limit';
 
+-- Changing or dropping the org-wide workspace role a member holds: only
+-- someone who could have given it (its rank within the actor's limit).
+CREATE FUNCTION authz._check_org_wide_held(org_id uuid, user_id uuid, role_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.roles;
+    lim integer;
+BEGIN
+    SELECT * INTO r FROM authz.roles x WHERE x.id = role_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    lim := coalesce(authz._org_wide_limit(org_id), 0);
+    IF r.rank > lim THEN
+        RAISE EXCEPTION 'cannot change the org-wide workspace role "%" (rank %) of user "%", above your limit (%) in organization "%"',
+            r.name, r.rank, authz._user_label(user_id), lim, authz._org_label(org_id)
+            USING ERRCODE = '42501', HINT = 'Someone whose limit reaches that rank, such as an org owner, may change it.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._check_org_wide_held(uuid, uuid, uuid) IS
+    'Internal: 42501 when the org-wide workspace role a member holds ranks above the actor''s limit';
+
 CREATE FUNCTION authz.add_org_member(org_id uuid, user_id uuid, role text DEFAULT 'member',
                                      workspace_role text DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -240,6 +265,10 @@ BEGIN
     PERFORM authz._check_org_role(role);
     m := authz._org_member(org_id, user_id);
     PERFORM authz._check_org_ranks(org_id, user_id, role);
+    IF role = 'guest' THEN
+        -- demoting to guest drops the org-wide role: only if the actor could change it
+        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+    END IF;
     -- Guests hold no org-wide workspace role; a guest made a member gets the
     -- org's default one, as a new member would.
     UPDATE authz.org_members x
@@ -252,7 +281,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.set_org_role(uuid, uuid, text) IS
-    'Change a member''s org role (demoting to guest drops their org-wide workspace role; promoting a guest gives the org''s member_workspace_role); the last owner stays';
+    'Change a member''s org role (demoting to guest drops their org-wide workspace role, if within your limit; promoting a guest gives the org''s member_workspace_role); the last owner stays';
 
 CREATE FUNCTION authz.set_org_workspace_role(org_id uuid, user_id uuid, workspace_role text)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -267,12 +296,15 @@ BEGIN
     m := authz._org_member(org_id, user_id);
     PERFORM authz._check_org_ranks(org_id, user_id, NULL);
     wr := authz._org_wide_role(org_id, m.role, workspace_role);
+    IF wr.id IS DISTINCT FROM m.workspace_role THEN
+        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+    END IF;
     UPDATE authz.org_members x SET workspace_role = wr.id
      WHERE x.org_id = set_org_workspace_role.org_id AND x.user_id = set_org_workspace_role.user_id;
 END
 $$;
 COMMENT ON FUNCTION authz.set_org_workspace_role(uuid, uuid, text) IS
-    'Set (or, with NULL, clear) the workspace role a member holds in every workspace of the organization';
+    'Set (or, with NULL, clear) the workspace role a member holds in every workspace of the organization (the old and new roles both within your limit)';
 
 CREATE FUNCTION authz.remove_org_member(org_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -521,9 +553,15 @@ DECLARE
     mine authz.permset := authz.permissions_in(workspace_id);
     x text;
 BEGIN
+    -- Deleting a workspace is for its owners alone: make them one instead.
+    IF 'workspace.delete' = ANY (perms) THEN
+        RAISE EXCEPTION 'cannot grant permission "workspace.delete" in workspace "%": it belongs to the owner role alone',
+            authz._workspace_label(workspace_id)
+            USING ERRCODE = '22023', HINT = 'Make the participant an owner instead.';
+    END IF;
     -- Nobody grants what they do not hold.
     FOREACH x IN ARRAY perms LOOP
-        IF NOT mine OPERATOR(authz.@>) authz.permset(ARRAY[x]) THEN
+        IF NOT coalesce(mine OPERATOR(authz.@>) authz.permset(ARRAY[x]), false) THEN
             RAISE EXCEPTION 'cannot grant permission "%", which you do not hold in workspace "%"',
                 x, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
         END IF;
@@ -535,7 +573,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.grant(uuid, uuid, text[], timestamptz) IS
-    'Grant a participant permissions beyond their role, until expires_at when given (replaces denies of the same permissions)';
+    'Grant a participant permissions beyond their role that you hold yourself, never workspace.delete, until expires_at when given (replaces denies of the same permissions)';
 
 CREATE FUNCTION authz.deny(workspace_id uuid, user_id uuid, permissions text[],
                            expires_at timestamptz DEFAULT NULL) RETURNS void
@@ -674,6 +712,7 @@ DECLARE
     w authz.workspaces := authz._org_workspace(workspace_id);
     t authz.teams := authz._team(team_id);
     r authz.roles;
+    current authz.roles;
 BEGIN
     IF t.org_id <> w.org_id THEN
         RAISE EXCEPTION 'team "%" belongs to another organization than workspace "%"',
@@ -684,8 +723,16 @@ BEGIN
     PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
     DELETE FROM authz.participants p
      WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id AND p.expires_at <= now();
-    IF NOT EXISTS (SELECT 1 FROM authz.participants p
-                    WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id) THEN
+    SELECT x.* INTO current FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
+     WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id;
+    IF FOUND THEN
+        -- changing the team's role: as remove_team, nobody changes a team ranked above them
+        IF current.rank > authz._rank(authz._actor(), workspace_id) THEN
+            RAISE EXCEPTION 'cannot change team "%" (role "%", rank %) which ranks above you in workspace "%"',
+                t.name, current.name, current.rank, authz._workspace_label(workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
         PERFORM authz._check_capacity(workspace_id, NULL);
     END IF;
     INSERT INTO authz.participants (workspace_id, team_id, role_id, expires_at)
@@ -695,7 +742,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_team(uuid, uuid, text, timestamptz) IS
-    'Make a team a participant of a workspace with a role, until expires_at when given (or change its role there)';
+    'Make a team a participant of a workspace with a role, until expires_at when given (or change its role there, if it ranks no higher than you)';
 
 CREATE FUNCTION authz.remove_team(workspace_id uuid, team_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

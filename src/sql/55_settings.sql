@@ -47,22 +47,68 @@ $$;
 COMMENT ON FUNCTION authz._check_role_rank(uuid, text, integer) IS
     'Internal: a custom role''s rank is 1-99 and at most the actor''s own (22004, 22023, 42501)';
 
-CREATE FUNCTION authz._set_role_permissions(role_id uuid, permissions text[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+-- The permissions a custom role may be given: valid workspace permissions,
+-- never workspace.delete (owners alone delete a workspace), and, among those
+-- it does not hold yet, only ones the actor could hand out anyway by
+-- assigning a role (see _assignable_permissions). Returns them sorted.
+CREATE FUNCTION authz._check_role_permissions(org_id uuid, role_name text, permissions text[],
+                                              held text[] DEFAULT '{}') RETURNS text[]
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    perms text[];
+    added text[];
+    missing text[];
 BEGIN
     IF permissions IS NULL THEN
         RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
     END IF;
-    DELETE FROM authz.role_permissions rp WHERE rp.role_id = _set_role_permissions.role_id;
-    IF cardinality(permissions) > 0 THEN
-        INSERT INTO authz.role_permissions (role_id, permission)
-        SELECT _set_role_permissions.role_id, p FROM unnest(authz._check_permissions(permissions)) p;
+    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    added := ARRAY(SELECT p FROM unnest(perms) p WHERE p <> ALL (coalesce(held, '{}')) ORDER BY p);
+    IF 'workspace.delete' = ANY (added) THEN
+        RAISE EXCEPTION 'role "%" cannot hold permission "workspace.delete", which belongs to the owner role alone', role_name
+            USING ERRCODE = '22023', HINT = 'Only owners delete a workspace: make those who may delete one its owners.';
     END IF;
+    missing := ARRAY(SELECT p FROM unnest(added) p WHERE p <> ALL (authz._assignable_permissions(org_id)) ORDER BY p);
+    IF cardinality(missing) > 0 THEN
+        RAISE EXCEPTION 'cannot give role "%" %, which no role you may assign holds in organization "%"',
+            role_name,
+            CASE WHEN cardinality(missing) = 1 THEN 'permission ' ELSE 'permissions ' END
+                || (SELECT string_agg('"' || p || '"', ', ' ORDER BY p) FROM unnest(missing) p),
+            authz._org_label(org_id)
+            USING ERRCODE = '42501',
+                  HINT = format('A custom role holds only permissions of the roles you may assign (ranked at most %s).',
+                                coalesce(authz._org_wide_limit(org_id), 0));
+    END IF;
+    RETURN perms;
 END
 $$;
-COMMENT ON FUNCTION authz._set_role_permissions(uuid, text[]) IS 'Internal: replace the permissions of a custom role';
+COMMENT ON FUNCTION authz._check_role_permissions(uuid, text, text[], text[]) IS
+    'Internal: permissions for a custom role: valid (22004, 22023, 42704), never workspace.delete (22023), and those added only ones the actor may hand out (42501)';
+
+CREATE FUNCTION authz._set_role_permissions(role_id uuid, permissions text[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    perms text[];
+BEGIN
+    IF permissions IS NULL THEN
+        RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    -- Only what changes: the same list again writes no audit row and no notification.
+    DELETE FROM authz.role_permissions rp
+     WHERE rp.role_id = _set_role_permissions.role_id AND rp.permission <> ALL (perms);
+    INSERT INTO authz.role_permissions (role_id, permission)
+    SELECT _set_role_permissions.role_id, p FROM unnest(perms) p
+     WHERE NOT EXISTS (SELECT 1 FROM authz.role_permissions rp
+                        WHERE rp.role_id = _set_role_permissions.role_id AND rp.permission = p);
+END
+$$;
+COMMENT ON FUNCTION authz._set_role_permissions(uuid, text[]) IS
+    'Internal: make a custom role hold exactly the given permissions (deleting the others, inserting the missing ones)';
 
 CREATE FUNCTION authz.create_role(org_id uuid, name text, rank integer, permissions text[],
                                   description text DEFAULT NULL)
@@ -86,6 +132,7 @@ BEGIN
         RAISE EXCEPTION 'role "%" already exists in organization "%"', name, authz._org_label(org_id)
             USING ERRCODE = '23505', HINT = 'Built-in roles are owner, admin, member and viewer.';
     END IF;
+    PERFORM authz._check_role_permissions(org_id, name, permissions);
     INSERT INTO authz.roles (org_id, name, rank, description)
     VALUES (org_id, name, rank, description) RETURNING id INTO new_id;
     PERFORM authz._set_role_permissions(new_id, permissions);
@@ -93,7 +140,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.create_role(uuid, text, integer, text[], text) IS
-    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own)';
+    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own; never workspace.delete; only permissions of roles you may assign)';
 
 CREATE FUNCTION authz.update_role(org_id uuid, name text, new_name text DEFAULT NULL, rank integer DEFAULT NULL,
                                   permissions text[] DEFAULT NULL, description text DEFAULT NULL)
@@ -124,6 +171,10 @@ BEGIN
     IF description IS NOT NULL THEN
         PERFORM authz._check_text('description', description, 1000);
     END IF;
+    IF permissions IS NOT NULL THEN
+        PERFORM authz._check_role_permissions(org_id, r.name, permissions,
+            ARRAY(SELECT rp.permission FROM authz.role_permissions rp WHERE rp.role_id = r.id));
+    END IF;
     UPDATE authz.roles x
        SET name = coalesce(new_name, x.name), rank = coalesce(update_role.rank, x.rank),
            description = coalesce(update_role.description, x.description)
@@ -134,7 +185,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.update_role(uuid, text, text, integer, text[], text) IS
-    'Rename a custom role, or change its rank, permissions or description (NULL keeps a value; needs org.roles.manage)';
+    'Rename a custom role, or change its rank, permissions or description (NULL keeps a value; needs org.roles.manage; added permissions as for create_role)';
 
 CREATE FUNCTION authz.drop_role(org_id uuid, name text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -149,9 +200,12 @@ BEGIN
     PERFORM authz._require_org(org_id, 'org.roles.manage');
     r := authz._custom_role(org_id, name);
     PERFORM authz._check_role_rank(org_id, r.name, r.rank);
+    -- Expired participations and project memberships give nothing: they do not count.
     SELECT string_agg(n || ' ' || what, ', ') INTO uses FROM (
-        SELECT count(*) AS n, 'participant(s)' AS what FROM authz.participants p WHERE p.role_id = r.id
-        UNION ALL SELECT count(*), 'project member(s)' FROM authz.project_members pm WHERE pm.role_id = r.id
+        SELECT count(*) AS n, 'participant(s)' AS what FROM authz.participants p
+         WHERE p.role_id = r.id AND (p.expires_at IS NULL OR p.expires_at > now())
+        UNION ALL SELECT count(*), 'project member(s)' FROM authz.project_members pm
+         WHERE pm.role_id = r.id AND (pm.expires_at IS NULL OR pm.expires_at > now())
         UNION ALL SELECT count(*), 'org-wide assignment(s)' FROM authz.org_members m WHERE m.workspace_role = r.id
         UNION ALL SELECT count(*), 'workspace setting(s)' FROM authz.workspaces w
                    WHERE w.shared_role = r.id OR w.join_role = r.id
@@ -165,49 +219,59 @@ BEGIN
             USING ERRCODE = '2BP01', DETAIL = 'It is used by ' || uses || '.',
                   HINT = 'Give those another role first.';
     END IF;
+    -- ... and go with the role (each deletion audited).
+    DELETE FROM authz.participants p WHERE p.role_id = r.id AND p.expires_at <= now();
+    DELETE FROM authz.project_members pm WHERE pm.role_id = r.id AND pm.expires_at <= now();
     DELETE FROM authz.role_permissions rp WHERE rp.role_id = r.id;
     DELETE FROM authz.roles x WHERE x.id = r.id;
 END
 $$;
 COMMENT ON FUNCTION authz.drop_role(uuid, text) IS
-    'Drop a custom role (needs org.roles.manage; refused with 2BP01 while anything uses it)';
+    'Drop a custom role (needs org.roles.manage; refused with 2BP01 while anything uses it; expired participations and project memberships holding it are deleted with it)';
 
 -- ---- organization settings ------------------------------------------------
 
 -- A role for an org setting: NULL or a role of the org, never owner where
--- given to many, and at most the actor's org-wide limit.
+-- given to many, and at most the actor's org-wide limit; nor may the actor
+-- change a setting whose current role ranks above that limit.
 CREATE FUNCTION authz._setting_role(org_id uuid, setting text, value jsonb, allow_null boolean,
-                                    allow_owner boolean) RETURNS uuid
+                                    allow_owner boolean, held uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.roles;
+    cur authz.roles;
     lim integer := coalesce(authz._org_wide_limit(org_id), 0);
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
         IF NOT allow_null THEN
             RAISE EXCEPTION 'setting "%" must not be null', setting USING ERRCODE = '22004';
         END IF;
-        RETURN NULL;
+    ELSE
+        IF jsonb_typeof(value) <> 'string' THEN
+            RAISE EXCEPTION 'setting "%" must be a role name, not %', setting, value USING ERRCODE = '22023';
+        END IF;
+        r := authz._role(org_id, value #>> '{}');
+        IF r.rank >= 100 AND NOT allow_owner THEN
+            RAISE EXCEPTION 'setting "%" cannot be role "owner"', setting
+                USING ERRCODE = '22023', HINT = 'Owners are made one by one.';
+        END IF;
+        IF r.rank > lim THEN
+            RAISE EXCEPTION 'cannot set "%" to role "%" (rank %) above your own rank (%)', setting, r.name, r.rank, lim
+                USING ERRCODE = '42501';
+        END IF;
     END IF;
-    IF jsonb_typeof(value) <> 'string' THEN
-        RAISE EXCEPTION 'setting "%" must be a role name, not %', setting, value USING ERRCODE = '22023';
-    END IF;
-    r := authz._role(org_id, value #>> '{}');
-    IF r.rank >= 100 AND NOT allow_owner THEN
-        RAISE EXCEPTION 'setting "%" cannot be role "owner"', setting
-            USING ERRCODE = '22023', HINT = 'Owners are made one by one.';
-    END IF;
-    IF r.rank > lim THEN
-        RAISE EXCEPTION 'cannot set "%" to role "%" (rank %) above your own rank (%)', setting, r.name, r.rank, lim
-            USING ERRCODE = '42501';
+    SELECT * INTO cur FROM authz.roles x WHERE x.id = held;
+    IF FOUND AND cur.id IS DISTINCT FROM r.id AND cur.rank > lim THEN
+        RAISE EXCEPTION 'cannot change "%" from role "%" (rank %) above your own rank (%)', setting, cur.name, cur.rank, lim
+            USING ERRCODE = '42501', HINT = 'Someone whose limit reaches that rank, such as an org owner, may change it.';
     END IF;
     RETURN r.id;
 END
 $$;
-COMMENT ON FUNCTION authz._setting_role(uuid, text, jsonb, boolean, boolean) IS
-    'Internal: validate a role-valued setting against the actor''s org-wide limit';
+COMMENT ON FUNCTION authz._setting_role(uuid, text, jsonb, boolean, boolean, uuid) IS
+    'Internal: validate a role-valued setting, and the role it replaces, against the actor''s org-wide limit';
 
 CREATE FUNCTION authz._setting_bool(setting text, value jsonb) RETURNS boolean
     LANGUAGE plpgsql IMMUTABLE
@@ -302,19 +366,26 @@ BEGIN
     END IF;
     IF settings ? 'admin_workspace_role' THEN
         o.admin_workspace_role := authz._setting_role(org_id, 'admin_workspace_role',
-            settings -> 'admin_workspace_role', true, true);
+            settings -> 'admin_workspace_role', true, true, o.admin_workspace_role);
+        -- It is what the org's owners hold in every workspace too, and
+        -- admins cannot change owners.
+        IF o.admin_workspace_role IS DISTINCT FROM (authz._org(org_id)).admin_workspace_role
+           AND authz._org_role_of(org_id, authz._actor()) IS DISTINCT FROM 'owner' THEN
+            RAISE EXCEPTION 'only owners of organization "%" may change "admin_workspace_role"', authz._org_label(org_id)
+                USING ERRCODE = '42501', HINT = 'It is the workspace role the organization''s owners hold too.';
+        END IF;
     END IF;
     IF settings ? 'member_workspace_role' THEN
         o.member_workspace_role := authz._setting_role(org_id, 'member_workspace_role',
-            settings -> 'member_workspace_role', true, true);
+            settings -> 'member_workspace_role', true, true, o.member_workspace_role);
     END IF;
     IF settings ? 'default_shared_role' THEN
         o.default_shared_role := authz._setting_role(org_id, 'default_shared_role',
-            settings -> 'default_shared_role', false, false);
+            settings -> 'default_shared_role', false, false, o.default_shared_role);
     END IF;
     IF settings ? 'default_join_role' THEN
         o.default_join_role := authz._setting_role(org_id, 'default_join_role',
-            settings -> 'default_join_role', false, false);
+            settings -> 'default_join_role', false, false, o.default_join_role);
     END IF;
     IF settings ? 'max_participants' THEN
         o.max_participants := authz._setting_int('max_participants', settings -> 'max_participants',
@@ -332,7 +403,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.update_org(uuid, jsonb) IS
-    'Change organization settings: full_name, members_can_create_workspaces, admin_workspace_role, member_workspace_role, default_shared_role, default_join_role, max_participants, allow_collaborators (needs org.update)';
+    'Change organization settings: full_name, members_can_create_workspaces, admin_workspace_role (owners only), member_workspace_role, default_shared_role, default_join_role, max_participants, allow_collaborators (needs org.update; role settings, old and new, within your org-wide limit)';
 
 -- ---- workspace settings ---------------------------------------------------
 
@@ -446,9 +517,14 @@ COMMENT ON FUNCTION authz.delete_workspace(uuid) IS
 
 -- ---- who may join a workspace ---------------------------------------------
 
--- Before adding a participant: the org's collaborator policy and participant
--- limit. The dummy update queues concurrent additions to one workspace, as
--- in _assert_workspace_owner, so two sessions cannot both take the last seat.
+-- Before adding a participant or project member: the org's collaborator
+-- policy and participant limit. A workspace's seats are its unexpired
+-- participants (users and teams) and the users who hold an unexpired role in
+-- one of its projects without participating ("Collaborators count toward the
+-- total number of workspace participants"); a user who holds a seat already
+-- takes no new one. The dummy update queues concurrent additions to one
+-- workspace, as in _assert_workspace_owner, so two sessions cannot both take
+-- the last seat.
 CREATE FUNCTION authz._check_capacity(workspace_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -469,16 +545,34 @@ BEGIN
     END IF;
     IF o.max_participants IS NOT NULL THEN
         UPDATE authz.workspaces w SET id = w.id WHERE w.id = _check_capacity.workspace_id;
-        SELECT count(*) INTO n FROM authz.participants p
-         WHERE p.workspace_id = _check_capacity.workspace_id
-           AND (p.expires_at IS NULL OR p.expires_at > now());
+        IF user_id IS NOT NULL AND (
+               EXISTS (SELECT 1 FROM authz.participants p
+                        WHERE p.workspace_id = _check_capacity.workspace_id AND p.user_id = _check_capacity.user_id
+                          AND (p.expires_at IS NULL OR p.expires_at > now()))
+            OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                        WHERE pr.workspace_id = _check_capacity.workspace_id AND pm.user_id = _check_capacity.user_id
+                          AND (pm.expires_at IS NULL OR pm.expires_at > now()))) THEN
+            RETURN;     -- holds a seat already
+        END IF;
+        SELECT (SELECT count(*) FROM authz.participants p
+                 WHERE p.workspace_id = _check_capacity.workspace_id
+                   AND (p.expires_at IS NULL OR p.expires_at > now()))
+             + (SELECT count(DISTINCT pm.user_id) FROM authz.project_members pm
+                  JOIN authz.projects pr ON pr.id = pm.project_id
+                 WHERE pr.workspace_id = _check_capacity.workspace_id
+                   AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                   AND NOT EXISTS (SELECT 1 FROM authz.participants p
+                                    WHERE p.workspace_id = _check_capacity.workspace_id AND p.user_id = pm.user_id
+                                      AND (p.expires_at IS NULL OR p.expires_at > now())))
+          INTO n;
         IF n >= o.max_participants THEN
             RAISE EXCEPTION 'workspace "%" has reached its limit of % participants',
                 authz._workspace_label(workspace_id), o.max_participants
-                USING ERRCODE = '23514', HINT = 'Remove a participant, or raise the organization''s max_participants.';
+                USING ERRCODE = '23514',
+                      HINT = 'Remove a participant or project-only member, or raise the organization''s max_participants.';
         END IF;
     END IF;
 END
 $$;
 COMMENT ON FUNCTION authz._check_capacity(uuid, uuid) IS
-    'Internal: refuse a new participant beyond the org''s limit or from outside an org that allows no collaborators (serialises concurrent additions)';
+    'Internal: refuse a new participant or project member beyond the org''s limit (project-only members count) or from outside an org that allows no collaborators (serialises concurrent additions)';

@@ -101,11 +101,9 @@ BEGIN
                 USING ERRCODE = '42501';
         END IF;
     ELSE
-        IF NOT (SELECT o.allow_collaborators FROM authz.orgs o WHERE o.id = w.org_id)
-           AND NOT EXISTS (SELECT 1 FROM authz.org_members m WHERE m.org_id = w.org_id AND m.user_id = add_project_member.user_id) THEN
-            RAISE EXCEPTION 'organization "%" does not allow collaborators from outside it', authz._org_label(w.org_id)
-                USING ERRCODE = '42501', HINT = 'Add the user to the organization first.';
-        END IF;
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz._check_capacity(p.workspace_id, user_id);
     END IF;
     INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
     VALUES (p.id, user_id, r.id, expires_at)
@@ -114,7 +112,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
-    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace)';
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit)';
 
 CREATE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -1,8 +1,11 @@
 -- ---------------------------------------------------------------------------
 -- Invitations: one-time tokens, random, stored only as their SHA-256,
 -- expiring (7 days by default), matched to the invitee's email regardless of
--- case. The offered role is checked against the inviter's rank when inviting
--- and applied as such on acceptance.
+-- case. The offered role is checked against the inviter's rank when inviting,
+-- which the invitation keeps (inviter_rank: their rank in the workspace, or
+-- for an organization invitation their org-wide limit, the highest org-wide
+-- workspace role they may give); acceptance applies the role only while it
+-- still ranks within that.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION authz._random_token() RETURNS text
@@ -80,7 +83,7 @@ BEGIN
     wr := authz._org_wide_role(org_id, role, workspace_role);
     INSERT INTO authz.invitations (token_hash, org_id, email, org_role, role_id, inviter_id, inviter_rank, expires_at)
     VALUES (authz._token_hash(token), org_id, email, role, wr.id, actor,
-            authz._org_rank(authz._org_role_of(org_id, actor)), authz._check_validity(expires_in));
+            coalesce(authz._org_wide_limit(org_id), 0), authz._check_validity(expires_in));
     RETURN token;
 END
 $$;
@@ -97,7 +100,9 @@ DECLARE
     i authz.invitations;
     r authz.roles;
     have authz.roles;
-    had text;
+    m authz.org_members;
+    new_role text;
+    new_wr uuid;
 BEGIN
     IF token IS NULL THEN
         RAISE EXCEPTION 'token must not be NULL' USING ERRCODE = '22004';
@@ -123,26 +128,43 @@ BEGIN
             USING ERRCODE = '42501', HINT = 'Sign in as the user it was sent to.';
     END IF;
 
+    -- The offered role as it is now: within the inviter's rank when they invited.
+    SELECT * INTO r FROM authz.roles x WHERE x.id = i.role_id;
+    IF NOT FOUND AND i.workspace_id IS NOT NULL THEN
+        RAISE EXCEPTION 'the role this invitation offered no longer exists' USING ERRCODE = '55000';
+    END IF;
+    IF r.rank > i.inviter_rank THEN
+        RAISE EXCEPTION 'invitation offers role "%" (now rank %), above its inviter''s rank (%) when it was sent',
+            r.name, r.rank, i.inviter_rank
+            USING ERRCODE = '55000', HINT = 'The role was raised since: ask for a new invitation.';
+    END IF;
+
     IF i.workspace_id IS NULL THEN
-        -- Organization invitation: join, or keep the higher of the two org roles.
-        SELECT m.role INTO had FROM authz.org_members m WHERE m.org_id = i.org_id AND m.user_id = actor;
-        IF had IS NULL THEN
+        -- Organization invitation: join, or keep the higher of the two org roles
+        -- and of the two org-wide workspace roles.
+        SELECT x.* INTO m FROM authz.org_members x WHERE x.org_id = i.org_id AND x.user_id = actor;
+        IF NOT FOUND THEN
             -- like add_org_member: the org's default org-wide role unless one was offered
             INSERT INTO authz.org_members (org_id, user_id, role, workspace_role)
             SELECT i.org_id, actor, i.org_role,
                    CASE WHEN i.org_role = 'guest' THEN NULL ELSE coalesce(i.role_id, o.member_workspace_role) END
               FROM authz.orgs o WHERE o.id = i.org_id;
-        ELSIF authz._org_rank(i.org_role) > authz._org_rank(had) THEN
-            UPDATE authz.org_members m
-               SET role = i.org_role, workspace_role = coalesce(i.role_id, m.workspace_role)
-             WHERE m.org_id = i.org_id AND m.user_id = actor;
+        ELSE
+            new_role := CASE WHEN authz._org_rank(i.org_role) > authz._org_rank(m.role) THEN i.org_role ELSE m.role END;
+            new_wr := CASE
+                WHEN new_role = 'guest' THEN NULL
+                -- a guest made a member: as set_org_role, the org's default unless one was offered
+                WHEN m.role = 'guest' THEN coalesce(i.role_id, (SELECT o.member_workspace_role FROM authz.orgs o
+                                                                 WHERE o.id = i.org_id))
+                WHEN r.rank > coalesce((SELECT x.rank FROM authz.roles x WHERE x.id = m.workspace_role), 0) THEN r.id
+                ELSE m.workspace_role END;
+            IF new_role <> m.role OR new_wr IS DISTINCT FROM m.workspace_role THEN
+                UPDATE authz.org_members x SET role = new_role, workspace_role = new_wr
+                 WHERE x.org_id = i.org_id AND x.user_id = actor;
+            END IF;
         END IF;
     ELSE
         -- Workspace invitation: participate, or keep the higher of the two roles.
-        SELECT * INTO r FROM authz.roles x WHERE x.id = i.role_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'the role this invitation offered no longer exists' USING ERRCODE = '55000';
-        END IF;
         PERFORM authz._purge_expired(i.workspace_id, actor);
         SELECT x.* INTO have FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
          WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
@@ -159,7 +181,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.accept_invitation(text) IS
-    'Accept an invitation sent to the current user''s email: join the workspace or organization with the offered role (kept if already higher); returns its id';
+    'Accept an invitation sent to the current user''s email: join the workspace or organization with the offered roles (each kept if already higher; refused with 55000 if the offered role now ranks above the inviter''s rank when inviting); returns its id';
 
 CREATE FUNCTION authz.revoke_invitation(invitation_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
