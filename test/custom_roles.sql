@@ -5,7 +5,7 @@
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(103);
+SELECT plan(107);
 
 -- An application role: neither superuser nor trusted, so refusals name
 -- only what its user may see, and RLS applies to it.
@@ -572,6 +572,27 @@ SELECT results_eq(
            :'audit_rows'),
     $$VALUES ('participants.delete'::text, 2), ('project_members.delete', 1), ('roles.delete', 1)$$,
     'drop_role: the expired participations and project membership are deleted with the role, and audited');
+
+-- ===========================================================================
+-- Project roles: a projects_only role counts in projects only, wherever held
+-- ===========================================================================
+SELECT authz.create_user('lara', 'lara@example.com');
+SELECT pg_temp.act_as('olivia');
+SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('lara'), 'member');
+SELECT authz.create_role(pg_temp.org('acme'), 'labeler', 20, '{content.read,content.create}', projects_only => true);
+SELECT authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('lara'), 'labeler');
+SELECT is(ARRAY[array_to_string(pg_temp.perms('lara', 'acme', 'lab'), ','), pg_temp.role_of('lara', 'acme', 'lab')],
+    ARRAY['', NULL],
+    'projects_only: a project role held in a workspace gives nothing in the workspace itself, nor a role there');
+SELECT is(pg_temp.project_perms('lara', pg_temp.project('acme', 'lab', 'p1')), '{content.create,content.read}'::text[],
+    'projects_only: it counts in every project of that workspace');
+SELECT pg_temp.act_as('olivia');
+SELECT authz.update_role(pg_temp.org('acme'), 'labeler', projects_only => false);
+SELECT is(pg_temp.perms('lara', 'acme', 'lab'), '{content.create,content.read}'::text[],
+    'update_role: projects_only => false makes it a workspace role again');
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.create_role(%L, %L, 10, %L, NULL, NULL)',
+                                          pg_temp.org('acme'), 'nulled', '{content.read}')),
+    '22004 projects_only must not be NULL', 'create_role: projects_only NULL is refused (22004)');
 
 SELECT * FROM finish();
 ROLLBACK;

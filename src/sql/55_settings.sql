@@ -111,7 +111,7 @@ COMMENT ON FUNCTION authz._set_role_permissions(uuid, text[]) IS
     'Internal: make a custom role hold exactly the given permissions (deleting the others, inserting the missing ones)';
 
 CREATE FUNCTION authz.create_role(org_id uuid, name text, rank integer, permissions text[],
-                                  description text DEFAULT NULL)
+                                  description text DEFAULT NULL, projects_only boolean DEFAULT false)
     RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -133,17 +133,21 @@ BEGIN
             USING ERRCODE = '23505', HINT = 'Built-in roles are owner, admin, member and viewer.';
     END IF;
     PERFORM authz._check_role_permissions(org_id, name, permissions);
-    INSERT INTO authz.roles (org_id, name, rank, description)
-    VALUES (org_id, name, rank, description) RETURNING id INTO new_id;
+    IF projects_only IS NULL THEN
+        RAISE EXCEPTION 'projects_only must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    INSERT INTO authz.roles (org_id, name, rank, description, projects_only)
+    VALUES (org_id, name, rank, description, projects_only) RETURNING id INTO new_id;
     PERFORM authz._set_role_permissions(new_id, permissions);
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION authz.create_role(uuid, text, integer, text[], text) IS
-    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own; never workspace.delete; only permissions of roles you may assign)';
+COMMENT ON FUNCTION authz.create_role(uuid, text, integer, text[], text, boolean) IS
+    'Define a custom workspace role for an organization (needs org.roles.manage; rank 1-99, at most your own; never workspace.delete; only permissions of roles you may assign); projects_only: a project role, which counts in projects only';
 
 CREATE FUNCTION authz.update_role(org_id uuid, name text, new_name text DEFAULT NULL, rank integer DEFAULT NULL,
-                                  permissions text[] DEFAULT NULL, description text DEFAULT NULL)
+                                  permissions text[] DEFAULT NULL, description text DEFAULT NULL,
+                                  projects_only boolean DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -177,15 +181,16 @@ BEGIN
     END IF;
     UPDATE authz.roles x
        SET name = coalesce(new_name, x.name), rank = coalesce(update_role.rank, x.rank),
-           description = coalesce(update_role.description, x.description)
+           description = coalesce(update_role.description, x.description),
+           projects_only = coalesce(update_role.projects_only, x.projects_only)
      WHERE x.id = r.id;
     IF permissions IS NOT NULL THEN
         PERFORM authz._set_role_permissions(r.id, permissions);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz.update_role(uuid, text, text, integer, text[], text) IS
-    'Rename a custom role, or change its rank, permissions or description (NULL keeps a value; needs org.roles.manage; added permissions as for create_role)';
+COMMENT ON FUNCTION authz.update_role(uuid, text, text, integer, text[], text, boolean) IS
+    'Rename a custom role, or change its rank, permissions or description, or whether it is a project role (NULL keeps a value; needs org.roles.manage; added permissions as for create_role)';
 
 CREATE FUNCTION authz.drop_role(org_id uuid, name text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
