@@ -91,7 +91,7 @@ COMMENT ON COLUMN authz.orgs.admin_workspace_role IS 'Workspace role org owners 
 COMMENT ON COLUMN authz.orgs.member_workspace_role IS 'Org-wide workspace role given to new members (not guests) unless stated (NULL: none)';
 COMMENT ON COLUMN authz.orgs.default_shared_role IS 'shared_role of new workspaces';
 COMMENT ON COLUMN authz.orgs.default_join_role IS 'join_role of new workspaces';
-COMMENT ON COLUMN authz.orgs.max_participants IS 'Most participants (users and teams, collaborators included) a workspace may have; NULL: no limit';
+COMMENT ON COLUMN authz.orgs.max_participants IS 'Most participants (users and teams, collaborators included, and members of its projects who are not participants) a workspace may have; NULL: no limit';
 COMMENT ON COLUMN authz.orgs.allow_collaborators IS 'Users outside the organization may be added to its workspaces and projects';
 COMMENT ON COLUMN authz.orgs.created_at IS 'When the organization was created';
 
@@ -415,7 +415,7 @@ COMMENT ON COLUMN authz.invitations.org_role IS 'Org role offered (organization 
 COMMENT ON COLUMN authz.invitations.role_id IS
     'Workspace role offered, or the org-wide workspace role of an organization invitation (NULL once a finished invitation''s role is dropped)';
 COMMENT ON COLUMN authz.invitations.inviter_id IS 'Who invited';
-COMMENT ON COLUMN authz.invitations.inviter_rank IS 'The inviter''s rank when inviting, which the offered role respected';
+COMMENT ON COLUMN authz.invitations.inviter_rank IS 'The inviter''s rank when inviting (for an org invitation, the highest org-wide role rank they could assign), which the offered role respected and must still respect when accepted';
 COMMENT ON COLUMN authz.invitations.created_at IS 'When it was sent';
 COMMENT ON COLUMN authz.invitations.expires_at IS 'When it stops working';
 COMMENT ON COLUMN authz.invitations.accepted_at IS 'When it was accepted (once)';

@@ -94,6 +94,8 @@ BEGIN
         editor := authz._preset_role(org_id, 'editor', 40,
             '{workspace.view,members.view,content.read,content.create,content.update,content.delete,content.share,run.execute}',
             'Labstep Editor: create, edit, delete and share content; not members or settings');
+        -- "Admins have full control ... including ... creating and deleting
+        -- workspaces": org_admin is the one role besides owner with workspace.delete.
         manager := authz._preset_role(org_id, 'org_admin', 90,
             '{workspace.view,workspace.update,workspace.delete,members.view,members.manage}',
             'Labstep organisation Admin in every workspace: settings and members, not content');
