@@ -4,7 +4,7 @@
 -- asserted with authz.set_user(); the passing of time is simulated by moving
 -- expires_at into the past as the superuser.
 BEGIN;
-SELECT plan(126);
+SELECT plan(130);
 
 -- Fixture lookups (as the superuser, past RLS).
 CREATE FUNCTION pg_temp.uid(h text) RETURNS uuid LANGUAGE sql STABLE
@@ -665,6 +665,23 @@ SELECT results_eq(
     'time-bound: one participation, the new one, without expiry');
 SELECT is(pg_temp.role_in('tim', pg_temp.ws('acme', 'lab')), 'viewer',
     'time-bound: the new participation counts at once');
+
+-- The shared or join role being replaced must not be above the actor either.
+SELECT pg_temp.act_as('olivia');
+SELECT authz.create_role(pg_temp.org('acme'), 'senior', 90, '{workspace.view,content.read}');
+SELECT authz.create_workspace(pg_temp.org('acme'), 'ranked') AS ranked \gset
+SELECT authz.update_workspace(:'ranked', '{"shared_role": "senior", "join_role": "senior"}');
+SELECT authz.add_member(:'ranked', pg_temp.uid('wendy'), 'admin');
+SELECT is(pg_temp.outcome('wendy', format('SELECT authz.update_workspace(%L, %L)', :'ranked', '{"shared_role": "viewer"}')),
+    '42501 cannot change the shared role of workspace "acme/ranked" from role "senior" (rank 90) above your own rank (80)',
+    'update_workspace: a workspace admin cannot replace a shared role ranked above them');
+SELECT is(pg_temp.outcome('wendy', format('SELECT authz.update_workspace(%L, %L)', :'ranked', '{"join_role": "viewer"}')),
+    '42501 cannot change the join role of workspace "acme/ranked" from role "senior" (rank 90) above your own rank (80)',
+    'update_workspace: nor a join role ranked above them');
+SELECT is((SELECT array[pg_temp.role_name(shared_role), pg_temp.role_name(join_role)] FROM authz.workspaces WHERE id = :'ranked'),
+    '{senior,senior}'::text[], 'update_workspace: the refused changes changed nothing');
+SELECT is(pg_temp.outcome('olivia', format('SELECT authz.update_workspace(%L, %L)', :'ranked', '{"shared_role": "viewer"}')),
+    'ok', 'update_workspace: the owner may replace it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -412,6 +412,27 @@ COMMENT ON FUNCTION authz.update_org(uuid, jsonb) IS
 
 -- ---- workspace settings ---------------------------------------------------
 
+-- Rank rule for a workspace's shared or join role: the role being replaced
+-- must not be above the actor's rank either.
+CREATE FUNCTION authz._check_replaced_role(workspace_id uuid, which text, held uuid, replacement uuid,
+                                           actor_rank integer) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur authz.roles;
+BEGIN
+    SELECT * INTO cur FROM authz.roles x WHERE x.id = held;
+    IF FOUND AND held IS DISTINCT FROM replacement AND cur.rank > actor_rank THEN
+        RAISE EXCEPTION 'cannot change the % role of workspace "%" from role "%" (rank %) above your own rank (%)',
+            which, authz._workspace_label(workspace_id), cur.name, cur.rank, actor_rank
+            USING ERRCODE = '42501', HINT = 'Someone ranked at least as high, such as an owner, may change it.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz._check_replaced_role(uuid, text, uuid, uuid, integer) IS
+    'Internal: refuse to replace a workspace''s shared or join role ranked above the actor';
+
 CREATE FUNCTION authz.update_workspace(workspace_id uuid, settings jsonb) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
@@ -420,6 +441,7 @@ DECLARE
     w authz.workspaces := authz._workspace(workspace_id);
     actor_rank integer;
     r authz.roles;
+    new_role uuid;
     label jsonb;
     lbls text[];
 BEGIN
@@ -469,10 +491,14 @@ BEGIN
             END IF;
         END LOOP;
         IF settings ? 'shared_role' THEN
-            w.shared_role := (authz._role(w.org_id, authz._setting_text('shared_role', settings -> 'shared_role', 63, false))).id;
+            new_role := (authz._role(w.org_id, authz._setting_text('shared_role', settings -> 'shared_role', 63, false))).id;
+            PERFORM authz._check_replaced_role(workspace_id, 'shared', w.shared_role, new_role, actor_rank);
+            w.shared_role := new_role;
         END IF;
         IF settings ? 'join_role' THEN
-            w.join_role := (authz._role(w.org_id, authz._setting_text('join_role', settings -> 'join_role', 63, false))).id;
+            new_role := (authz._role(w.org_id, authz._setting_text('join_role', settings -> 'join_role', 63, false))).id;
+            PERFORM authz._check_replaced_role(workspace_id, 'join', w.join_role, new_role, actor_rank);
+            w.join_role := new_role;
         END IF;
     END IF;
     IF settings ? 'labels' THEN
