@@ -316,6 +316,19 @@ SELECT authz.update_org(:'acme', '{"max_participants": 1}');
 SELECT authz.add_project_member(:'p1', :'cat', 'viewer');
 SELECT authz.update_org(:'acme', '{"max_participants": null}');
 
+-- a workspace's shared role set by its owner above an admin's rank; a NULL
+-- projects_only
+SELECT authz.set_user(:'ann', false);
+SELECT authz.create_role(:'acme', 'senior', 90, '{workspace.view,content.read}') IS NOT NULL AS created_senior;
+SELECT authz.create_workspace(:'acme', 'ranked') AS ranked \gset
+SELECT authz.update_workspace(:'ranked', '{"shared_role": "senior"}');
+SELECT authz.add_member(:'ranked', :'bob', 'admin');
+SELECT authz.set_user(:'bob', false);
+SELECT authz.update_workspace(:'ranked', '{"shared_role": "viewer"}');
+SELECT authz.set_user(:'ann', false);
+SELECT authz.create_role(:'acme', 'nulled', 10, '{content.read}', NULL, NULL);
+SELECT authz.delete_workspace(:'ranked');
+
 -- last owners, as ann
 SELECT authz.set_user(:'ann', false);
 SELECT authz.remove_member(:'lab', :'ann');
