@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(140);
+SELECT plan(153);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -49,6 +49,19 @@ EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || ' ' || SQLERRM;
 END
 $$;
+-- SQLSTATE, message, detail and hint of a failing query, separated by '|'.
+CREATE FUNCTION pg_temp.failure(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+    h text;
+BEGIN
+    EXECUTE query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    RETURN concat_ws('|', SQLSTATE, SQLERRM, d, h);
+END
+$$;
 CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql STABLE
     AS $$ SELECT format('%s movements, %s entries; %s',
                         (SELECT count(*) FROM authz.credit_movements),
@@ -57,7 +70,8 @@ CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql STABLE
                            FROM authz.credit_accounts a JOIN ids i ON i.v = a.workspace_id)) $$;
 
 -- The cast. Org acme: workspaces alpha, beta, gamma (olivia owns them all).
--- Org globex: workspace omega. Org initech: workspace meter (metering tests).
+-- Org globex: workspaces omega and sigma. Org initech: workspace meter
+-- (metering tests).
 DO $$
 DECLARE
     olivia uuid := authz.create_user('olivia', 'olivia@example.com', 'Olivia', 'regress_cr_olivia');
@@ -67,7 +81,7 @@ DECLARE
     wade uuid := authz.create_user('wade', 'wade@example.com', 'Wade', 'regress_cr_wade');
     vera uuid := authz.create_user('vera', 'vera@example.com', 'Vera', 'regress_cr_vera');
     otto uuid := authz.create_user('otto', 'otto@example.com', 'Otto', 'regress_cr_otto');
-    acme uuid; globex uuid; initech uuid; alpha uuid; beta uuid; gamma uuid; omega uuid; meter uuid;
+    acme uuid; globex uuid; initech uuid; alpha uuid; beta uuid; gamma uuid; omega uuid; sigma uuid; meter uuid;
 BEGIN
     PERFORM authz.set_user(olivia);
     acme := authz.create_org('acme', 'Acme');
@@ -82,13 +96,14 @@ BEGIN
     PERFORM authz.add_member(beta, gus, 'member');
     globex := authz.create_org('globex', 'Globex');
     omega := authz.create_workspace(globex, 'omega');
+    sigma := authz.create_workspace(globex, 'sigma');
     initech := authz.create_org('initech', 'Initech');
     meter := authz.create_workspace(initech, 'meter');
     PERFORM authz.add_org_member(initech, mia, 'member');
     PERFORM authz.set_user(NULL);
     INSERT INTO ids VALUES ('olivia', olivia), ('adam', adam), ('mia', mia), ('gus', gus), ('wade', wade),
         ('vera', vera), ('otto', otto), ('acme', acme), ('globex', globex), ('initech', initech),
-        ('alpha', alpha), ('beta', beta), ('gamma', gamma), ('omega', omega), ('meter', meter),
+        ('alpha', alpha), ('beta', beta), ('gamma', gamma), ('omega', omega), ('sigma', sigma), ('meter', meter),
         ('olivia_home', authz.personal_workspace(olivia)), ('mia_home', authz.personal_workspace(mia)),
         ('otto_home', authz.personal_workspace(otto));
 END
@@ -199,6 +214,30 @@ RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.books(), :'books_after_beta',
     'add_credits: retries and refused reuses of a key moved nothing');
 SELECT is(pg_temp.bal('beta'), '50', 'add_credits: the keyed top-up was applied once');
+
+-- A key belongs to a tenant: the organization, or the personal workspace. The
+-- refusal of a reused key says nothing of the first call.
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT is(pg_temp.failure($$SELECT authz.add_credits(pg_temp.id('alpha'), '51', 'other', 'topup-beta-1')$$),
+    '23505|idempotency key "topup-beta-1" was already used with other arguments||Use a new key for a new movement.',
+    'add_credits: a key reused in its organization is refused without a detail about the first call');
+INSERT INTO mv (k, id) VALUES ('top_omega', authz.add_credits(pg_temp.id('omega'), '2', 'globex', 'topup-beta-1'));
+INSERT INTO mv (k, id) VALUES ('top_home', authz.add_credits(pg_temp.id('olivia_home'), '3', NULL, 'topup-beta-1'));
+SELECT is(pg_temp.try($$SELECT authz.add_credits(pg_temp.id('omega'), '2', 'globex', 'topup-beta-1')$$),
+    pg_temp.mv('top_omega')::text,
+    'add_credits: a retry in the other organization returns that organization''s movement');
+SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('olivia_home'), '4', NULL, 'topup-beta-1')$$,
+    '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
+    'add_credits: on a personal workspace the key is that workspace''s: other arguments are refused');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq(
+    $$SELECT id, to_workspace, amount::text FROM authz.credit_movements WHERE idempotency_key = 'topup-beta-1' ORDER BY id$$,
+    $$VALUES (pg_temp.mv('top_beta'), pg_temp.id('beta'), '50'), (pg_temp.mv('top_omega'), pg_temp.id('omega'), '2'),
+             (pg_temp.mv('top_home'), pg_temp.id('olivia_home'), '3')$$,
+    'add_credits: one key used in two organizations and a personal workspace makes one movement in each');
+SELECT results_eq($$SELECT pg_temp.bal('beta'), pg_temp.bal('omega'), pg_temp.bal('olivia_home')$$,
+    $$VALUES ('50', '7', '3')$$,
+    'add_credits: each tenant''s keyed top-up was applied once');
 
 -- ===========================================================================
 -- transfer_credits
@@ -315,12 +354,31 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('gamma'), '25', 'to gamma', 'tr-1')$$,
     '23505', 'idempotency key "tr-1" was already used with other arguments',
     'transfer_credits: the same key from another workspace is refused with 23505');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '25', 'to gamma', 'tr-1')$$,
+    '23505', 'idempotency key "tr-1" was already used with other arguments',
+    'transfer_credits: the same key to another workspace is refused with 23505');
+SELECT is(pg_temp.failure($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('gamma'), '25', 'other', 'tr-1')$$),
+    '23505|idempotency key "tr-1" was already used with other arguments||Use a new key for a new movement.',
+    'transfer_credits: the same key with another memo is refused with 23505, without a detail about the first call');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '50', 'beta', 'topup-beta-1')$$,
     '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
-    'transfer_credits: keys are global: a top-up''s key cannot be reused for a transfer');
+    'transfer_credits: keys are the organization''s: a top-up''s key cannot be reused for a transfer');
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_after_tr1',
     'transfer_credits: the retry and the refused reuses moved nothing');
+SET ROLE regress_cr_app;
+INSERT INTO mv (k, id)
+VALUES ('tr_globex', authz.transfer_credits(pg_temp.id('omega'), pg_temp.id('sigma'), '1', NULL, 'tr-1'));
+SELECT is(pg_temp.try($$SELECT authz.transfer_credits(pg_temp.id('omega'), pg_temp.id('sigma'), '1', NULL, 'tr-1')$$),
+    pg_temp.mv('tr_globex')::text,
+    'transfer_credits: a retry in the other organization returns that organization''s movement');
+RESET ROLE;
+SELECT results_eq(
+    $$SELECT id, from_workspace FROM authz.credit_movements WHERE idempotency_key = 'tr-1' ORDER BY id$$,
+    $$VALUES (pg_temp.mv('tr_gamma'), pg_temp.id('alpha')), (pg_temp.mv('tr_globex'), pg_temp.id('omega'))$$,
+    'transfer_credits: the same key in another organization makes that organization''s own transfer');
+SELECT results_eq($$SELECT pg_temp.bal('omega'), pg_temp.bal('sigma')$$, $$VALUES ('6', '1')$$,
+    'transfer_credits: ...applied once (omega 7 - 1, sigma 0 + 1)');
 
 SET ROLE regress_cr_app;
 INSERT INTO mv (k, id)
@@ -390,8 +448,21 @@ SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 1, 0)$$,
     '42501', 'permission denied for function record_usage',
     'record_usage: an ordinary role may not record usage');
 RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('beta'), 10, 4, 2, 'use-1')$$,
+    '23505', 'idempotency key "use-1" was already used with other arguments',
+    'record_usage: the same key on another workspace of the organization is refused with 23505');
+RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.books(), :'books_after_use1',
     'record_usage: the retry and the refused calls moved nothing');
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT is(pg_temp.try($$SELECT authz.record_usage(pg_temp.id('meter'), 10, 4, 2, 'use-1')$$), '1.15',
+    'record_usage: the same key in another organization charges that organization''s workspace');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq(
+    $$SELECT from_workspace, amount::text FROM authz.credit_movements WHERE idempotency_key = 'use-1' ORDER BY id$$,
+    $$VALUES (pg_temp.id('alpha'), '1.15'), (pg_temp.id('meter'), '1.15')$$,
+    'record_usage: one charge per organization with that key');
 
 -- Usage is never refused for lack of funds: beta holds 0.
 SET SESSION AUTHORIZATION regress_cr_billing;
