@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(153);
+SELECT plan(156);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -563,6 +563,35 @@ SELECT is((SELECT usage ->> 'cpu_hour' FROM authz.credit_movements m
             WHERE m.from_workspace = pg_temp.id('meter') AND m.amount::text = '1.3'),
     '0.5', 'record_usage: the movement records the rate applied');
 SELECT is(pg_temp.bal('alpha'), '51.75', 'record_usage: acme''s charge at the default rate was applied');
+
+-- ===========================================================================
+-- The audit rows of movements (SPEC 9): who, what, where; never the
+-- idempotency key or the fingerprint (the billing system's arguments)
+-- ===========================================================================
+SELECT results_eq(
+    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.after ->> 'kind', a.after ->> 'amount', (a.after ->> 'to_workspace')::uuid, a.after ->> 'memo',
+             a.after ?| '{idempotency_key,fingerprint}'
+        FROM authz.audit_log a WHERE a.target = pg_temp.mv('tr_gamma')::text AND a.action LIKE 'credit\_movements.%'$$,
+    $$VALUES ('credit_movements.insert', pg_temp.id('olivia'), 'postgres', pg_temp.id('acme'), pg_temp.id('alpha'),
+              'transfer', '25', pg_temp.id('gamma'), 'to gamma', false)$$,
+    'audit: a keyed transfer writes one row with its actor, login role, organization, source and destination, without key or fingerprint');
+SELECT results_eq(
+    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.after ->> 'kind', a.after ->> 'amount', a.after -> 'usage' = m.usage,
+             a.after ?| '{idempotency_key,fingerprint}'
+        FROM authz.audit_log a JOIN authz.credit_movements m ON a.target = m.id::text
+       WHERE a.action LIKE 'credit\_movements.%' AND m.idempotency_key = 'use-1' AND m.from_workspace = pg_temp.id('alpha')$$,
+    $$VALUES ('credit_movements.insert', NULL::uuid, 'regress_cr_billing', pg_temp.id('acme'), pg_temp.id('alpha'),
+              'usage', '1.15', true, false)$$,
+    'audit: a keyed usage charge writes one row with no actor (the platform), its login role, quantities and rates, without key or fingerprint');
+SELECT is((SELECT count(*) FROM authz.audit_log a
+            WHERE a.action LIKE 'credit\_movements.%'
+              AND (a.after ?| '{idempotency_key,fingerprint}'
+                   OR EXISTS (SELECT FROM authz.credit_movements m
+                               WHERE strpos(a.after::text, m.idempotency_key) > 0
+                                  OR strpos(a.after::text, m.fingerprint) > 0))),
+    0::bigint, 'audit: no audit row of any movement holds a key or a fingerprint, under any name');
 
 -- ===========================================================================
 -- balance(): who may read it
