@@ -5,7 +5,10 @@
 #      six workspaces of one organization (many more than the source holds,
 #      which must be refused with 23514 and nothing moved) while other clients
 #      record usage charges. Then a hot pair: opposite transfers between two
-#      workspaces from many clients at once, which must never deadlock.
+#      workspaces from many clients at once, which must never deadlock. Then
+#      accounts being opened: top-ups and transfers both ways between pairs of
+#      workspaces that have no account yet, many clients on each pair at once,
+#      which must never deadlock either.
 #   2. Idempotency: eight sessions are held on the account locks, all calling
 #      with one key and the same arguments, then released together: one
 #      movement, one answer.
@@ -19,16 +22,18 @@
 # Runs against the database in PGHOST/PGPORT/PGUSER/PGDATABASE (the extension
 # installed, superuser); the server there is shared and is only read from.
 # Environment: CREDITS_LOAD_SECONDS (default 20), CREDITS_HOT_SECONDS (6),
-# CREDITS_CRASH_AFTER (4, seconds of load before the crash).
+# CREDITS_OPEN_PAIRS (150, an even number), CREDITS_CRASH_AFTER (4, seconds of
+# load before the crash).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tools/cluster.sh
 
 LOAD_SECONDS=${CREDITS_LOAD_SECONDS:-20}
 HOT_SECONDS=${CREDITS_HOT_SECONDS:-6}
+OPEN_PAIRS=${CREDITS_OPEN_PAIRS:-150}
 CRASH_AFTER=${CREDITS_CRASH_AFTER:-4}
 CLIENT=regress_credits_client
-PLAN=34
+PLAN=36
 PGBENCH="$PGBIN/pgbench"
 SHARED_DIR=${CLUSTER_DIR:-}
 SHARED_LOG="$PGHOST/server.log"
@@ -75,8 +80,9 @@ echo "1..$PLAN"
 
 # ---- set-up (committed) -------------------------------------------------------
 
-# Eight workspaces: 1-6 carry the load, 7-8 the idempotency races. A trusted
-# login role, mapped to the organization owner by a role setting (clients of
+# Eight workspaces: 1-6 carry the load, 7-8 the idempotency races; then pairs
+# of workspaces without an account for the opening race. A trusted login
+# role, mapped to the organization owner by a role setting (clients of
 # pgbench have no per-connection start-up script), makes every call.
 setup_sql() {
   cat <<SQL
@@ -87,7 +93,8 @@ SELECT authz.set_user(:'owner', false);
 SELECT authz.create_org('credits-race', 'Credits under load') AS org \gset
 CREATE SCHEMA regress_credits;
 CREATE TABLE regress_credits.ws (n int PRIMARY KEY, id uuid NOT NULL UNIQUE);
-INSERT INTO regress_credits.ws SELECT i, authz.create_workspace(:'org', 'ws' || i) FROM generate_series(1, 8) i;
+INSERT INTO regress_credits.ws
+SELECT i, authz.create_workspace(:'org', 'ws' || i) FROM generate_series(1, 8 + 2 * $OPEN_PAIRS) i;
 SELECT authz.add_credits(id, '1000') FROM regress_credits.ws WHERE n <= 6 ORDER BY n;
 SELECT authz.add_credits(id, '100') FROM regress_credits.ws WHERE n = 7;
 SELECT authz.set_user(NULL);
@@ -130,12 +137,33 @@ EXCEPTION WHEN OTHERS THEN
 END
 \$\$;
 
+-- One call of the opening race: calls 8k to 8k + 7 work on workspaces
+-- a = 9 + 2k and a + 1, which have no account yet: top-ups of each (which open
+-- its account) and transfers both ways (which open any still missing, and are
+-- refused while the source holds too little).
+CREATE SEQUENCE regress_credits.opening_calls;
+CREATE FUNCTION regress_credits.opening_call() RETURNS bigint
+    LANGUAGE plpgsql AS \$\$
+DECLARE
+    c bigint := nextval('regress_credits.opening_calls') - 1;
+    a int := 9 + 2 * (c / 8)::int;
+BEGIN
+    CASE c % 8
+        WHEN 0, 6 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a), '1');
+        WHEN 2 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a + 1), '1');
+        WHEN 4, 7 THEN RETURN regress_credits.transfer(a + 1, a, 500000);
+        ELSE RETURN regress_credits.transfer(a, a + 1, 500000);
+    END CASE;
+END
+\$\$;
+
 CREATE TABLE regress_credits.race_waiting (variant text PRIMARY KEY, waiting int NOT NULL);
 CREATE TABLE regress_credits.race_results (variant text NOT NULL, session int NOT NULL, result text);
 
 GRANT USAGE ON SCHEMA regress_credits TO $CLIENT;
 GRANT SELECT ON regress_credits.ws TO $CLIENT;
 GRANT INSERT ON regress_credits.refusals TO $CLIENT;
+GRANT USAGE ON SEQUENCE regress_credits.opening_calls TO $CLIENT;
 SQL
 }
 
@@ -174,6 +202,8 @@ cat >"$work/hot.sql" <<'EOF'
 \set micro random(1, 50000000)
 SELECT regress_credits.transfer(1 + :d, 2 - :d, :micro);
 EOF
+# Opening race: one call (see regress_credits.opening_call).
+echo 'SELECT regress_credits.opening_call();' >"$work/open.sql"
 chmod 644 "$work"/*.sql
 
 # pgbench_ok label file rc: a run without aborted clients or unexpected errors.
@@ -263,7 +293,7 @@ if out=$(setup_sql | psql -X -q -v ON_ERROR_STOP=1 2>&1 >/dev/null); then
 else
   setup_ok=0
 fi
-tap "$setup_ok" "set-up: an organization with 8 funded workspaces and a trusted client role mapped to its owner" "$out"
+tap "$setup_ok" "set-up: an organization with $((8 + 2 * OPEN_PAIRS)) workspaces (7 funded) and a trusted client role mapped to its owner" "$out"
 if [ "$setup_ok" != 1 ]; then exit 1; fi
 
 diag "load: ${LOAD_SECONDS}s, 12 transfer clients and 4 usage clients"
@@ -314,6 +344,23 @@ check "every refusal says 'insufficient credits in workspace \"org/name\": balan
        OR substring(r.message FROM 'balance (-?[0-9.]+),')::numeric >= substring(r.message FROM 'transfer ([0-9.]+)$')::numeric" \
   "SELECT string_agg(DISTINCT message, ' | ') FROM (SELECT message FROM regress_credits.refusals
     WHERE message !~ '^insufficient credits in workspace \"credits-race/ws[1-6]\": balance' LIMIT 5) x"
+
+# 16 clients take consecutive calls of the opening race, so several sessions
+# open each pair's accounts at once, in both directions.
+diag "opening accounts: $OPEN_PAIRS pairs of workspaces without an account, 16 clients"
+"$PGBENCH" -n -t $((OPEN_PAIRS / 2)) -c 16 -j 2 -U "$CLIENT" -f "$work/open.sql" "$PGDATABASE" >"$work/open.out" 2>&1
+rc4=$?
+pgbench_ok "$work/open.out" "$rc4"; ok=$(( $? == 0 ))
+tap "$ok" "opening accounts: top-ups and transfers both ways between workspaces without an account, no client aborted (no deadlock, no error)" \
+  "$(grep -iE 'aborted|error|fatal|failed' "$work/open.out" | head -n 5)"
+check "opening accounts: every one of those workspaces got its account, and transfers between them were made" \
+  "SELECT (SELECT count(*) FROM authz.credit_accounts a JOIN regress_credits.ws w ON w.id = a.workspace_id WHERE w.n > 8)
+            = 2 * $OPEN_PAIRS
+      AND EXISTS (SELECT FROM authz.credit_movements m JOIN regress_credits.ws w ON w.id = m.from_workspace
+                   WHERE w.n > 8 AND m.kind = 'transfer')" \
+  "SELECT format('%s accounts, %s transfers', count(DISTINCT a.workspace_id), (SELECT count(*) FROM authz.credit_movements m
+            JOIN regress_credits.ws x ON x.id = m.from_workspace WHERE x.n > 8 AND m.kind = 'transfer'))
+     FROM authz.credit_accounts a JOIN regress_credits.ws w ON w.id = a.workspace_id WHERE w.n > 8"
 
 # ---- 2. idempotency races ------------------------------------------------------
 

@@ -6,9 +6,8 @@
 -- entries (both change in the same statement of the same function); a
 -- transfer is two entries (debit, credit) under one movement; transfers and
 -- top-ups never make a balance negative, usage charges may; money-moving calls
--- are idempotent on their key within their tenant. Accounts are locked in
--- workspace-id order, so concurrent transfers in opposite directions never
--- deadlock.
+-- are idempotent on their key within their tenant. Accounts are opened and
+-- then locked in workspace-id order, so concurrent movements never deadlock.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.credit_accounts (
@@ -204,40 +203,44 @@ $$;
 COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
     'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant';
 
--- Lock the accounts of one or two workspaces, in workspace-id order (so that
--- concurrent movements in opposite directions never deadlock), opening any
--- that does not exist yet. Returns the first workspace's balance.
+-- Lock the accounts of one or two workspaces, opening any that does not
+-- exist yet, and return the first one's balance. Each account is locked, or
+-- opened and then locked, strictly in workspace-id order: a session only ever
+-- waits for an account (its lock, or its opening by another session) above
+-- every account it holds, so no two sessions can deadlock.
 CREATE FUNCTION authz._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    a record;
-    n integer := 0;
+    w uuid;
+    bal authz.credits;
     b authz.credits;
 BEGIN
-    FOR attempt IN 1..2 LOOP
-        n := 0;
-        FOR a IN SELECT x.workspace_id, x.balance FROM authz.credit_accounts x
-                  WHERE x.workspace_id IN (first, second) ORDER BY x.workspace_id FOR UPDATE
-        LOOP
-            n := n + 1;
-            IF a.workspace_id = first THEN
-                b := a.balance;
+    FOREACH w IN ARRAY CASE WHEN second IS NULL THEN ARRAY[first]
+                            WHEN first < second THEN ARRAY[first, second]
+                            ELSE ARRAY[second, first] END
+    LOOP
+        SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
+        IF NOT FOUND THEN
+            -- an account is opened at its first movement
+            INSERT INTO authz.credit_accounts (workspace_id) VALUES (w) ON CONFLICT DO NOTHING;
+            SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
+            IF NOT FOUND THEN
+                PERFORM authz._workspace(w);    -- deleted meanwhile: 42704
+                RAISE EXCEPTION 'credit account of workspace "%" is missing right after it was opened', w
+                    USING ERRCODE = 'XX000';
             END IF;
-        END LOOP;
-        EXIT WHEN n = CASE WHEN second IS NULL THEN 1 ELSE 2 END;
-        -- an account is opened at its first movement
-        INSERT INTO authz.credit_accounts (workspace_id)
-        SELECT w FROM unnest(ARRAY[first, second]) w WHERE w IS NOT NULL
-        ORDER BY w
-        ON CONFLICT DO NOTHING;
+        END IF;
+        IF w = first THEN
+            b := bal;
+        END IF;
     END LOOP;
     RETURN b;
 END
 $$;
 COMMENT ON FUNCTION authz._lock_accounts(uuid, uuid) IS
-    'Internal: lock one or two accounts in workspace-id order, opening missing ones; returns the first balance';
+    'Internal: lock one or two accounts in workspace-id order, opening each missing one just before locking it; returns the first balance';
 
 -- ---- operations -----------------------------------------------------------
 
@@ -319,7 +322,7 @@ BEGIN
         RETURN (authz._replay(src_org, idempotency_key, fp)).id;
     END IF;
     available := authz._lock_accounts(from_workspace, to_workspace);
-    IF available < amount THEN
+    IF available IS NULL OR available < amount THEN
         RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
             authz._workspace_label(from_workspace), available, amount
             USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
