@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(156);
+SELECT plan(168);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -69,7 +69,8 @@ CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql STABLE
                         (SELECT string_agg(i.k || '=' || a.balance::text, ' ' ORDER BY i.k)
                            FROM authz.credit_accounts a JOIN ids i ON i.v = a.workspace_id)) $$;
 
--- The cast. Org acme: workspaces alpha, beta, gamma (olivia owns them all).
+-- The cast. Org acme: workspaces alpha, beta, gamma (olivia owns them all);
+-- dora, an admin of acme, is deactivated on the way.
 -- Org globex: workspaces omega and sigma. Org initech: workspace meter
 -- (metering tests).
 DO $$
@@ -81,6 +82,7 @@ DECLARE
     wade uuid := authz.create_user('wade', 'wade@example.com', 'Wade', 'regress_cr_wade');
     vera uuid := authz.create_user('vera', 'vera@example.com', 'Vera', 'regress_cr_vera');
     otto uuid := authz.create_user('otto', 'otto@example.com', 'Otto', 'regress_cr_otto');
+    dora uuid := authz.create_user('dora', 'dora@example.com', 'Dora');
     acme uuid; globex uuid; initech uuid; alpha uuid; beta uuid; gamma uuid; omega uuid; sigma uuid; meter uuid;
 BEGIN
     PERFORM authz.set_user(olivia);
@@ -91,6 +93,7 @@ BEGIN
     PERFORM authz.add_org_member(acme, adam, 'admin');
     PERFORM authz.add_org_member(acme, mia, 'member');
     PERFORM authz.add_org_member(acme, gus, 'guest');
+    PERFORM authz.add_org_member(acme, dora, 'admin');
     PERFORM authz.add_member(alpha, wade, 'admin');
     PERFORM authz.add_member(alpha, vera, 'viewer');
     PERFORM authz.add_member(beta, gus, 'member');
@@ -102,7 +105,7 @@ BEGIN
     PERFORM authz.add_org_member(initech, mia, 'member');
     PERFORM authz.set_user(NULL);
     INSERT INTO ids VALUES ('olivia', olivia), ('adam', adam), ('mia', mia), ('gus', gus), ('wade', wade),
-        ('vera', vera), ('otto', otto), ('acme', acme), ('globex', globex), ('initech', initech),
+        ('vera', vera), ('otto', otto), ('dora', dora), ('acme', acme), ('globex', globex), ('initech', initech),
         ('alpha', alpha), ('beta', beta), ('gamma', gamma), ('omega', omega), ('sigma', sigma), ('meter', meter),
         ('olivia_home', authz.personal_workspace(olivia)), ('mia_home', authz.personal_workspace(mia)),
         ('otto_home', authz.personal_workspace(otto));
@@ -334,6 +337,33 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id(
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('alpha'), '75.000001')$$,
     '23514', 'insufficient credits in workspace "acme/beta": balance 75, transfer 75.000001',
     'transfer_credits: the balance plus one millionth is refused with 23514');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '-5')$$,
+    '22023', 'amount must be positive, not -5',
+    'transfer_credits: a negative amount (a transfer the other way in disguise) is refused with 22023');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), NULL)$$,
+    '22004', 'amount must not be NULL', 'transfer_credits: a NULL amount is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits(NULL, pg_temp.id('beta'), '1')$$,
+    '22004', 'from_workspace must not be NULL', 'transfer_credits: a NULL source is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), NULL, '1')$$,
+    '22004', 'to_workspace must not be NULL', 'transfer_credits: a NULL destination is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits('00000000-0000-0000-0000-0000000000ff', pg_temp.id('beta'), '1')$$,
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    'transfer_credits: an unknown source is refused with 42704');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), '00000000-0000-0000-0000-0000000000ff', '1')$$,
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    'transfer_credits: an unknown destination is refused with 42704');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1', repeat('m', 1001))$$,
+    '22023', 'memo is too long (1001 characters, at most 1000)',
+    'transfer_credits: a memo longer than 1000 characters is refused with 22023');
+RESET ROLE;
+-- dora, an org admin, once deactivated.
+SELECT authz.deactivate_user(pg_temp.id('dora')) \g /dev/null
+SET ROLE regress_cr_app;
+SELECT authz.set_user(pg_temp.id('dora')) \g /dev/null
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
+    '42501', 'user "dora" is deactivated',
+    'transfer_credits: a deactivated org admin may not transfer, and is told why');
+SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_before_refusals',
     'transfer_credits: the refused transfers, overdraws included, moved nothing');
@@ -694,6 +724,33 @@ SELECT results_eq(
     'org_credit_summary: a trusted role reads it');
 RESET SESSION AUTHORIZATION;
 
+-- A period that holds only some movements. globex: omega 5 + 2 topped up and
+-- 1 out to sigma today; plus a top-up of 1000 two days ago, written as
+-- pg_restore loads history (with its time; movements made in this
+-- transaction all carry now()).
+INSERT INTO authz.credit_movements (kind, amount, to_workspace, tenant_id, fingerprint, created_at)
+VALUES ('topup', '1000', pg_temp.id('omega'), pg_temp.id('globex'), 'restored', now() - interval '2 days')
+RETURNING id AS old_topup \gset
+INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount, created_at)
+VALUES (:old_topup, pg_temp.id('omega'), '1000', now() - interval '2 days');
+UPDATE authz.credit_accounts SET balance = balance OPERATOR(authz.+) '1000' WHERE workspace_id = pg_temp.id('omega');
+SET SESSION AUTHORIZATION regress_cr_olivia;
+SELECT results_eq(
+    $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
+        FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '3 days', now() - interval '1 day')$$,
+    $$(SELECT w, b, t, '0', '0' FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '1000'),
+                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY i)$$
+    || $$ UNION ALL SELECT '(organization total)', '1007', '1000', '0', '0'$$,
+    'org_credit_summary: a period two days back counts only the movement made then; balances are today''s');
+SELECT results_eq(
+    $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
+        FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '1 day')$$,
+    $$(SELECT w, b, t, i_, o FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '7', '0', '1'),
+                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY i)$$
+    || $$ UNION ALL SELECT '(organization total)', '1007', '7', '1', '1'$$,
+    'org_credit_summary: the last day counts today''s movements and not the one two days back');
+RESET SESSION AUTHORIZATION;
+
 -- ===========================================================================
 -- RLS on the credit tables, and the columns ordinary roles may not read
 -- ===========================================================================
@@ -786,6 +843,9 @@ SELECT throws_ok($$DELETE FROM authz.workspaces WHERE id = pg_temp.id('beta')$$,
     'workspaces: one in debt cannot be deleted either');
 SET ROLE regress_cr_app;
 SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+SELECT throws_ok($$SELECT authz.delete_workspace(pg_temp.id('gamma'))$$,
+    '23514', 'workspace "acme/gamma" still holds 100 credits',
+    'delete_workspace: its owner may not delete a workspace holding credits either');
 SELECT lives_ok($$SELECT authz.transfer_credits(pg_temp.id('gamma'), pg_temp.id('alpha'), '100', 'closing gamma')$$,
     'workspaces: the owner moves the credits out first');
 SELECT authz.set_user(NULL) \g /dev/null
@@ -810,14 +870,22 @@ SELECT throws_ok($$SELECT * FROM authz.verify_ledger()$$,
     '42501', 'permission denied for function verify_ledger', 'verify_ledger: an ordinary role may not call it');
 RESET SESSION AUTHORIZATION;
 
--- Make the books disagree behind the extension's back.
+-- Make the books disagree behind the extension's back (the whole file is
+-- rolled back): an entry written for a workspace that has no account, then a
+-- balance changed without an entry.
+INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (pg_temp.mv('top1'), pg_temp.id('mia_home'), '2');
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT results_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
+    $$VALUES (pg_temp.id('mia_home'), NULL, '2')$$,
+    'verify_ledger: entries of a workspace without an account are reported, with no balance and their sum');
+RESET SESSION AUTHORIZATION;
 ALTER TABLE authz.credit_accounts DISABLE TRIGGER ALL;
 UPDATE authz.credit_accounts SET balance = balance OPERATOR(authz.+) '1' WHERE workspace_id = pg_temp.id('beta');
 ALTER TABLE authz.credit_accounts ENABLE TRIGGER ALL;
 SET SESSION AUTHORIZATION regress_cr_billing;
-SELECT results_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
-    $$VALUES (pg_temp.id('beta'), '0.5', '-0.5')$$,
-    'verify_ledger: a tampered balance is reported, with the balance and the sum of its entries');
+SELECT set_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
+    $$VALUES (pg_temp.id('beta'), '0.5', '-0.5'), (pg_temp.id('mia_home'), NULL, '2')$$,
+    'verify_ledger: a tampered balance is reported too, with the balance and the sum of its entries');
 RESET SESSION AUTHORIZATION;
 
 SELECT * FROM finish();
