@@ -16,8 +16,10 @@
 #      exactly, each movement has exactly its entries, and replaying each
 #      account's ledger in entry order shows no transfer ever overdrew.
 #   4. Crash: the same load on a second, throwaway cluster (fsync on) whose
-#      postmaster and backends get SIGKILL; after crash recovery the same
-#      books must hold.
+#      postmaster and backends get SIGKILL once the load has committed
+#      movements; after crash recovery the same books must hold, and hold
+#      again after one more transfer.
+# The server logs must show no deadlock; a log that cannot be read fails.
 #
 # Runs against the database in PGHOST/PGPORT/PGUSER/PGDATABASE (the extension
 # installed, superuser); the server there is shared and is only read from.
@@ -33,7 +35,7 @@ HOT_SECONDS=${CREDITS_HOT_SECONDS:-6}
 OPEN_PAIRS=${CREDITS_OPEN_PAIRS:-150}
 CRASH_AFTER=${CREDITS_CRASH_AFTER:-4}
 CLIENT=regress_credits_client
-PLAN=36
+PLAN=42
 PGBENCH="$PGBIN/pgbench"
 SHARED_DIR=${CLUSTER_DIR:-}
 SHARED_LOG="$PGHOST/server.log"
@@ -282,10 +284,15 @@ books() {  # books label
 
 # ---- 1. load on the shared cluster -----------------------------------------------
 
-log_offset=$(stat -c %s "$SHARED_LOG" 2>/dev/null || echo 0)
-read_log() {  # read_log file offset: what the server wrote after offset
+log_offset=$(stat -c %s "$SHARED_LOG" 2>/dev/null)
+read_log() {  # read_log file offset: what the server wrote after offset; fails when it cannot
   local f=$1 off=$2
+  [ -n "$off" ] || return 1
   if [ -r "$f" ]; then tail -c +"$((off + 1))" "$f"; else as_postgres tail -c +"$((off + 1))" "$f"; fi
+}
+deadlocks_in_log() {  # deadlocks_in_log file offset: how many, or "unreadable"
+  local text
+  if text=$(read_log "$1" "$2"); then grep -c 'deadlock detected' <<<"$text"; else echo unreadable; fi
 }
 
 if out=$(setup_sql | psql -X -q -v ON_ERROR_STOP=1 2>&1 >/dev/null); then
@@ -451,8 +458,9 @@ diag "usage entries that took a balance below zero: $(q -c "SELECT count(*) FROM
 books "after the load"
 check "a negative balance only ever comes with usage charges on that account" "$Q_NEG_USAGE"
 
-deadlocks=$(read_log "$SHARED_LOG" "$log_offset" | grep -c 'deadlock detected')
-tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these runs" "$deadlocks deadlocks"
+deadlocks=$(deadlocks_in_log "$SHARED_LOG" "$log_offset")
+tap "$([ "$deadlocks" = 0 ] && echo 1 || echo 0)" "the server log records no deadlock during these runs" \
+  "deadlocks: $deadlocks (log $SHARED_LOG from byte ${log_offset:-?})"
 
 # ---- 4. crash: SIGKILL under load on a throwaway cluster ------------------------------
 
@@ -477,6 +485,7 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
   [ "$crash_started" = 1 ] || exit 1
   export PGDATABASE=crash
   crash_log="$CLUSTER_DIR/server.log"
+  setup_count=$(q -c "SELECT count(*) FROM authz.credit_movements")
 
   "$PGBENCH" -n -T 60 -c 6 -j 2 -U "$CLIENT" -f "$work/transfer.sql" crash >"$work/crash_transfer.out" 2>&1 &
   c1=$!
@@ -510,9 +519,14 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
     [ "$alive" = 0 ] && killed=1
   fi
   wait "$c1" "$c2" 2>/dev/null
-  tap "$(( killed == 1 && ${before_count:-0} > 0 ))" \
-    "SIGKILL to the postmaster and its $(wc -w <<<"${children:-}") children while ${before_count:-0} movements were committed and the load ran" \
-    "postmaster $pm, children: ${children:-none}"
+  # The load really ran: movements were committed beyond those of the set-up.
+  load_ran=0
+  if [[ $setup_count =~ ^[0-9]+$ && $before_count =~ ^[0-9]+$ ]] && [ "$before_count" -gt "$setup_count" ]; then
+    load_ran=1
+  fi
+  tap "$(( killed == 1 && load_ran == 1 ))" \
+    "SIGKILL to the postmaster and its $(wc -w <<<"${children:-}") children while the load ran ($setup_count movements after set-up, $before_count committed)" \
+    "postmaster $pm, children: ${children:-none}; movements after set-up: $setup_count, before the kill: $before"
 
   restarted=0
   if cluster_restart >"$work/crash_restart.out" 2>&1 && [ "$(q -c 'SELECT 1')" = 1 ] \
@@ -530,8 +544,23 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
                      (SELECT count(*) FROM regress_credits.refusals), (SELECT count(*) FROM authz.credit_ledger))
                      FROM authz.credit_movements")"
   books "crash"
-  crash_deadlocks=$(read_log "$crash_log" 0 | grep -c 'deadlock detected')
-  tap "$(( crash_deadlocks == 0 ))" "crash: the second cluster's log records no deadlock" "$crash_deadlocks deadlocks"
+
+  # The recovered cluster takes new work: half a credit from the richest of
+  # workspaces 1-6 to another, then the same books.
+  moved=$(q -U "$CLIENT" -c "SELECT authz.transfer_credits(r.id, (SELECT id FROM regress_credits.ws WHERE n = r.n % 6 + 1), '0.5')
+                               FROM (SELECT w.n, w.id FROM regress_credits.ws w
+                                       JOIN authz.credit_accounts a ON a.workspace_id = w.id
+                                      WHERE w.n <= 6 ORDER BY a.balance DESC LIMIT 1) r")
+  if [[ $moved =~ ^[0-9]+$ ]]; then
+    check "crash: after recovery a transfer is made (movement $moved), with its two entries" \
+      "SELECT count(*) = 2 FROM authz.credit_ledger WHERE movement_id = $moved"
+  else
+    tap 0 "crash: after recovery a transfer is made, with its two entries" "transfer said: $moved"
+  fi
+  books "crash, after one more transfer"
+  crash_deadlocks=$(deadlocks_in_log "$crash_log" 0)
+  tap "$([ "$crash_deadlocks" = 0 ] && echo 1 || echo 0)" "crash: the second cluster's log records no deadlock" \
+    "deadlocks: $crash_deadlocks (log $crash_log)"
 )
 
 n=$(cat "$work/count")
