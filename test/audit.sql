@@ -4,12 +4,13 @@
 -- the row before and after; refused calls and the row locks of the owner and
 -- capacity checks write nothing; the log is append-only for everyone; the
 -- authz.audit view shows what changed; RLS shows each reader their own
--- actions and those of what they administer; token hashes never reach it.
+-- actions and those of what they administer, of credits only what they may
+-- see; token hashes and the idempotency keys of movements never reach it.
 -- The change feed (NOTIFY at commit) needs committed sessions: it is tested
 -- in limits_concurrency.sql.
 -- One session, one transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(67);
+SELECT plan(73);
 
 -- An ordinary role; a trusted platform role whose session acts; a login role to map.
 CREATE ROLE regress_audit_app;
@@ -409,6 +410,46 @@ SELECT results_eq(
     'view: a delete shows the removed row');
 SELECT is((SELECT actor FROM authz.audit WHERE action = 'credit_movements.insert'), '(platform)',
     'view: a change made with no current user shows the actor (platform)');
+
+-- ===========================================================================
+-- credits: what their audit rows keep, and who reads them
+-- ===========================================================================
+SELECT pg_temp.run(NULL, $$SELECT authz.add_credits(pg_temp.ws('aud', 'main'), '5', 'keyed', 'aud-invoice-1')$$);
+SELECT results_eq(
+    $$SELECT action, after ?| '{idempotency_key,fingerprint}', strpos(after::text, 'aud-invoice-1') > 0 FROM pg_temp.fresh()$$,
+    $$VALUES ('credit_movements.insert', false, false)$$,
+    'add_credits: the audit row of a keyed top-up holds neither its idempotency key nor its fingerprint');
+-- gus, from outside the organization, becomes an admin of main.
+SELECT pg_temp.run('olga', $$SELECT authz.set_role(pg_temp.ws('aud', 'main'), pg_temp.uid('gus'), 'admin')$$);
+CREATE TEMP TABLE credit_rows AS
+SELECT id, workspace_id, action FROM authz.audit_log WHERE split_part(action, '.', 1) IN ('credit_movements', 'rate_cards');
+GRANT SELECT ON credit_rows TO PUBLIC;
+SELECT pg_temp.ws('aud', 'main') AS main \gset
+SELECT pg_temp.act_as('gus');
+SET ROLE regress_audit_app;
+SELECT set_eq($$SELECT id FROM authz.audit WHERE id IN (SELECT id FROM credit_rows)$$,
+    format($$SELECT id FROM credit_rows WHERE workspace_id = %L AND action LIKE 'credit\_movements.%%'$$, :'main'),
+    'RLS: a workspace admin from outside the organization sees the credit movements of the workspace (billing.view)');
+RESET ROLE;
+SELECT pg_temp.run('olga', $$SELECT authz.deny(pg_temp.ws('aud', 'main'), pg_temp.uid('gus'), '{billing.view}')$$);
+SELECT pg_temp.act_as('gus');
+SET ROLE regress_audit_app;
+SELECT is((SELECT count(*) FROM authz.audit WHERE id IN (SELECT id FROM credit_rows)), 0::bigint,
+    'RLS: denied billing.view, that admin reads no audit row of the credits through authz.audit');
+SELECT ok((SELECT count(*) FROM authz.audit WHERE workspace_id = :'main') > 0,
+    'RLS: he still reads the workspace''s other changes');
+RESET ROLE;
+-- A trusted role sees what the user it acts for sees; acting for the
+-- platform (no user), every audit row of credits and nothing else.
+SET ROLE regress_audit_platform;
+SELECT is((SELECT count(*) FROM authz.audit WHERE id IN (SELECT id FROM credit_rows)), 0::bigint,
+    'RLS: a trusted role acting for that admin reads no audit row of the credits either');
+RESET ROLE;
+SELECT pg_temp.act_as(NULL);
+SET ROLE regress_audit_platform;
+SELECT set_eq($$SELECT id FROM authz.audit$$, $$SELECT id FROM credit_rows$$,
+    'RLS: a trusted role acting for the platform reads every audit row of credits (movements, rate cards), and nothing else');
+RESET ROLE;
 
 -- ===========================================================================
 -- who reads what (RLS, as an ordinary role)

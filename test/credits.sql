@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(140);
+SELECT plan(168);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -49,6 +49,19 @@ EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || ' ' || SQLERRM;
 END
 $$;
+-- SQLSTATE, message, detail and hint of a failing query, separated by '|'.
+CREATE FUNCTION pg_temp.failure(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+    h text;
+BEGIN
+    EXECUTE query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    RETURN concat_ws('|', SQLSTATE, SQLERRM, d, h);
+END
+$$;
 CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql STABLE
     AS $$ SELECT format('%s movements, %s entries; %s',
                         (SELECT count(*) FROM authz.credit_movements),
@@ -56,8 +69,10 @@ CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql STABLE
                         (SELECT string_agg(i.k || '=' || a.balance::text, ' ' ORDER BY i.k)
                            FROM authz.credit_accounts a JOIN ids i ON i.v = a.workspace_id)) $$;
 
--- The cast. Org acme: workspaces alpha, beta, gamma (olivia owns them all).
--- Org globex: workspace omega. Org initech: workspace meter (metering tests).
+-- The cast. Org acme: workspaces alpha, beta, gamma (olivia owns them all);
+-- dora, an admin of acme, is deactivated on the way.
+-- Org globex: workspaces omega and sigma. Org initech: workspace meter
+-- (metering tests).
 DO $$
 DECLARE
     olivia uuid := authz.create_user('olivia', 'olivia@example.com', 'Olivia', 'regress_cr_olivia');
@@ -67,7 +82,8 @@ DECLARE
     wade uuid := authz.create_user('wade', 'wade@example.com', 'Wade', 'regress_cr_wade');
     vera uuid := authz.create_user('vera', 'vera@example.com', 'Vera', 'regress_cr_vera');
     otto uuid := authz.create_user('otto', 'otto@example.com', 'Otto', 'regress_cr_otto');
-    acme uuid; globex uuid; initech uuid; alpha uuid; beta uuid; gamma uuid; omega uuid; meter uuid;
+    dora uuid := authz.create_user('dora', 'dora@example.com', 'Dora');
+    acme uuid; globex uuid; initech uuid; alpha uuid; beta uuid; gamma uuid; omega uuid; sigma uuid; meter uuid;
 BEGIN
     PERFORM authz.set_user(olivia);
     acme := authz.create_org('acme', 'Acme');
@@ -77,18 +93,20 @@ BEGIN
     PERFORM authz.add_org_member(acme, adam, 'admin');
     PERFORM authz.add_org_member(acme, mia, 'member');
     PERFORM authz.add_org_member(acme, gus, 'guest');
+    PERFORM authz.add_org_member(acme, dora, 'admin');
     PERFORM authz.add_member(alpha, wade, 'admin');
     PERFORM authz.add_member(alpha, vera, 'viewer');
     PERFORM authz.add_member(beta, gus, 'member');
     globex := authz.create_org('globex', 'Globex');
     omega := authz.create_workspace(globex, 'omega');
+    sigma := authz.create_workspace(globex, 'sigma');
     initech := authz.create_org('initech', 'Initech');
     meter := authz.create_workspace(initech, 'meter');
     PERFORM authz.add_org_member(initech, mia, 'member');
     PERFORM authz.set_user(NULL);
     INSERT INTO ids VALUES ('olivia', olivia), ('adam', adam), ('mia', mia), ('gus', gus), ('wade', wade),
-        ('vera', vera), ('otto', otto), ('acme', acme), ('globex', globex), ('initech', initech),
-        ('alpha', alpha), ('beta', beta), ('gamma', gamma), ('omega', omega), ('meter', meter),
+        ('vera', vera), ('otto', otto), ('dora', dora), ('acme', acme), ('globex', globex), ('initech', initech),
+        ('alpha', alpha), ('beta', beta), ('gamma', gamma), ('omega', omega), ('sigma', sigma), ('meter', meter),
         ('olivia_home', authz.personal_workspace(olivia)), ('mia_home', authz.personal_workspace(mia)),
         ('otto_home', authz.personal_workspace(otto));
 END
@@ -200,6 +218,30 @@ SELECT is(pg_temp.books(), :'books_after_beta',
     'add_credits: retries and refused reuses of a key moved nothing');
 SELECT is(pg_temp.bal('beta'), '50', 'add_credits: the keyed top-up was applied once');
 
+-- A key belongs to a tenant: the organization, or the personal workspace. The
+-- refusal of a reused key says nothing of the first call.
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT is(pg_temp.failure($$SELECT authz.add_credits(pg_temp.id('alpha'), '51', 'other', 'topup-beta-1')$$),
+    '23505|idempotency key "topup-beta-1" was already used with other arguments||Use a new key for a new movement.',
+    'add_credits: a key reused in its organization is refused without a detail about the first call');
+INSERT INTO mv (k, id) VALUES ('top_omega', authz.add_credits(pg_temp.id('omega'), '2', 'globex', 'topup-beta-1'));
+INSERT INTO mv (k, id) VALUES ('top_home', authz.add_credits(pg_temp.id('olivia_home'), '3', NULL, 'topup-beta-1'));
+SELECT is(pg_temp.try($$SELECT authz.add_credits(pg_temp.id('omega'), '2', 'globex', 'topup-beta-1')$$),
+    pg_temp.mv('top_omega')::text,
+    'add_credits: a retry in the other organization returns that organization''s movement');
+SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('olivia_home'), '4', NULL, 'topup-beta-1')$$,
+    '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
+    'add_credits: on a personal workspace the key is that workspace''s: other arguments are refused');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq(
+    $$SELECT id, to_workspace, amount::text FROM authz.credit_movements WHERE idempotency_key = 'topup-beta-1' ORDER BY id$$,
+    $$VALUES (pg_temp.mv('top_beta'), pg_temp.id('beta'), '50'), (pg_temp.mv('top_omega'), pg_temp.id('omega'), '2'),
+             (pg_temp.mv('top_home'), pg_temp.id('olivia_home'), '3')$$,
+    'add_credits: one key used in two organizations and a personal workspace makes one movement in each');
+SELECT results_eq($$SELECT pg_temp.bal('beta'), pg_temp.bal('omega'), pg_temp.bal('olivia_home')$$,
+    $$VALUES ('50', '7', '3')$$,
+    'add_credits: each tenant''s keyed top-up was applied once');
+
 -- ===========================================================================
 -- transfer_credits
 -- ===========================================================================
@@ -295,6 +337,33 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id(
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('alpha'), '75.000001')$$,
     '23514', 'insufficient credits in workspace "acme/beta": balance 75, transfer 75.000001',
     'transfer_credits: the balance plus one millionth is refused with 23514');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '-5')$$,
+    '22023', 'amount must be positive, not -5',
+    'transfer_credits: a negative amount (a transfer the other way in disguise) is refused with 22023');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), NULL)$$,
+    '22004', 'amount must not be NULL', 'transfer_credits: a NULL amount is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits(NULL, pg_temp.id('beta'), '1')$$,
+    '22004', 'from_workspace must not be NULL', 'transfer_credits: a NULL source is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), NULL, '1')$$,
+    '22004', 'to_workspace must not be NULL', 'transfer_credits: a NULL destination is refused with 22004');
+SELECT throws_ok($$SELECT authz.transfer_credits('00000000-0000-0000-0000-0000000000ff', pg_temp.id('beta'), '1')$$,
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    'transfer_credits: an unknown source is refused with 42704');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), '00000000-0000-0000-0000-0000000000ff', '1')$$,
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    'transfer_credits: an unknown destination is refused with 42704');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1', repeat('m', 1001))$$,
+    '22023', 'memo is too long (1001 characters, at most 1000)',
+    'transfer_credits: a memo longer than 1000 characters is refused with 22023');
+RESET ROLE;
+-- dora, an org admin, once deactivated.
+SELECT authz.deactivate_user(pg_temp.id('dora')) \g /dev/null
+SET ROLE regress_cr_app;
+SELECT authz.set_user(pg_temp.id('dora')) \g /dev/null
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
+    '42501', 'user "dora" is deactivated',
+    'transfer_credits: a deactivated org admin may not transfer, and is told why');
+SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_before_refusals',
     'transfer_credits: the refused transfers, overdraws included, moved nothing');
@@ -315,12 +384,31 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('gamma'), '25', 'to gamma', 'tr-1')$$,
     '23505', 'idempotency key "tr-1" was already used with other arguments',
     'transfer_credits: the same key from another workspace is refused with 23505');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '25', 'to gamma', 'tr-1')$$,
+    '23505', 'idempotency key "tr-1" was already used with other arguments',
+    'transfer_credits: the same key to another workspace is refused with 23505');
+SELECT is(pg_temp.failure($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('gamma'), '25', 'other', 'tr-1')$$),
+    '23505|idempotency key "tr-1" was already used with other arguments||Use a new key for a new movement.',
+    'transfer_credits: the same key with another memo is refused with 23505, without a detail about the first call');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '50', 'beta', 'topup-beta-1')$$,
     '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
-    'transfer_credits: keys are global: a top-up''s key cannot be reused for a transfer');
+    'transfer_credits: keys are the organization''s: a top-up''s key cannot be reused for a transfer');
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_after_tr1',
     'transfer_credits: the retry and the refused reuses moved nothing');
+SET ROLE regress_cr_app;
+INSERT INTO mv (k, id)
+VALUES ('tr_globex', authz.transfer_credits(pg_temp.id('omega'), pg_temp.id('sigma'), '1', NULL, 'tr-1'));
+SELECT is(pg_temp.try($$SELECT authz.transfer_credits(pg_temp.id('omega'), pg_temp.id('sigma'), '1', NULL, 'tr-1')$$),
+    pg_temp.mv('tr_globex')::text,
+    'transfer_credits: a retry in the other organization returns that organization''s movement');
+RESET ROLE;
+SELECT results_eq(
+    $$SELECT id, from_workspace FROM authz.credit_movements WHERE idempotency_key = 'tr-1' ORDER BY id$$,
+    $$VALUES (pg_temp.mv('tr_gamma'), pg_temp.id('alpha')), (pg_temp.mv('tr_globex'), pg_temp.id('omega'))$$,
+    'transfer_credits: the same key in another organization makes that organization''s own transfer');
+SELECT results_eq($$SELECT pg_temp.bal('omega'), pg_temp.bal('sigma')$$, $$VALUES ('6', '1')$$,
+    'transfer_credits: ...applied once (omega 7 - 1, sigma 0 + 1)');
 
 SET ROLE regress_cr_app;
 INSERT INTO mv (k, id)
@@ -390,8 +478,21 @@ SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 1, 0)$$,
     '42501', 'permission denied for function record_usage',
     'record_usage: an ordinary role may not record usage');
 RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('beta'), 10, 4, 2, 'use-1')$$,
+    '23505', 'idempotency key "use-1" was already used with other arguments',
+    'record_usage: the same key on another workspace of the organization is refused with 23505');
+RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.books(), :'books_after_use1',
     'record_usage: the retry and the refused calls moved nothing');
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT is(pg_temp.try($$SELECT authz.record_usage(pg_temp.id('meter'), 10, 4, 2, 'use-1')$$), '1.15',
+    'record_usage: the same key in another organization charges that organization''s workspace');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq(
+    $$SELECT from_workspace, amount::text FROM authz.credit_movements WHERE idempotency_key = 'use-1' ORDER BY id$$,
+    $$VALUES (pg_temp.id('alpha'), '1.15'), (pg_temp.id('meter'), '1.15')$$,
+    'record_usage: one charge per organization with that key');
 
 -- Usage is never refused for lack of funds: beta holds 0.
 SET SESSION AUTHORIZATION regress_cr_billing;
@@ -494,6 +595,35 @@ SELECT is((SELECT usage ->> 'cpu_hour' FROM authz.credit_movements m
 SELECT is(pg_temp.bal('alpha'), '51.75', 'record_usage: acme''s charge at the default rate was applied');
 
 -- ===========================================================================
+-- The audit rows of movements (SPEC 9): who, what, where; never the
+-- idempotency key or the fingerprint (the billing system's arguments)
+-- ===========================================================================
+SELECT results_eq(
+    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.after ->> 'kind', a.after ->> 'amount', (a.after ->> 'to_workspace')::uuid, a.after ->> 'memo',
+             a.after ?| '{idempotency_key,fingerprint}'
+        FROM authz.audit_log a WHERE a.target = pg_temp.mv('tr_gamma')::text AND a.action LIKE 'credit\_movements.%'$$,
+    $$VALUES ('credit_movements.insert', pg_temp.id('olivia'), 'postgres', pg_temp.id('acme'), pg_temp.id('alpha'),
+              'transfer', '25', pg_temp.id('gamma'), 'to gamma', false)$$,
+    'audit: a keyed transfer writes one row with its actor, login role, organization, source and destination, without key or fingerprint');
+SELECT results_eq(
+    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.after ->> 'kind', a.after ->> 'amount', a.after -> 'usage' = m.usage,
+             a.after ?| '{idempotency_key,fingerprint}'
+        FROM authz.audit_log a JOIN authz.credit_movements m ON a.target = m.id::text
+       WHERE a.action LIKE 'credit\_movements.%' AND m.idempotency_key = 'use-1' AND m.from_workspace = pg_temp.id('alpha')$$,
+    $$VALUES ('credit_movements.insert', NULL::uuid, 'regress_cr_billing', pg_temp.id('acme'), pg_temp.id('alpha'),
+              'usage', '1.15', true, false)$$,
+    'audit: a keyed usage charge writes one row with no actor (the platform), its login role, quantities and rates, without key or fingerprint');
+SELECT is((SELECT count(*) FROM authz.audit_log a
+            WHERE a.action LIKE 'credit\_movements.%'
+              AND (a.after ?| '{idempotency_key,fingerprint}'
+                   OR EXISTS (SELECT FROM authz.credit_movements m
+                               WHERE strpos(a.after::text, m.idempotency_key) > 0
+                                  OR strpos(a.after::text, m.fingerprint) > 0))),
+    0::bigint, 'audit: no audit row of any movement holds a key or a fingerprint, under any name');
+
+-- ===========================================================================
 -- balance(): who may read it
 -- ===========================================================================
 SELECT authz.set_user(NULL) \g /dev/null
@@ -594,6 +724,33 @@ SELECT results_eq(
     'org_credit_summary: a trusted role reads it');
 RESET SESSION AUTHORIZATION;
 
+-- A period that holds only some movements. globex: omega 5 + 2 topped up and
+-- 1 out to sigma today; plus a top-up of 1000 two days ago, written as
+-- pg_restore loads history (with its time; movements made in this
+-- transaction all carry now()).
+INSERT INTO authz.credit_movements (kind, amount, to_workspace, tenant_id, fingerprint, created_at)
+VALUES ('topup', '1000', pg_temp.id('omega'), pg_temp.id('globex'), 'restored', now() - interval '2 days')
+RETURNING id AS old_topup \gset
+INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount, created_at)
+VALUES (:old_topup, pg_temp.id('omega'), '1000', now() - interval '2 days');
+UPDATE authz.credit_accounts SET balance = balance OPERATOR(authz.+) '1000' WHERE workspace_id = pg_temp.id('omega');
+SET SESSION AUTHORIZATION regress_cr_olivia;
+SELECT results_eq(
+    $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
+        FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '3 days', now() - interval '1 day')$$,
+    $$(SELECT w, b, t, '0', '0' FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '1000'),
+                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY i)$$
+    || $$ UNION ALL SELECT '(organization total)', '1007', '1000', '0', '0'$$,
+    'org_credit_summary: a period two days back counts only the movement made then; balances are today''s');
+SELECT results_eq(
+    $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
+        FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '1 day')$$,
+    $$(SELECT w, b, t, i_, o FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '7', '0', '1'),
+                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY i)$$
+    || $$ UNION ALL SELECT '(organization total)', '1007', '7', '1', '1'$$,
+    'org_credit_summary: the last day counts today''s movements and not the one two days back');
+RESET SESSION AUTHORIZATION;
+
 -- ===========================================================================
 -- RLS on the credit tables, and the columns ordinary roles may not read
 -- ===========================================================================
@@ -686,6 +843,9 @@ SELECT throws_ok($$DELETE FROM authz.workspaces WHERE id = pg_temp.id('beta')$$,
     'workspaces: one in debt cannot be deleted either');
 SET ROLE regress_cr_app;
 SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+SELECT throws_ok($$SELECT authz.delete_workspace(pg_temp.id('gamma'))$$,
+    '23514', 'workspace "acme/gamma" still holds 100 credits',
+    'delete_workspace: its owner may not delete a workspace holding credits either');
 SELECT lives_ok($$SELECT authz.transfer_credits(pg_temp.id('gamma'), pg_temp.id('alpha'), '100', 'closing gamma')$$,
     'workspaces: the owner moves the credits out first');
 SELECT authz.set_user(NULL) \g /dev/null
@@ -710,14 +870,22 @@ SELECT throws_ok($$SELECT * FROM authz.verify_ledger()$$,
     '42501', 'permission denied for function verify_ledger', 'verify_ledger: an ordinary role may not call it');
 RESET SESSION AUTHORIZATION;
 
--- Make the books disagree behind the extension's back.
+-- Make the books disagree behind the extension's back (the whole file is
+-- rolled back): an entry written for a workspace that has no account, then a
+-- balance changed without an entry.
+INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (pg_temp.mv('top1'), pg_temp.id('mia_home'), '2');
+SET SESSION AUTHORIZATION regress_cr_billing;
+SELECT results_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
+    $$VALUES (pg_temp.id('mia_home'), NULL, '2')$$,
+    'verify_ledger: entries of a workspace without an account are reported, with no balance and their sum');
+RESET SESSION AUTHORIZATION;
 ALTER TABLE authz.credit_accounts DISABLE TRIGGER ALL;
 UPDATE authz.credit_accounts SET balance = balance OPERATOR(authz.+) '1' WHERE workspace_id = pg_temp.id('beta');
 ALTER TABLE authz.credit_accounts ENABLE TRIGGER ALL;
 SET SESSION AUTHORIZATION regress_cr_billing;
-SELECT results_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
-    $$VALUES (pg_temp.id('beta'), '0.5', '-0.5')$$,
-    'verify_ledger: a tampered balance is reported, with the balance and the sum of its entries');
+SELECT set_eq($$SELECT workspace_id, balance::text, ledger_sum::text FROM authz.verify_ledger()$$,
+    $$VALUES (pg_temp.id('beta'), '0.5', '-0.5'), (pg_temp.id('mia_home'), NULL, '2')$$,
+    'verify_ledger: a tampered balance is reported too, with the balance and the sum of its entries');
 RESET SESSION AUTHORIZATION;
 
 SELECT * FROM finish();

@@ -5,7 +5,10 @@
 #      six workspaces of one organization (many more than the source holds,
 #      which must be refused with 23514 and nothing moved) while other clients
 #      record usage charges. Then a hot pair: opposite transfers between two
-#      workspaces from many clients at once, which must never deadlock.
+#      workspaces from many clients at once, which must never deadlock. Then
+#      accounts being opened: top-ups and transfers both ways between pairs of
+#      workspaces that have no account yet, many clients on each pair at once,
+#      which must never deadlock either.
 #   2. Idempotency: eight sessions are held on the account locks, all calling
 #      with one key and the same arguments, then released together: one
 #      movement, one answer.
@@ -13,22 +16,26 @@
 #      exactly, each movement has exactly its entries, and replaying each
 #      account's ledger in entry order shows no transfer ever overdrew.
 #   4. Crash: the same load on a second, throwaway cluster (fsync on) whose
-#      postmaster and backends get SIGKILL; after crash recovery the same
-#      books must hold.
+#      postmaster and backends get SIGKILL once the load has committed
+#      movements; after crash recovery the same books must hold, and hold
+#      again after one more transfer.
+# The server logs must show no deadlock; a log that cannot be read fails.
 #
 # Runs against the database in PGHOST/PGPORT/PGUSER/PGDATABASE (the extension
 # installed, superuser); the server there is shared and is only read from.
 # Environment: CREDITS_LOAD_SECONDS (default 20), CREDITS_HOT_SECONDS (6),
-# CREDITS_CRASH_AFTER (4, seconds of load before the crash).
+# CREDITS_OPEN_PAIRS (150, an even number), CREDITS_CRASH_AFTER (4, seconds of
+# load before the crash).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tools/cluster.sh
 
 LOAD_SECONDS=${CREDITS_LOAD_SECONDS:-20}
 HOT_SECONDS=${CREDITS_HOT_SECONDS:-6}
+OPEN_PAIRS=${CREDITS_OPEN_PAIRS:-150}
 CRASH_AFTER=${CREDITS_CRASH_AFTER:-4}
 CLIENT=regress_credits_client
-PLAN=34
+PLAN=42
 PGBENCH="$PGBIN/pgbench"
 SHARED_DIR=${CLUSTER_DIR:-}
 SHARED_LOG="$PGHOST/server.log"
@@ -75,8 +82,9 @@ echo "1..$PLAN"
 
 # ---- set-up (committed) -------------------------------------------------------
 
-# Eight workspaces: 1-6 carry the load, 7-8 the idempotency races. A trusted
-# login role, mapped to the organization owner by a role setting (clients of
+# Eight workspaces: 1-6 carry the load, 7-8 the idempotency races; then pairs
+# of workspaces without an account for the opening race. A trusted login
+# role, mapped to the organization owner by a role setting (clients of
 # pgbench have no per-connection start-up script), makes every call.
 setup_sql() {
   cat <<SQL
@@ -87,7 +95,8 @@ SELECT authz.set_user(:'owner', false);
 SELECT authz.create_org('credits-race', 'Credits under load') AS org \gset
 CREATE SCHEMA regress_credits;
 CREATE TABLE regress_credits.ws (n int PRIMARY KEY, id uuid NOT NULL UNIQUE);
-INSERT INTO regress_credits.ws SELECT i, authz.create_workspace(:'org', 'ws' || i) FROM generate_series(1, 8) i;
+INSERT INTO regress_credits.ws
+SELECT i, authz.create_workspace(:'org', 'ws' || i) FROM generate_series(1, 8 + 2 * $OPEN_PAIRS) i;
 SELECT authz.add_credits(id, '1000') FROM regress_credits.ws WHERE n <= 6 ORDER BY n;
 SELECT authz.add_credits(id, '100') FROM regress_credits.ws WHERE n = 7;
 SELECT authz.set_user(NULL);
@@ -130,12 +139,33 @@ EXCEPTION WHEN OTHERS THEN
 END
 \$\$;
 
+-- One call of the opening race: calls 8k to 8k + 7 work on workspaces
+-- a = 9 + 2k and a + 1, which have no account yet: top-ups of each (which open
+-- its account) and transfers both ways (which open any still missing, and are
+-- refused while the source holds too little).
+CREATE SEQUENCE regress_credits.opening_calls;
+CREATE FUNCTION regress_credits.opening_call() RETURNS bigint
+    LANGUAGE plpgsql AS \$\$
+DECLARE
+    c bigint := nextval('regress_credits.opening_calls') - 1;
+    a int := 9 + 2 * (c / 8)::int;
+BEGIN
+    CASE c % 8
+        WHEN 0, 6 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a), '1');
+        WHEN 2 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a + 1), '1');
+        WHEN 4, 7 THEN RETURN regress_credits.transfer(a + 1, a, 500000);
+        ELSE RETURN regress_credits.transfer(a, a + 1, 500000);
+    END CASE;
+END
+\$\$;
+
 CREATE TABLE regress_credits.race_waiting (variant text PRIMARY KEY, waiting int NOT NULL);
 CREATE TABLE regress_credits.race_results (variant text NOT NULL, session int NOT NULL, result text);
 
 GRANT USAGE ON SCHEMA regress_credits TO $CLIENT;
 GRANT SELECT ON regress_credits.ws TO $CLIENT;
 GRANT INSERT ON regress_credits.refusals TO $CLIENT;
+GRANT USAGE ON SEQUENCE regress_credits.opening_calls TO $CLIENT;
 SQL
 }
 
@@ -174,6 +204,8 @@ cat >"$work/hot.sql" <<'EOF'
 \set micro random(1, 50000000)
 SELECT regress_credits.transfer(1 + :d, 2 - :d, :micro);
 EOF
+# Opening race: one call (see regress_credits.opening_call).
+echo 'SELECT regress_credits.opening_call();' >"$work/open.sql"
 chmod 644 "$work"/*.sql
 
 # pgbench_ok label file rc: a run without aborted clients or unexpected errors.
@@ -252,10 +284,15 @@ books() {  # books label
 
 # ---- 1. load on the shared cluster -----------------------------------------------
 
-log_offset=$(stat -c %s "$SHARED_LOG" 2>/dev/null || echo 0)
-read_log() {  # read_log file offset: what the server wrote after offset
+log_offset=$(stat -c %s "$SHARED_LOG" 2>/dev/null)
+read_log() {  # read_log file offset: what the server wrote after offset; fails when it cannot
   local f=$1 off=$2
+  [ -n "$off" ] || return 1
   if [ -r "$f" ]; then tail -c +"$((off + 1))" "$f"; else as_postgres tail -c +"$((off + 1))" "$f"; fi
+}
+deadlocks_in_log() {  # deadlocks_in_log file offset: how many, or "unreadable"
+  local text
+  if text=$(read_log "$1" "$2"); then grep -c 'deadlock detected' <<<"$text"; else echo unreadable; fi
 }
 
 if out=$(setup_sql | psql -X -q -v ON_ERROR_STOP=1 2>&1 >/dev/null); then
@@ -263,7 +300,7 @@ if out=$(setup_sql | psql -X -q -v ON_ERROR_STOP=1 2>&1 >/dev/null); then
 else
   setup_ok=0
 fi
-tap "$setup_ok" "set-up: an organization with 8 funded workspaces and a trusted client role mapped to its owner" "$out"
+tap "$setup_ok" "set-up: an organization with $((8 + 2 * OPEN_PAIRS)) workspaces (7 funded) and a trusted client role mapped to its owner" "$out"
 if [ "$setup_ok" != 1 ]; then exit 1; fi
 
 diag "load: ${LOAD_SECONDS}s, 12 transfer clients and 4 usage clients"
@@ -314,6 +351,23 @@ check "every refusal says 'insufficient credits in workspace \"org/name\": balan
        OR substring(r.message FROM 'balance (-?[0-9.]+),')::numeric >= substring(r.message FROM 'transfer ([0-9.]+)$')::numeric" \
   "SELECT string_agg(DISTINCT message, ' | ') FROM (SELECT message FROM regress_credits.refusals
     WHERE message !~ '^insufficient credits in workspace \"credits-race/ws[1-6]\": balance' LIMIT 5) x"
+
+# 16 clients take consecutive calls of the opening race, so several sessions
+# open each pair's accounts at once, in both directions.
+diag "opening accounts: $OPEN_PAIRS pairs of workspaces without an account, 16 clients"
+"$PGBENCH" -n -t $((OPEN_PAIRS / 2)) -c 16 -j 2 -U "$CLIENT" -f "$work/open.sql" "$PGDATABASE" >"$work/open.out" 2>&1
+rc4=$?
+pgbench_ok "$work/open.out" "$rc4"; ok=$(( $? == 0 ))
+tap "$ok" "opening accounts: top-ups and transfers both ways between workspaces without an account, no client aborted (no deadlock, no error)" \
+  "$(grep -iE 'aborted|error|fatal|failed' "$work/open.out" | head -n 5)"
+check "opening accounts: every one of those workspaces got its account, and transfers between them were made" \
+  "SELECT (SELECT count(*) FROM authz.credit_accounts a JOIN regress_credits.ws w ON w.id = a.workspace_id WHERE w.n > 8)
+            = 2 * $OPEN_PAIRS
+      AND EXISTS (SELECT FROM authz.credit_movements m JOIN regress_credits.ws w ON w.id = m.from_workspace
+                   WHERE w.n > 8 AND m.kind = 'transfer')" \
+  "SELECT format('%s accounts, %s transfers', count(DISTINCT a.workspace_id), (SELECT count(*) FROM authz.credit_movements m
+            JOIN regress_credits.ws x ON x.id = m.from_workspace WHERE x.n > 8 AND m.kind = 'transfer'))
+     FROM authz.credit_accounts a JOIN regress_credits.ws w ON w.id = a.workspace_id WHERE w.n > 8"
 
 # ---- 2. idempotency races ------------------------------------------------------
 
@@ -404,8 +458,9 @@ diag "usage entries that took a balance below zero: $(q -c "SELECT count(*) FROM
 books "after the load"
 check "a negative balance only ever comes with usage charges on that account" "$Q_NEG_USAGE"
 
-deadlocks=$(read_log "$SHARED_LOG" "$log_offset" | grep -c 'deadlock detected')
-tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these runs" "$deadlocks deadlocks"
+deadlocks=$(deadlocks_in_log "$SHARED_LOG" "$log_offset")
+tap "$([ "$deadlocks" = 0 ] && echo 1 || echo 0)" "the server log records no deadlock during these runs" \
+  "deadlocks: $deadlocks (log $SHARED_LOG from byte ${log_offset:-?})"
 
 # ---- 4. crash: SIGKILL under load on a throwaway cluster ------------------------------
 
@@ -430,6 +485,7 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
   [ "$crash_started" = 1 ] || exit 1
   export PGDATABASE=crash
   crash_log="$CLUSTER_DIR/server.log"
+  setup_count=$(q -c "SELECT count(*) FROM authz.credit_movements")
 
   "$PGBENCH" -n -T 60 -c 6 -j 2 -U "$CLIENT" -f "$work/transfer.sql" crash >"$work/crash_transfer.out" 2>&1 &
   c1=$!
@@ -463,9 +519,14 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
     [ "$alive" = 0 ] && killed=1
   fi
   wait "$c1" "$c2" 2>/dev/null
-  tap "$(( killed == 1 && ${before_count:-0} > 0 ))" \
-    "SIGKILL to the postmaster and its $(wc -w <<<"${children:-}") children while ${before_count:-0} movements were committed and the load ran" \
-    "postmaster $pm, children: ${children:-none}"
+  # The load really ran: movements were committed beyond those of the set-up.
+  load_ran=0
+  if [[ $setup_count =~ ^[0-9]+$ && $before_count =~ ^[0-9]+$ ]] && [ "$before_count" -gt "$setup_count" ]; then
+    load_ran=1
+  fi
+  tap "$(( killed == 1 && load_ran == 1 ))" \
+    "SIGKILL to the postmaster and its $(wc -w <<<"${children:-}") children while the load ran ($setup_count movements after set-up, $before_count committed)" \
+    "postmaster $pm, children: ${children:-none}; movements after set-up: $setup_count, before the kill: $before"
 
   restarted=0
   if cluster_restart >"$work/crash_restart.out" 2>&1 && [ "$(q -c 'SELECT 1')" = 1 ] \
@@ -483,8 +544,23 @@ tap "$(( deadlocks == 0 ))" "the server log records no deadlock during these run
                      (SELECT count(*) FROM regress_credits.refusals), (SELECT count(*) FROM authz.credit_ledger))
                      FROM authz.credit_movements")"
   books "crash"
-  crash_deadlocks=$(read_log "$crash_log" 0 | grep -c 'deadlock detected')
-  tap "$(( crash_deadlocks == 0 ))" "crash: the second cluster's log records no deadlock" "$crash_deadlocks deadlocks"
+
+  # The recovered cluster takes new work: half a credit from the richest of
+  # workspaces 1-6 to another, then the same books.
+  moved=$(q -U "$CLIENT" -c "SELECT authz.transfer_credits(r.id, (SELECT id FROM regress_credits.ws WHERE n = r.n % 6 + 1), '0.5')
+                               FROM (SELECT w.n, w.id FROM regress_credits.ws w
+                                       JOIN authz.credit_accounts a ON a.workspace_id = w.id
+                                      WHERE w.n <= 6 ORDER BY a.balance DESC LIMIT 1) r")
+  if [[ $moved =~ ^[0-9]+$ ]]; then
+    check "crash: after recovery a transfer is made (movement $moved), with its two entries" \
+      "SELECT count(*) = 2 FROM authz.credit_ledger WHERE movement_id = $moved"
+  else
+    tap 0 "crash: after recovery a transfer is made, with its two entries" "transfer said: $moved"
+  fi
+  books "crash, after one more transfer"
+  crash_deadlocks=$(deadlocks_in_log "$crash_log" 0)
+  tap "$([ "$crash_deadlocks" = 0 ] && echo 1 || echo 0)" "crash: the second cluster's log records no deadlock" \
+    "deadlocks: $crash_deadlocks (log $crash_log)"
 )
 
 n=$(cat "$work/count")

@@ -6,8 +6,8 @@
 -- entries (both change in the same statement of the same function); a
 -- transfer is two entries (debit, credit) under one movement; transfers and
 -- top-ups never make a balance negative, usage charges may; money-moving calls
--- are idempotent on their key. Accounts are locked in workspace-id order, so
--- concurrent transfers in opposite directions never deadlock.
+-- are idempotent on their key within their tenant. Accounts are opened and
+-- then locked in workspace-id order, so concurrent movements never deadlock.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.credit_accounts (
@@ -42,12 +42,14 @@ CREATE TABLE authz.credit_movements (
     from_workspace  uuid,
     to_workspace    uuid,
     memo            text,
-    idempotency_key text UNIQUE,
+    tenant_id       uuid NOT NULL,
+    idempotency_key text,
     fingerprint     text NOT NULL,
     usage           jsonb,
     actor_id        uuid,
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT credit_movements_key UNIQUE (tenant_id, idempotency_key),
     CHECK (kind <> 'transfer' OR (from_workspace IS NOT NULL AND to_workspace IS NOT NULL)),
     CHECK (kind <> 'topup' OR (from_workspace IS NULL AND to_workspace IS NOT NULL)),
     CHECK (kind <> 'usage' OR (from_workspace IS NOT NULL AND to_workspace IS NULL))
@@ -61,12 +63,17 @@ COMMENT ON COLUMN authz.credit_movements.amount IS 'Amount moved (positive)';
 COMMENT ON COLUMN authz.credit_movements.from_workspace IS 'Workspace debited (transfers, usage)';
 COMMENT ON COLUMN authz.credit_movements.to_workspace IS 'Workspace credited (top-ups, transfers)';
 COMMENT ON COLUMN authz.credit_movements.memo IS 'Free text from the caller';
-COMMENT ON COLUMN authz.credit_movements.idempotency_key IS 'Caller''s key: a retry with it returns this movement and moves nothing';
+COMMENT ON COLUMN authz.credit_movements.tenant_id IS
+    'Tenant whose idempotency keys it shares: the organization of its workspaces, or the personal workspace itself';
+COMMENT ON COLUMN authz.credit_movements.idempotency_key IS
+    'Caller''s key, unique in the tenant: a retry with it returns this movement and moves nothing';
 COMMENT ON COLUMN authz.credit_movements.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
 COMMENT ON COLUMN authz.credit_movements.usage IS 'For usage charges: quantities and rates applied';
 COMMENT ON COLUMN authz.credit_movements.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
 COMMENT ON COLUMN authz.credit_movements.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_movements.created_at IS 'When it was made';
+COMMENT ON CONSTRAINT credit_movements_key ON authz.credit_movements IS
+    'An idempotency key makes one movement per tenant (keys in other tenants are others; NULL keys never conflict)';
 
 CREATE TABLE authz.credit_ledger (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -145,34 +152,35 @@ END
 $$;
 COMMENT ON FUNCTION authz._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
 
--- The movement made earlier with an idempotency key: the same arguments
--- return it; other arguments are refused.
-CREATE FUNCTION authz._replay(idempotency_key text, fingerprint text) RETURNS authz.credit_movements
+-- The movement made earlier in a tenant with an idempotency key: the same
+-- arguments return it; other arguments are refused, saying nothing of the
+-- first call (its arguments are the billing system's, not the caller's).
+CREATE FUNCTION authz._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
     m authz.credit_movements;
 BEGIN
-    SELECT * INTO m FROM authz.credit_movements x WHERE x.idempotency_key = _replay.idempotency_key;
+    SELECT * INTO m FROM authz.credit_movements x
+     WHERE x.tenant_id = _replay.tenant_id AND x.idempotency_key = _replay.idempotency_key;
     IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
         RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
-            USING ERRCODE = '23505',
-                  DETAIL = format('The first call was movement %s (%s).', m.id, m.fingerprint),
-                  HINT = 'Use a new key for a new movement.';
+            USING ERRCODE = '23505', HINT = 'Use a new key for a new movement.';
     END IF;
     RETURN m;
 END
 $$;
-COMMENT ON FUNCTION authz._replay(text, text) IS
-    'Internal: the movement already made with an idempotency key (23505 when its arguments differ)';
+COMMENT ON FUNCTION authz._replay(uuid, text, text) IS
+    'Internal: the movement already made in a tenant with an idempotency key (23505 when its arguments differ)';
 
 -- Record a movement, first of all: its idempotency key makes a concurrent
--- call with the same key wait here until the first commits, and then replay
--- it, before looking at any balance. NULL: the key was already used, and the
--- caller returns that movement. A refusal later rolls the movement back.
+-- call with the same key in the same tenant wait here until the first
+-- commits, and then replay it, before looking at any balance. NULL: the key
+-- was already used, and the caller returns that movement. A refusal later
+-- rolls the movement back.
 CREATE FUNCTION authz._record_movement(kind text, amount authz.credits, from_workspace uuid,
-                                       to_workspace uuid, memo text, idempotency_key text,
+                                       to_workspace uuid, memo text, tenant_id uuid, idempotency_key text,
                                        fingerprint text, usage jsonb DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
@@ -183,52 +191,56 @@ BEGIN
     IF idempotency_key IS NOT NULL THEN
         PERFORM authz._check_text('idempotency key', idempotency_key, 255);
     END IF;
-    INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo,
+    INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,
                                         idempotency_key, fingerprint, usage, actor_id)
-    VALUES (kind, amount, from_workspace, to_workspace, memo, idempotency_key, fingerprint, usage,
+    VALUES (kind, amount, from_workspace, to_workspace, memo, tenant_id, idempotency_key, fingerprint, usage,
             authz.current_user_id())
-    ON CONFLICT ON CONSTRAINT credit_movements_idempotency_key_key DO NOTHING
+    ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING
     RETURNING id INTO new_id;
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text, text, text, jsonb) IS
-    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used';
+COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
+    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant';
 
--- Lock the accounts of one or two workspaces, in workspace-id order (so that
--- concurrent movements in opposite directions never deadlock), opening any
--- that does not exist yet. Returns the first workspace's balance.
+-- Lock the accounts of one or two workspaces, opening any that does not
+-- exist yet, and return the first one's balance. Each account is locked, or
+-- opened and then locked, strictly in workspace-id order: a session only ever
+-- waits for an account (its lock, or its opening by another session) above
+-- every account it holds, so no two sessions can deadlock.
 CREATE FUNCTION authz._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    a record;
-    n integer := 0;
+    w uuid;
+    bal authz.credits;
     b authz.credits;
 BEGIN
-    FOR attempt IN 1..2 LOOP
-        n := 0;
-        FOR a IN SELECT x.workspace_id, x.balance FROM authz.credit_accounts x
-                  WHERE x.workspace_id IN (first, second) ORDER BY x.workspace_id FOR UPDATE
-        LOOP
-            n := n + 1;
-            IF a.workspace_id = first THEN
-                b := a.balance;
+    FOREACH w IN ARRAY CASE WHEN second IS NULL THEN ARRAY[first]
+                            WHEN first < second THEN ARRAY[first, second]
+                            ELSE ARRAY[second, first] END
+    LOOP
+        SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
+        IF NOT FOUND THEN
+            -- an account is opened at its first movement
+            INSERT INTO authz.credit_accounts (workspace_id) VALUES (w) ON CONFLICT DO NOTHING;
+            SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
+            IF NOT FOUND THEN
+                PERFORM authz._workspace(w);    -- deleted meanwhile: 42704
+                RAISE EXCEPTION 'credit account of workspace "%" is missing right after it was opened', w
+                    USING ERRCODE = 'XX000';
             END IF;
-        END LOOP;
-        EXIT WHEN n = CASE WHEN second IS NULL THEN 1 ELSE 2 END;
-        -- an account is opened at its first movement
-        INSERT INTO authz.credit_accounts (workspace_id)
-        SELECT w FROM unnest(ARRAY[first, second]) w WHERE w IS NOT NULL
-        ORDER BY w
-        ON CONFLICT DO NOTHING;
+        END IF;
+        IF w = first THEN
+            b := bal;
+        END IF;
     END LOOP;
     RETURN b;
 END
 $$;
 COMMENT ON FUNCTION authz._lock_accounts(uuid, uuid) IS
-    'Internal: lock one or two accounts in workspace-id order, opening missing ones; returns the first balance';
+    'Internal: lock one or two accounts in workspace-id order, opening each missing one just before locking it; returns the first balance';
 
 -- ---- operations -----------------------------------------------------------
 
@@ -238,18 +250,19 @@ CREATE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
+    w authz.workspaces := authz._workspace(workspace_id);
+    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
     fp text;
     mid bigint;
 BEGIN
-    PERFORM authz._workspace(workspace_id);
     PERFORM authz._check_amount(amount);
     IF memo IS NOT NULL THEN
         PERFORM authz._check_text('memo', memo, 1000);
     END IF;
     fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
-    mid := authz._record_movement('topup', amount, NULL, workspace_id, memo, idempotency_key, fp);
+    mid := authz._record_movement('topup', amount, NULL, workspace_id, memo, tenant, idempotency_key, fp);
     IF mid IS NULL THEN
-        RETURN (authz._replay(idempotency_key, fp)).id;
+        RETURN (authz._replay(tenant, idempotency_key, fp)).id;
     END IF;
     PERFORM authz._lock_accounts(workspace_id);
     INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, amount);
@@ -304,12 +317,12 @@ BEGIN
     END IF;
 
     fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
-    mid := authz._record_movement('transfer', amount, from_workspace, to_workspace, memo, idempotency_key, fp);
+    mid := authz._record_movement('transfer', amount, from_workspace, to_workspace, memo, src_org, idempotency_key, fp);
     IF mid IS NULL THEN
-        RETURN (authz._replay(idempotency_key, fp)).id;
+        RETURN (authz._replay(src_org, idempotency_key, fp)).id;
     END IF;
     available := authz._lock_accounts(from_workspace, to_workspace);
-    IF available < amount THEN
+    IF available IS NULL OR available < amount THEN
         RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
             authz._workspace_label(from_workspace), available, amount
             USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
@@ -373,6 +386,7 @@ CREATE FUNCTION authz.record_usage(workspace_id uuid, cpu_hours numeric, memory_
 AS $$
 DECLARE
     w authz.workspaces := authz._workspace(workspace_id);
+    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
     rc authz.rate_cards;
     charge authz.credits;
     fp text;
@@ -400,13 +414,13 @@ BEGIN
     -- numerically equal quantities (10, 10.0) are the same arguments
     fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
                  trim_scale(storage_gb_months));
-    mid := authz._record_movement('usage', charge, workspace_id, NULL, NULL, idempotency_key, fp,
+    mid := authz._record_movement('usage', charge, workspace_id, NULL, NULL, tenant, idempotency_key, fp,
         jsonb_build_object(
             'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
             'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
             'storage_gb_month', rc.storage_gb_month::numeric));
     IF mid IS NULL THEN
-        RETURN (authz._replay(idempotency_key, fp)).amount;
+        RETURN (authz._replay(tenant, idempotency_key, fp)).amount;
     END IF;
     -- Usage records what happened: it never fails for lack of funds.
     IF charge <> '0' THEN

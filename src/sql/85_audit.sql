@@ -40,13 +40,15 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
 
 -- Row trigger: record the change; the trigger's arguments name the key columns.
+-- Secrets are never copied: invitation token hashes, and the idempotency keys
+-- and fingerprints (the billing system's arguments) of credit movements.
 CREATE FUNCTION authz._audit() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'token_hash' END;
-    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'token_hash' END;
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
     r jsonb := coalesce(new_row, old_row);
     key text;
     org uuid;
@@ -125,13 +127,25 @@ BEGIN
 END
 $$;
 
+-- Rows about credits (movements, rate cards) also need the right to see those
+-- credits, as the credit tables' own policies do; a trusted role acting for
+-- the platform (no current user) sees them all, as it reads every balance.
 ALTER TABLE authz.audit_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.audit_log FOR SELECT
-    USING (actor_id = authz.current_user_id()
-           OR coalesce(authz.can_org(org_id, 'org.update'), false)
-           OR coalesce(authz.can(workspace_id, 'workspace.update'), false));
+    USING ((actor_id = authz.current_user_id()
+            OR coalesce(authz.can_org(org_id, 'org.update'), false)
+            OR coalesce(authz.can(workspace_id, 'workspace.update'), false))
+           AND CASE split_part(action, '.', 1)
+               WHEN 'credit_movements' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
+                                            OR coalesce(authz._visible_credits((after ->> 'from_workspace')::uuid), false)
+                                            OR coalesce(authz._visible_credits((after ->> 'to_workspace')::uuid), false)
+               WHEN 'rate_cards' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
+               ELSE true END
+           OR split_part(action, '.', 1) IN ('credit_movements', 'rate_cards')
+              AND authz.current_user_id() IS NULL
+              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
 COMMENT ON POLICY visible ON authz.audit_log IS
-    'Your own changes, and the changes of organizations and workspaces whose settings you may change';
+    'Your own changes, and the changes of organizations and workspaces whose settings you may change; of credits only those you may see (trusted roles acting for the platform: all of them)';
 GRANT SELECT ON authz.audit_log TO PUBLIC;
 
 -- The audit log as people read it.
