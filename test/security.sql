@@ -5,7 +5,7 @@
 -- non-superuser roles (SET SESSION AUTHORIZATION changes the login role, as a
 -- login would); the roles are created inside the transaction and rolled back.
 BEGIN;
-SELECT plan(100);
+SELECT plan(102);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_sec_plain LOGIN;    -- ordinary role, mapped to nobody
@@ -622,6 +622,18 @@ SELECT is_empty($$
        AND NOT coalesce(p.proconfig, '{}') && ARRAY['search_path=pg_catalog, authz, pg_temp',
                                                      'search_path=pg_catalog, pg_temp']
 $$, 'every PL/pgSQL function in schema authz pins search_path too');
+
+SELECT is_empty($$
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+       AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'workspace_authz')
+       AND pg_catalog.obj_description(d.objid, d.classid::regclass::name) IS NULL
+$$, 'every object of the extension (function, table, view, type, operator, cast, operator class, sequence) has a comment');
+SELECT is_empty($$
+    SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = 'authz'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+       AND pg_catalog.col_description(c.oid, a.attnum) IS NULL
+$$, 'every column of the extension''s tables has a comment');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -57,6 +57,7 @@ CREATE TABLE authz.credit_movements (
 CREATE INDEX credit_movements_from_idx ON authz.credit_movements (from_workspace, created_at);
 CREATE INDEX credit_movements_to_idx ON authz.credit_movements (to_workspace, created_at);
 COMMENT ON TABLE authz.credit_movements IS 'One row per top-up, transfer or usage charge (append-only)';
+COMMENT ON SEQUENCE authz.credit_movements_id_seq IS 'Identifiers of credit movements, in the order they were recorded';
 COMMENT ON COLUMN authz.credit_movements.id IS 'Movement id, returned by the call that made it';
 COMMENT ON COLUMN authz.credit_movements.kind IS 'topup (from outside), transfer (between workspaces of one org) or usage (consumed)';
 COMMENT ON COLUMN authz.credit_movements.amount IS 'Amount moved (positive)';
@@ -87,6 +88,7 @@ CREATE INDEX credit_ledger_movement_idx ON authz.credit_ledger (movement_id);
 COMMENT ON TABLE authz.credit_ledger IS
     'Append-only ledger entries: credits (positive) and debits (negative) of workspace accounts; a transfer is one of each';
 COMMENT ON COLUMN authz.credit_ledger.id IS 'Entry id';
+COMMENT ON SEQUENCE authz.credit_ledger_id_seq IS 'Identifiers of ledger entries, in the order they were written';
 COMMENT ON COLUMN authz.credit_ledger.movement_id IS 'The movement this entry belongs to';
 COMMENT ON COLUMN authz.credit_ledger.workspace_id IS 'Account (workspace) of the entry; kept after the workspace is deleted';
 COMMENT ON COLUMN authz.credit_ledger.amount IS 'Signed amount: positive credits the account, negative debits it';

@@ -22,6 +22,7 @@ CREATE INDEX audit_log_org_idx ON authz.audit_log (org_id, at);
 CREATE INDEX audit_log_workspace_idx ON authz.audit_log (workspace_id, at);
 CREATE INDEX audit_log_project_target_idx ON authz.audit_log (target) WHERE action LIKE 'projects.%';
 COMMENT ON TABLE authz.audit_log IS 'Append-only record of every change to the model, invitations and credits';
+COMMENT ON SEQUENCE authz.audit_log_id_seq IS 'Identifiers of audit rows, in the order they were written';
 COMMENT ON COLUMN authz.audit_log.id IS 'Entry id, in the order changes were made';
 COMMENT ON COLUMN authz.audit_log.at IS 'When the change was made';
 COMMENT ON COLUMN authz.audit_log.actor_id IS 'Current user who made it (NULL: a trusted role acting for the platform)';
