@@ -19,9 +19,7 @@
 #include "utils/numeric.h"
 #include "utils/sortsupport.h"
 
-#if PG_VERSION_NUM >= 160000
-#include "nodes/miscnodes.h"
-#endif
+#include "workspace_authz.h"
 
 /* The type is declared PASSEDBYVALUE with 8 bytes. */
 #if SIZEOF_DATUM < 8
@@ -38,21 +36,6 @@
 #if PG_VERSION_NUM < 140000
 /* numeric has no infinities before 14 */
 #define numeric_is_inf(num)		false
-#endif
-
-/*
- * Input errors are soft from PostgreSQL 16 on, so that pg_input_is_valid()
- * works; before that there is no error context and they are raised.
- */
-#if PG_VERSION_NUM >= 160000
-#define credits_input_error(escontext, ...) \
-	ereturn(escontext, false, __VA_ARGS__)
-#else
-#define credits_input_error(escontext, ...) \
-	do { \
-		(void) (escontext); \
-		ereport(ERROR, __VA_ARGS__); \
-	} while (0)
 #endif
 
 static bool
@@ -116,12 +99,12 @@ credits_parse(const char *str, int64 *result, Node *escontext)
 		p++;
 
 	if (ndigits == 0 || *p != '\0')
-		credits_input_error(escontext,
+		authz_input_error(escontext,
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 							 errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
 							 errhint("An amount is a decimal number with at most 6 decimal places, such as 12, -0.5 or 1234.000001.")));
 	if (excess)
-		credits_input_error(escontext,
+		authz_input_error(escontext,
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 							 errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
 							 errdetail("An amount of credits has at most 6 decimal places."),
@@ -134,7 +117,7 @@ credits_parse(const char *str, int64 *result, Node *escontext)
 		pg_mul_u64_overflow(whole, (uint64) CREDITS_SCALE, &mag) ||
 		pg_add_u64_overflow(mag, frac, &mag) ||
 		mag > limit)
-		credits_input_error(escontext,
+		authz_input_error(escontext,
 							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 							 errmsg("value \"%s\" is out of range for type authz.credits", str),
 							 errdetail("An amount of credits lies between -9223372036854.775808 and 9223372036854.775807.")));

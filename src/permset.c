@@ -16,10 +16,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#if PG_VERSION_NUM >= 160000
-#include "nodes/miscnodes.h"
-#endif
-
 #include "workspace_authz.h"
 
 #define PERMSET_BINARY_VERSION 1
@@ -39,25 +35,10 @@ is_name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-/*
- * Input errors are soft from PostgreSQL 16 on, so that pg_input_is_valid()
- * works; before that there is no error context and they are raised.
- */
-#if PG_VERSION_NUM >= 160000
-#define permset_input_error(escontext, ...) \
-	ereturn(escontext, false, __VA_ARGS__)
-#else
-#define permset_input_error(escontext, ...) \
-	do { \
-		(void) (escontext); \
-		ereport(ERROR, __VA_ARGS__); \
-	} while (0)
-#endif
-
 static bool
 bad_input(Node *escontext, const char *str, const char *detail)
 {
-	permset_input_error(escontext,
+	authz_input_error(escontext,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
 						 errdetail("%s", detail),

@@ -15,6 +15,25 @@
 
 #include "datatype/timestamp.h"
 #include "utils/uuid.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
+
+/*
+ * Input errors of the types are soft from PostgreSQL 16 on, so that
+ * pg_input_is_valid() works: the error is saved in escontext and the caller
+ * gets false. Before 16 there is no error context and they are raised.
+ */
+#if PG_VERSION_NUM >= 160000
+#define authz_input_error(escontext, ...) \
+	ereturn(escontext, false, __VA_ARGS__)
+#else
+#define authz_input_error(escontext, ...) \
+	do { \
+		(void) (escontext); \
+		ereport(ERROR, __VA_ARGS__); \
+	} while (0)
+#endif
 
 /* ---- permission sets ---------------------------------------------------- */
 
