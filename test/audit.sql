@@ -10,7 +10,7 @@
 -- in limits_concurrency.sql.
 -- One session, one transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(73);
+SELECT plan(74);
 
 -- An ordinary role; a trusted platform role whose session acts; a login role to map.
 CREATE ROLE regress_audit_app;
@@ -396,8 +396,11 @@ SELECT is((SELECT changes FROM authz.audit WHERE action = 'workspaces.update' AN
     'view: an update shows only the changed columns, as {column: [before, after]}');
 SELECT is((SELECT changes FROM authz.audit a
             WHERE a.action = 'participants.update' AND a.workspace_id = pg_temp.ws('aud', 'main')),
-    jsonb_build_object('role_id', jsonb_build_array('00000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-000000000003')),
-    'view: set_role shows the role change alone');
+    '{"role_id": ["viewer", "member"]}'::jsonb,
+    'view: set_role shows the role change alone, roles by name');
+SELECT is((SELECT changes ->> 'role_id' FROM authz.audit
+            WHERE action = 'participants.insert' AND workspace_id = pg_temp.ws('aud', 'main') ORDER BY id LIMIT 1),
+    'owner', 'view: an insert shows roles by name too (the creator, owner of the workspace)');
 SELECT results_eq(
     $$SELECT actor, changes = l.after FROM authz.audit a JOIN authz.audit_log l USING (id)
        WHERE a.action = 'teams.insert' AND l.after ->> 'name' = 'core'$$,

@@ -150,13 +150,27 @@ COMMENT ON POLICY visible ON authz.audit_log IS
 GRANT SELECT ON authz.audit_log TO PUBLIC;
 
 -- The audit log as people read it.
+-- How authz.audit shows one column's value: a role by its name rather than its id.
+CREATE FUNCTION authz.audit_value(col text, value jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN (col = 'role_id' OR col LIKE '%\_role') AND jsonb_typeof(value) = 'string'
+                THEN coalesce((SELECT to_jsonb(r.name) FROM authz.roles r WHERE r.id::text = value #>> '{}'), value)
+                ELSE value END
+$$;
+COMMENT ON FUNCTION authz.audit_value(text, jsonb) IS
+    'A column''s value as the view authz.audit shows it: role ids as role names (where the reader may see the role)';
+
 CREATE VIEW authz.audit WITH (security_invoker = true) AS
 SELECT a.id, a.at, coalesce(u.handle, a.actor_id::text, '(platform)') AS actor, a.login_role, a.action, a.target,
        CASE WHEN a.before IS NOT NULL AND a.after IS NOT NULL
-            THEN (SELECT jsonb_object_agg(k, jsonb_build_array(a.before -> k, a.after -> k))
+            THEN (SELECT jsonb_object_agg(k, jsonb_build_array(authz.audit_value(k, a.before -> k),
+                                                               authz.audit_value(k, a.after -> k)))
                     FROM jsonb_object_keys(a.after) k
                    WHERE a.before -> k IS DISTINCT FROM a.after -> k)
-            ELSE coalesce(a.after, a.before) END AS changes,
+            ELSE (SELECT jsonb_object_agg(e.key, authz.audit_value(e.key, e.value))
+                    FROM jsonb_each(coalesce(a.after, a.before)) e) END AS changes,
        a.org_id, a.workspace_id
   FROM authz.audit_log a
   LEFT JOIN authz.users u ON u.id = a.actor_id;
