@@ -293,6 +293,7 @@ SELECT authz.update_org(:'acme', '{"member_workspace_role": "owner", "admin_work
 SELECT authz.set_user(:'dee', false);
 SELECT authz.set_org_workspace_role(:'acme', :'bob', 'viewer');
 SELECT authz.set_org_role(:'acme', :'bob', 'guest');
+SELECT authz.remove_org_member(:'acme', :'bob');
 SELECT authz.update_org(:'acme', '{"member_workspace_role": null}');
 SELECT authz.create_role(:'acme', 'clerk', 30, '{workspace.view,members.manage}');
 SELECT authz.set_user(:'ann', false);

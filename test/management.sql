@@ -5,7 +5,7 @@
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
 BEGIN;
-SELECT plan(174);
+SELECT plan(175);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -276,6 +276,9 @@ SELECT throws_ok($$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_t
 SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('tess'), 'guest')$$,
     '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
     'set_org_role: an admin may not demote to guest (dropping the org-wide role) a member whose org-wide role is above their limit');
+SELECT throws_ok($$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('tess'))$$,
+    '42501', 'cannot change the org-wide workspace role "owner" (rank 100) of user "tess", above your limit (80) in organization "acme"',
+    'remove_org_member: an admin may not remove (dropping the org-wide role) a member whose org-wide role is above their limit');
 SELECT is(pg_temp.membership('acme', 'tess'), 'member/owner',
     'set_org_workspace_role: the refused calls left the org role and org-wide role as they were');
 SELECT pg_temp.act_as('olivia');

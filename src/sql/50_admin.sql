@@ -312,12 +312,15 @@ CREATE FUNCTION authz.remove_org_member(org_id uuid, user_id uuid) RETURNS void
 AS $$
 DECLARE
     actor uuid := authz._actor();
+    membership authz.org_members;
 BEGIN
     PERFORM authz._org(org_id);
     PERFORM authz._user(user_id);
-    PERFORM authz._org_member(org_id, user_id);
+    membership := authz._org_member(org_id, user_id);
     IF user_id <> actor THEN
         PERFORM authz._check_org_ranks(org_id, user_id, NULL);
+        -- removing a member drops their org-wide role: only if the actor could change it
+        PERFORM authz._check_org_wide_held(org_id, user_id, membership.workspace_role);
     END IF;
     -- Leaving the org ends the user's teams and participations in it.
     DELETE FROM authz.team_members tm USING authz.teams t
