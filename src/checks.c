@@ -334,9 +334,8 @@ checks_explain(PG_FUNCTION_ARGS)
 		foreach(lc, ex.sources)
 		{
 			Source	   *s = (Source *) lfirst(lc);
-			bool		grants;
-
 			const char *source = source_kind_name(s->kind);
+			bool		grants;
 
 			if (s->kind == SOURCE_OPEN)
 				grants = bit == view_bit;

@@ -100,15 +100,15 @@ credits_parse(const char *str, int64 *result, Node *escontext)
 
 	if (ndigits == 0 || *p != '\0')
 		authz_input_error(escontext,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
-							 errhint("An amount is a decimal number with at most 6 decimal places, such as 12, -0.5 or 1234.000001.")));
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
+						   errhint("An amount is a decimal number with at most 6 decimal places, such as 12, -0.5 or 1234.000001.")));
 	if (excess)
 		authz_input_error(escontext,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
-							 errdetail("An amount of credits has at most 6 decimal places."),
-							 errhint("Round the amount to 6 decimal places first.")));
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid input syntax for type authz.credits: \"%s\"", str),
+						   errdetail("An amount of credits has at most 6 decimal places."),
+						   errhint("Round the amount to 6 decimal places first.")));
 
 	for (int i = nfrac; i < CREDITS_DIGITS; i++)
 		frac *= 10;
@@ -118,9 +118,9 @@ credits_parse(const char *str, int64 *result, Node *escontext)
 		pg_add_u64_overflow(mag, frac, &mag) ||
 		mag > limit)
 		authz_input_error(escontext,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("value \"%s\" is out of range for type authz.credits", str),
-							 errdetail("An amount of credits lies between -9223372036854.775808 and 9223372036854.775807.")));
+						  (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						   errmsg("value \"%s\" is out of range for type authz.credits", str),
+						   errdetail("An amount of credits lies between -9223372036854.775808 and 9223372036854.775807.")));
 
 	if (!neg)
 		*result = (int64) mag;

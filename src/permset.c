@@ -39,10 +39,10 @@ static bool
 bad_input(Node *escontext, const char *str, const char *detail)
 {
 	authz_input_error(escontext,
-						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
-						 errdetail("%s", detail),
-						 errhint("A permission set looks like {content.read,run.execute}.")));
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
+					   errdetail("%s", detail),
+					   errhint("A permission set looks like {content.read,run.execute}.")));
 }
 
 /*
