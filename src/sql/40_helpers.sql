@@ -375,7 +375,7 @@ COMMENT ON FUNCTION authz._assignable_permissions(uuid) IS
     'Internal: workspace permissions of the roles the current user may assign in the org (ranked at most their org-wide limit)';
 
 -- Validate permission names for a workspace: registered, workspace scope.
-CREATE FUNCTION authz._check_permissions(permissions text[]) RETURNS text[]
+CREATE FUNCTION authz._check_permissions(permissions text[], allow_empty boolean DEFAULT false) RETURNS text[]
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -387,6 +387,9 @@ BEGIN
         RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
     END IF;
     IF cardinality(permissions) = 0 THEN
+        IF allow_empty THEN
+            RETURN '{}';
+        END IF;
         RAISE EXCEPTION 'permissions must not be empty' USING ERRCODE = '22023';
     END IF;
     FOREACH p IN ARRAY permissions LOOP
@@ -405,6 +408,6 @@ BEGIN
     RETURN ARRAY(SELECT DISTINCT x FROM unnest(permissions) x ORDER BY x);
 END
 $$;
-COMMENT ON FUNCTION authz._check_permissions(text[]) IS
-    'Internal: validate workspace permission names (22004, 22023, 42704); returns them sorted and distinct';
+COMMENT ON FUNCTION authz._check_permissions(text[], boolean) IS
+    'Internal: validate workspace permission names (22004, 22023, 42704; an empty list only if allowed); returns them sorted and distinct';
 

@@ -61,10 +61,7 @@ DECLARE
     added text[];
     missing text[];
 BEGIN
-    IF permissions IS NULL THEN
-        RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    perms := authz._check_permissions(permissions, true);
     added := ARRAY(SELECT p FROM unnest(perms) p WHERE p <> ALL (coalesce(held, '{}')) ORDER BY p);
     IF 'workspace.delete' = ANY (added) THEN
         RAISE EXCEPTION 'role "%" cannot hold permission "workspace.delete", which belongs to the owner role alone', role_name
@@ -94,10 +91,7 @@ AS $$
 DECLARE
     perms text[];
 BEGIN
-    IF permissions IS NULL THEN
-        RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    perms := CASE WHEN cardinality(permissions) = 0 THEN '{}' ELSE authz._check_permissions(permissions) END;
+    perms := authz._check_permissions(permissions, true);
     -- Only what changes: the same list again writes no audit row and no notification.
     DELETE FROM authz.role_permissions rp
      WHERE rp.role_id = _set_role_permissions.role_id AND rp.permission <> ALL (perms);
