@@ -155,6 +155,7 @@ typedef enum ModelIndex
 	IDX_TEAM_MEMBERS_USER,
 	IDX_PARTICIPANT_PERMISSIONS_USER,
 	IDX_PROJECTS_PKEY,
+	IDX_PROJECTS_WORKSPACE,
 	IDX_PROJECT_MEMBERS_USER,
 	IDX_COUNT
 } ModelIndex;
@@ -164,7 +165,7 @@ static const char *const index_names[IDX_COUNT] = {
 	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "users_pkey",
 	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
 	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx",
-	"projects_pkey", "project_members_user_idx"
+	"projects_pkey", "projects_workspace_id_name_key", "project_members_user_idx"
 };
 
 typedef enum ModelCol
@@ -1119,6 +1120,21 @@ uuid_qsort_cmp(const void *a, const void *b)
 	return uuid_cmp_raw((const pg_uuid_t *) a, (const pg_uuid_t *) b);
 }
 
+/* Sort a growable array of uuids and drop duplicates. */
+static void
+sort_unique(Growable *ids)
+{
+	pg_uuid_t  *all = (pg_uuid_t *) ids->items;
+	int			n = 0;
+
+	if (ids->n > 1)
+		qsort(all, ids->n, ids->size, uuid_qsort_cmp);
+	for (int i = 0; i < ids->n; i++)
+		if (n == 0 || uuid_cmp_raw(&all[n - 1], &all[i]) != 0)
+			all[n++] = all[i];
+	ids->n = n;
+}
+
 /*
  * Load, once per user, the workspaces where the user may hold a role: the
  * personal one, those participated in, and the workspaces of orgs where a
@@ -1132,7 +1148,6 @@ cache_user_candidates(const UserInfo *user)
 	ModelScan	s;
 	ScanKeyData key;
 	HeapTuple	tup;
-	int			n = 0;
 
 	if (u->candidates_loaded)
 		return;
@@ -1171,20 +1186,55 @@ cache_user_candidates(const UserInfo *user)
 		scan_end(&s);
 	}
 
-	/* sort and drop duplicates */
-	if (ids.n > 1)
-		qsort(ids.items, ids.n, ids.size, uuid_qsort_cmp);
-	for (int i = 0; i < ids.n; i++)
-	{
-		pg_uuid_t  *all = (pg_uuid_t *) ids.items;
-
-		if (n == 0 || uuid_cmp_raw(&all[n - 1], &all[i]) != 0)
-			all[n++] = all[i];
-	}
-	ids.n = n;
+	sort_unique(&ids);
 	u->candidates = keep(&ids);
-	u->ncandidates = n;
+	u->ncandidates = ids.n;
 	u->candidates_loaded = true;
+}
+
+/*
+ * Load, once per user, the projects where the user may hold a permission:
+ * those of every workspace where the user may hold a role, and those the user
+ * is a member of. Primes the project cache.
+ */
+void
+cache_user_project_candidates(const UserInfo *user)
+{
+	UserInfo   *u = (UserInfo *) user;
+	Growable	ids = {NULL, 0, 0, sizeof(pg_uuid_t)};
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
+
+	if (u->project_candidates_loaded)
+		return;
+	cache_user_candidates(u);
+	for (int i = 0; i < u->ncandidates; i++)
+	{
+		scan_by_uuid(&s, REL_PROJECTS, IDX_PROJECTS_WORKSPACE, C_PROJ_WS, &u->candidates[i], &key);
+		while ((tup = scan_next(&s)) != NULL)
+		{
+			bool		found;
+			pg_uuid_t	id;
+			ProjectInfo *p;
+
+			get_uuid(&s, tup, C_PROJ_ID, &id);
+			p = hash_search(cur->projects, &id, HASH_ENTER, &found);
+			if (!found)
+			{
+				p->found = true;
+				p->workspace_id = u->candidates[i];
+			}
+			*(pg_uuid_t *) grow(&ids) = id;
+		}
+		scan_end(&s);
+	}
+	for (int i = 0; i < u->nprojects; i++)
+		*(pg_uuid_t *) grow(&ids) = u->projects[i].project_id;
+	sort_unique(&ids);
+	u->project_candidates = keep(&ids);
+	u->nproject_candidates = ids.n;
+	u->project_candidates_loaded = true;
 }
 
 /* The user whose pg_role is the given login role, if any. */

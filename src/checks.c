@@ -228,6 +228,19 @@ checks_org_role(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(org_role_name(role)));
 }
 
+/* Every project where the current user holds the permission (authz.project_array). */
+PG_FUNCTION_INFO_V1(checks_project_array);
+Datum
+checks_project_array(PG_FUNCTION_ARGS)
+{
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
+	pg_uuid_t	user;
+
+	if (!authz_current_user(&user))
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
+	return resolve_project_array(&user, bit);
+}
+
 PG_FUNCTION_INFO_V1(checks_workspace_array);
 Datum
 checks_workspace_array(PG_FUNCTION_ARGS)

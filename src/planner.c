@@ -1,16 +1,18 @@
 /*
  * planner.c
- *		Planner support for authz.can(workspace, permission).
+ *		Planner support for authz.can(workspace, permission) and
+ *		authz.can_project(project, permission).
  *
- * Index condition: when the workspace argument is an indexed column, the call
- * is equivalent to  column = ANY (authz.workspace_array(permission)),  which a
- * btree index can answer; the array is computed once per scan, never baked
- * into the plan, so cached plans stay correct for every user.
+ * Index condition: when the first argument is an indexed column, the call is
+ * equivalent to  column = ANY (authz.workspace_array(permission))  (for
+ * projects, authz.project_array), which a btree index can answer; the array
+ * is computed once per scan, never baked into the plan, so cached plans stay
+ * correct for every user.
  *
- * Selectivity: the planner is told the fraction of rows in the workspaces the
- * current user can see, estimated from the column's statistics exactly as a
- * constant  column = ANY ('{...}')  would be. Estimates only steer the plan;
- * answers never depend on them.
+ * Selectivity: the planner is told the fraction of rows in the workspaces (or
+ * projects) the current user can see, estimated from the column's statistics
+ * exactly as a constant  column = ANY ('{...}')  would be. Estimates only
+ * steer the plan; answers never depend on them.
  */
 #include "postgres.h"
 
@@ -33,12 +35,23 @@
 /* Above this many visible workspaces, estimate from a prefix and scale. */
 #define SELECTIVITY_SAMPLE 1000
 
+/* Is the supported function authz.can_project (else authz.can)? */
+static bool
+is_project_check(Oid funcid)
+{
+	char	   *name = get_func_name(funcid);
+
+	return name != NULL && strcmp(name, "can_project") == 0;
+}
+
+/* authz.workspace_array(text), or authz.project_array(text) for projects. */
 static Oid
-workspace_array_oid(void)
+array_function_oid(bool projects)
 {
 	Oid			argtypes[1] = {TEXTOID};
 
-	return LookupFuncName(list_make2(makeString("authz"), makeString("workspace_array")),
+	return LookupFuncName(list_make2(makeString("authz"),
+									 makeString(projects ? "project_array" : "workspace_array")),
 						  1, argtypes, false);
 }
 
@@ -80,7 +93,7 @@ can_index_condition(SupportRequestIndexCondition *req)
 	if (!OidIsValid(eqop))
 		return NIL;
 
-	array = makeFuncExpr(workspace_array_oid(), UUIDARRAYOID,
+	array = makeFuncExpr(array_function_oid(is_project_check(call->funcid)), UUIDARRAYOID,
 						 list_make1(copyObject(permission)),
 						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	req->lossy = false;
@@ -116,7 +129,9 @@ can_selectivity(SupportRequestSelectivity *req)
 		return false;
 
 	if (authz_current_user(&user))
-		visible = DatumGetArrayTypeP(resolve_workspace_array(&user, bit));
+		visible = DatumGetArrayTypeP(is_project_check(req->funcid)
+									 ? resolve_project_array(&user, bit)
+									 : resolve_workspace_array(&user, bit));
 	else
 		visible = construct_empty_array(UUIDOID);
 

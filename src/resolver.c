@@ -462,3 +462,35 @@ resolve_workspace_array(const pg_uuid_t *user_id, int bit)
 	result = construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
 	return PointerGetDatum(result);
 }
+
+/* Every project where the user holds the permission, as a uuid[]. */
+Datum
+resolve_project_array(const pg_uuid_t *user_id, int bit)
+{
+	const UserInfo *u;
+	Datum	   *elems = NULL;
+	int			n = 0;
+
+	cache_enter();
+	u = cache_user(user_id);
+	if (u->found && u->active)
+	{
+		cache_user_project_candidates(u);
+		elems = palloc(sizeof(Datum) * Max(u->nproject_candidates, 1));
+		for (int i = 0; i < u->nproject_candidates; i++)
+		{
+			ResultEntry r;
+
+			resolve_project(user_id, &u->project_candidates[i], &r);
+			if (permset_test(&r.perms, bit))
+			{
+				pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+
+				*id = u->project_candidates[i];
+				elems[n++] = UUIDPGetDatum(id);
+			}
+		}
+	}
+	cache_leave();
+	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}

@@ -210,6 +210,9 @@ typedef struct UserInfo
 	bool		candidates_loaded;
 	int			ncandidates;
 	pg_uuid_t  *candidates;		/* workspaces where the user may hold a role */
+	bool		project_candidates_loaded;
+	int			nproject_candidates;
+	pg_uuid_t  *project_candidates;	/* projects where they may hold one */
 } UserInfo;
 
 /* Memoised answer for one (user, workspace) pair. */
@@ -245,6 +248,7 @@ extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
 extern const ProjectInfo *cache_project(const pg_uuid_t *id);
 extern const UserInfo *cache_user(const pg_uuid_t *id);
 extern void cache_user_candidates(const UserInfo *user);
+extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
 extern ResultEntry *cache_result_find(const ResultKey *key);
 extern void cache_result_store(const ResultEntry *entry, uint64 generation);
@@ -289,6 +293,7 @@ extern OrgRole resolve_org_role(const pg_uuid_t *user_id, const pg_uuid_t *org_i
 extern void resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id,
 							  PermSet *out);
 extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
+extern Datum resolve_project_array(const pg_uuid_t *user_id, int bit);
 extern void resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id,
 							ResultEntry *out);
 extern const char *source_kind_name(SourceKind kind);

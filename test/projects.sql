@@ -7,7 +7,7 @@
 -- scope => 'project' as seen by a real application role.
 -- One transaction; identities are asserted with authz.set_user().
 BEGIN;
-SELECT plan(84);
+SELECT plan(87);
 
 SET LOCAL client_min_messages = warning;
 
@@ -392,6 +392,45 @@ SELECT results_eq($$SELECT project_id, title FROM docs$$, format($$VALUES (%L::u
 RESET ROLE;
 SELECT is((SELECT count(*)::int FROM docs), 5,
     'protect by project: the rows of the other projects are all still there');
+
+-- Index support: authz.can_project(project_id, p) becomes the index condition
+-- project_id = ANY (authz.project_array(p)), which lists what can_project answers.
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    plan text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        plan := plan || line || E'\n';
+    END LOOP;
+    RETURN plan;
+END
+$$;
+CREATE FUNCTION pg_temp.project_array_agrees(h text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_temp.act_as(h);
+    RETURN (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM authz.projects
+             WHERE authz.can_project(id, 'content.read'))
+         = (SELECT coalesce(array_agg(x ORDER BY x), '{}') FROM unnest(authz.project_array('content.read')) x);
+END
+$$;
+SELECT is(ARRAY[pg_temp.project_array_agrees('vera'), pg_temp.project_array_agrees('gus'),
+                pg_temp.project_array_agrees('olivia')], ARRAY[true, true, true],
+    'project_array lists exactly the projects where can_project answers true (a viewer, a project-only guest, the owner)');
+SELECT authz.set_user(:'vera_id');
+SET ROLE regress_prj_app;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
+SELECT string_agg(id::text, ',' ORDER BY id) AS vera_rows_seq FROM docs \gset
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+SET LOCAL enable_seqscan = off;
+SELECT ok(pg_temp.plan_of('SELECT id FROM docs') ~ 'Index Cond: \(project_id = ANY \(authz\.project_array\(',
+    'protect by project: a project-keyed policy uses the index on the project column (Index Cond with authz.project_array)');
+SELECT is((SELECT string_agg(id::text, ',' ORDER BY id) || '/' || count(*) FROM docs), :'vera_rows_seq' || '/3',
+    'protect by project: through the index, vera reads exactly the 3 rows a sequential scan gives her');
+RESET enable_seqscan;
+RESET ROLE;
 
 -- ===========================================================================
 -- remove_project_member by oneself, delete_project

@@ -5,7 +5,7 @@
 CREATE FUNCTION authz._can_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'planner_can_support' LANGUAGE C STRICT;
 COMMENT ON FUNCTION authz._can_support(internal) IS
-    'Planner support for authz.can: index conditions on the workspace column and selectivity';
+    'Planner support for authz.can and authz.can_project: index conditions on the workspace or project column, and selectivity';
 
 CREATE FUNCTION authz.can(workspace_id uuid, permission text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'checks_can' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
