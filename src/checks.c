@@ -228,29 +228,30 @@ checks_org_role(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(org_role_name(role)));
 }
 
-/* Every project where the current user holds the permission (authz.project_array). */
-PG_FUNCTION_INFO_V1(checks_project_array);
-Datum
-checks_project_array(PG_FUNCTION_ARGS)
+/* The current user's workspaces or projects holding a permission, as uuid[]. */
+static Datum
+array_for_current_user(text *permission, Datum (*resolve) (const pg_uuid_t *, int))
 {
-	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
+	int			bit = permission_bit(permission, false);
 	pg_uuid_t	user;
 
 	if (!authz_current_user(&user))
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
-	return resolve_project_array(&user, bit);
+	return resolve(&user, bit);
+}
+
+PG_FUNCTION_INFO_V1(checks_project_array);
+Datum
+checks_project_array(PG_FUNCTION_ARGS)
+{
+	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_project_array);
 }
 
 PG_FUNCTION_INFO_V1(checks_workspace_array);
 Datum
 checks_workspace_array(PG_FUNCTION_ARGS)
 {
-	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
-	pg_uuid_t	user;
-
-	if (!authz_current_user(&user))
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
-	return resolve_workspace_array(&user, bit);
+	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_workspace_array);
 }
 
 /* Internal: effective role, rank and permissions of any user (no memo). */
