@@ -5,8 +5,11 @@
 # on a Unix socket in a private temporary directory, and is removed on stop.
 # Exports PGHOST, PGPORT, PGUSER and PGDATABASE for the client tools.
 
+# The server and client tools are those of $PG_CONFIG (as for the build), so
+# `make test PG_CONFIG=.../bin/pg_config` tests another PostgreSQL.
 PGMAJOR=${PGMAJOR:-15}
-PGBIN=${PGBIN:-$(pg_config --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PGMAJOR/bin")}
+PGBIN=${PGBIN:-$(${PG_CONFIG:-pg_config} --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PGMAJOR/bin")}
+export PATH="$PGBIN:$PATH"
 
 as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"
