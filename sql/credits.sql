@@ -1,7 +1,7 @@
 -- authz.credits: text and binary I/O, malformed input, overflow, arithmetic and
 -- its rounding, comparisons, opclasses, aggregates, casts
 \set SHOW_CONTEXT never
-SET search_path = authz, public;
+SET search_path = authz, authz_internal, public;
 
 -- text input and output: shortest exact form
 SELECT x AS input, x::credits AS output
@@ -338,13 +338,13 @@ SELECT stmt, pg_temp.sqlstate_of(stmt) AS sqlstate
 SELECT p.oid::regprocedure AS function, p.provolatile AS vol, p.proisstrict AS strict,
        p.proparallel AS par, p.proleakproof AS leakproof
   FROM pg_proc p
- WHERE p.pronamespace = 'authz'::regnamespace
+ WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace)
    AND ((p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') AND p.prosrc LIKE 'credits%')
         OR (p.prokind = 'a' AND 'authz.credits'::regtype = ANY (p.proargtypes)))
  ORDER BY p.oid::regprocedure::text;
 SELECT p.oid::regprocedure AS uncommented
   FROM pg_proc p
- WHERE p.pronamespace = 'authz'::regnamespace
+ WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace)
    AND ((p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') AND p.prosrc LIKE 'credits%')
         OR (p.prokind = 'a' AND 'authz.credits'::regtype = ANY (p.proargtypes)))
    AND obj_description(p.oid, 'pg_proc') IS NULL;

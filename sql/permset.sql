@@ -1,5 +1,5 @@
 -- authz.permset: text and binary I/O, malformed input, operators, casts, opclasses
-SET search_path = authz, public;
+SET search_path = authz, authz_internal, public;
 \set SHOW_CONTEXT never
 
 -- text input and output (names sorted, duplicates collapse, spaces allowed)

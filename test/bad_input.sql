@@ -46,7 +46,7 @@ DECLARE
 BEGIN
     FOR f IN SELECT p.proname, p.proargtypes::regtype[] AS types
                FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace = 'authz'::regnamespace AND p.proname !~ '^_' AND p.prokind = 'f'
+              WHERE p.pronamespace = 'authz'::regnamespace AND p.prokind = 'f'
                 AND p.prorettype <> 'trigger'::regtype
                 AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes::regtype[]) t
                                  WHERE t IN ('internal'::regtype, 'cstring'::regtype, 'oid'::regtype))

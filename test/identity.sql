@@ -39,7 +39,7 @@ SELECT plan(75);
 -- superuser, so only the outer role can make the answer differ).
 CREATE FUNCTION public.regress_is_trusted() RETURNS boolean
     LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
-    AS $$ SELECT authz._is_trusted() $$;
+    AS $$ SELECT authz_internal._is_trusted() $$;
 
 -- The current user, or NULL when asking raises an error.
 CREATE FUNCTION pg_temp.current_user_or_null() RETURNS uuid

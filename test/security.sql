@@ -5,7 +5,7 @@
 -- non-superuser roles (SET SESSION AUTHORIZATION changes the login role, as a
 -- login would); the roles are created inside the transaction and rolled back.
 BEGIN;
-SELECT plan(102);
+SELECT plan(104);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_sec_plain LOGIN;    -- ordinary role, mapped to nobody
@@ -179,7 +179,7 @@ $$, 'an ordinary role may execute org_role, workspace_array, who_can, explain an
 SELECT is_empty($$
     SELECT p.oid::regprocedure, p.prosecdef, l.lanname
       FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-     WHERE p.pronamespace = 'authz'::regnamespace AND p.proname LIKE '\_%'
+     WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace) AND p.proname LIKE '\_%'
        AND p.proname NOT LIKE '\_visible\_%'
        AND (p.prosecdef OR l.lanname NOT IN ('sql', 'plpgsql'))
        AND has_function_privilege('regress_sec_plain', p.oid, 'EXECUTE')
@@ -187,9 +187,22 @@ $$, 'an ordinary role may execute no internal function that runs with more right
 -- The policy helpers run as the reader, so the reader must be able to call them.
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-     WHERE p.pronamespace = 'authz'::regnamespace AND p.proname LIKE '\_visible\_%'
+     WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace) AND p.proname LIKE '\_visible\_%'
        AND NOT has_function_privilege('regress_sec_plain', p.oid, 'EXECUTE')
 $$, 'an ordinary role may execute every policy helper (_visible_*)');
+-- Schema authz is the interface: helpers and the types' support functions live
+-- in authz_internal.
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'authz'::regnamespace
+       AND (p.proname LIKE '\_%' OR p.proname ~ '^(permset|credits)_' OR p.prorettype = 'trigger'::regtype
+            OR 'internal'::regtype = ANY (p.proargtypes) OR 'cstring'::regtype = ANY (p.proargtypes))
+$$, 'schema authz holds no helper, trigger or type support function');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'authz'::regnamespace AND p.prokind = 'f'
+       AND obj_description(p.oid, 'pg_proc') IS NULL
+$$, 'every function of schema authz has a comment');
 
 -- An application table protected by its owner (the superuser here).
 CREATE TABLE public.regress_protected (workspace_id uuid NOT NULL, body text);
@@ -197,10 +210,10 @@ CREATE INDEX ON public.regress_protected (workspace_id);
 SELECT authz.protect('public.regress_protected') \g /dev/null
 
 SET SESSION AUTHORIZATION regress_sec_plain;
-SELECT throws_ok(format('SELECT * FROM authz._effective(%L, %L)', :'ann', :'alpha'), '42501',
+SELECT throws_ok(format('SELECT * FROM authz_internal._effective(%L, %L)', :'ann', :'alpha'), '42501',
                  'permission denied for function _effective',
-                 'an ordinary role cannot ask for the permissions of another user through authz._effective');
-SELECT throws_ok('SELECT authz._drop_policies(''public.regress_protected'')', '42501',
+                 'an ordinary role cannot ask for the permissions of another user through authz_internal._effective');
+SELECT throws_ok('SELECT authz_internal._drop_policies(''public.regress_protected'')', '42501',
                  'must be owner of relation regress_protected',
                  'an internal helper open to PUBLIC cannot drop the policies of a table the caller does not own');
 SELECT policies_are('public', 'regress_protected', ARRAY['authz_select', 'authz_insert', 'authz_update', 'authz_delete'],
@@ -612,16 +625,16 @@ SELECT is((SELECT count(*) FROM authz.users WHERE handle = 'regress_eve' AND sta
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure, p.proconfig FROM pg_catalog.pg_proc p
-     WHERE p.pronamespace = 'authz'::regnamespace AND p.prosecdef
+     WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace) AND p.prosecdef
        AND NOT coalesce(p.proconfig, '{}') && ARRAY['search_path=pg_catalog, authz, pg_temp',
                                                      'search_path=pg_catalog, pg_temp']
-$$, 'every SECURITY DEFINER function in schema authz pins search_path to pg_catalog first and pg_temp last');
+$$, 'every SECURITY DEFINER function of the extension pins search_path to pg_catalog first and pg_temp last');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-     WHERE p.pronamespace = 'authz'::regnamespace AND l.lanname = 'plpgsql'
+     WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace) AND l.lanname = 'plpgsql'
        AND NOT coalesce(p.proconfig, '{}') && ARRAY['search_path=pg_catalog, authz, pg_temp',
                                                      'search_path=pg_catalog, pg_temp']
-$$, 'every PL/pgSQL function in schema authz pins search_path too');
+$$, 'every PL/pgSQL function of the extension pins search_path too');
 
 SELECT is_empty($$
     SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) FROM pg_catalog.pg_depend d

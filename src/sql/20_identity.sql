@@ -26,7 +26,7 @@ CREATE FUNCTION authz.current_user_id() RETURNS uuid
 COMMENT ON FUNCTION authz.current_user_id() IS
     'The current user: asserted with authz.set_user(), else from the JWT claim when configured, else the user mapped to the login role, else NULL';
 
-CREATE FUNCTION authz._is_trusted() RETURNS boolean
+CREATE FUNCTION authz_internal._is_trusted() RETURNS boolean
     AS 'MODULE_PATHNAME', 'identity_is_trusted' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION authz._is_trusted() IS
+COMMENT ON FUNCTION authz_internal._is_trusted() IS
     'Internal: the calling role (outside SECURITY DEFINER) is a superuser or may execute authz.set_user';

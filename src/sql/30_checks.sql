@@ -2,14 +2,14 @@
 -- Checks (C, checks.c): fast, STABLE, safe in RLS policies
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION authz._can_support(internal) RETURNS internal
+CREATE FUNCTION authz_internal._can_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'planner_can_support' LANGUAGE C STRICT;
-COMMENT ON FUNCTION authz._can_support(internal) IS
+COMMENT ON FUNCTION authz_internal._can_support(internal) IS
     'Planner support for authz.can and authz.can_project: index conditions on the workspace or project column, and selectivity';
 
 CREATE FUNCTION authz.can(workspace_id uuid, permission text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'checks_can' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
-    SUPPORT authz._can_support;
+    SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.can(uuid, text) IS
     'Does the current user hold the permission in the workspace?';
 
@@ -51,19 +51,19 @@ COMMENT ON FUNCTION authz.check(uuid, uuid, text) IS
 REVOKE ALL ON FUNCTION authz.check(uuid, uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.check(uuid, uuid, text) TO workspace_authz_trusted;
 
-CREATE FUNCTION authz._effective(user_id uuid, workspace_id uuid,
+CREATE FUNCTION authz_internal._effective(user_id uuid, workspace_id uuid,
                                  OUT role text, OUT rank integer, OUT permissions authz.permset)
     AS 'MODULE_PATHNAME', 'checks_effective' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION authz._effective(uuid, uuid) IS
+COMMENT ON FUNCTION authz_internal._effective(uuid, uuid) IS
     'Internal: effective role, rank (0 for none) and permissions of any user in a workspace';
-REVOKE ALL ON FUNCTION authz._effective(uuid, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._effective(uuid, uuid) FROM PUBLIC;
 
-CREATE FUNCTION authz._explain(user_id uuid, workspace_id uuid, permission text)
+CREATE FUNCTION authz_internal._explain(user_id uuid, workspace_id uuid, permission text)
     RETURNS TABLE (source text, team_id uuid, role text, grants boolean)
     AS 'MODULE_PATHNAME', 'checks_explain' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 4;
-COMMENT ON FUNCTION authz._explain(uuid, uuid, text) IS
+COMMENT ON FUNCTION authz_internal._explain(uuid, uuid, text) IS
     'Internal: the sources behind a resolution, for authz.explain';
-REVOKE ALL ON FUNCTION authz._explain(uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._explain(uuid, uuid, text) FROM PUBLIC;
 
 CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
     RETURNS TABLE (user_id uuid, role text)
@@ -71,13 +71,13 @@ CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._workspace(workspace_id);
+    PERFORM authz_internal._workspace(workspace_id);
     IF permission IS NULL THEN
         RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
     END IF;
-    PERFORM authz._check_permissions(ARRAY[permission]);
-    IF NOT authz._is_trusted() THEN
-        PERFORM authz._require(workspace_id, 'members.view');
+    PERFORM authz_internal._check_permissions(ARRAY[permission]);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require(workspace_id, 'members.view');
     END IF;
     RETURN QUERY
     WITH w AS (SELECT * FROM authz.workspaces x WHERE x.id = who_can.workspace_id),
@@ -94,7 +94,7 @@ BEGIN
          WHERE m.role <> 'guest'
     )
     SELECT c.uid, e.role
-      FROM candidates c, LATERAL authz._effective(c.uid, who_can.workspace_id) e
+      FROM candidates c, LATERAL authz_internal._effective(c.uid, who_can.workspace_id) e
      WHERE e.permissions OPERATOR(authz.@>) authz.permset(ARRAY[permission])
      ORDER BY e.rank DESC, c.uid;
 END
@@ -108,19 +108,19 @@ CREATE FUNCTION authz.explain(user_id uuid, workspace_id uuid, permission text)
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._check_id('user_id', user_id);
-    PERFORM authz._check_id('workspace_id', workspace_id);
+    PERFORM authz_internal._check_id('user_id', user_id);
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
     IF permission IS NULL THEN
         RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF user_id IS DISTINCT FROM authz.current_user_id() AND NOT authz._is_trusted() THEN
-        PERFORM authz._require(workspace_id, 'members.view');
+    IF user_id IS DISTINCT FROM authz.current_user_id() AND NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require(workspace_id, 'members.view');
     END IF;
     RETURN QUERY
     SELECT CASE WHEN e.team_id IS NULL THEN e.source
                 ELSE 'team ' || coalesce(t.name, e.team_id::text) END,
            e.role, e.grants
-      FROM authz._explain(user_id, workspace_id, permission) WITH ORDINALITY e
+      FROM authz_internal._explain(user_id, workspace_id, permission) WITH ORDINALITY e
       LEFT JOIN authz.teams t ON t.id = e.team_id
      ORDER BY e.ordinality;
 END

@@ -4,7 +4,7 @@
 -- ---------------------------------------------------------------------------
 
 -- Validate a text argument: not NULL, not blank, not too long, well formed.
-CREATE FUNCTION authz._check_text(what text, value text, max_length integer,
+CREATE FUNCTION authz_internal._check_text(what text, value text, max_length integer,
                                   pattern text DEFAULT NULL, pattern_hint text DEFAULT NULL)
     RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -26,11 +26,11 @@ BEGIN
     RETURN value;
 END
 $$;
-COMMENT ON FUNCTION authz._check_text(text, text, integer, text, text) IS
+COMMENT ON FUNCTION authz_internal._check_text(text, text, integer, text, text) IS
     'Internal: validate a text argument (22004 when NULL, 22023 when empty, too long or malformed)';
 
 -- Refuse a NULL identifier argument.
-CREATE FUNCTION authz._check_id(what text, value uuid) RETURNS uuid
+CREATE FUNCTION authz_internal._check_id(what text, value uuid) RETURNS uuid
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -41,10 +41,10 @@ BEGIN
     RETURN value;
 END
 $$;
-COMMENT ON FUNCTION authz._check_id(text, uuid) IS 'Internal: refuse a NULL identifier (22004)';
+COMMENT ON FUNCTION authz_internal._check_id(text, uuid) IS 'Internal: refuse a NULL identifier (22004)';
 
 -- The acting user: the current user, who must exist and be active.
-CREATE FUNCTION authz._actor() RETURNS uuid
+CREATE FUNCTION authz_internal._actor() RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -67,16 +67,16 @@ BEGIN
     RETURN uid;
 END
 $$;
-COMMENT ON FUNCTION authz._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';
+COMMENT ON FUNCTION authz_internal._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';
 
-CREATE FUNCTION authz._user(user_id uuid) RETURNS authz.users
+CREATE FUNCTION authz_internal._user(user_id uuid) RETURNS authz.users
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.users;
 BEGIN
-    PERFORM authz._check_id('user_id', user_id);
+    PERFORM authz_internal._check_id('user_id', user_id);
     SELECT * INTO r FROM authz.users u WHERE u.id = user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = '42704';
@@ -84,16 +84,16 @@ BEGIN
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._user(uuid) IS 'Internal: a user row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._user(uuid) IS 'Internal: a user row (42704 when unknown)';
 
-CREATE FUNCTION authz._org(org_id uuid) RETURNS authz.orgs
+CREATE FUNCTION authz_internal._org(org_id uuid) RETURNS authz.orgs
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.orgs;
 BEGIN
-    PERFORM authz._check_id('org_id', org_id);
+    PERFORM authz_internal._check_id('org_id', org_id);
     SELECT * INTO r FROM authz.orgs o WHERE o.id = org_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'organization "%" does not exist', org_id USING ERRCODE = '42704';
@@ -101,16 +101,16 @@ BEGIN
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._org(uuid) IS 'Internal: an organization row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._org(uuid) IS 'Internal: an organization row (42704 when unknown)';
 
-CREATE FUNCTION authz._workspace(workspace_id uuid) RETURNS authz.workspaces
+CREATE FUNCTION authz_internal._workspace(workspace_id uuid) RETURNS authz.workspaces
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.workspaces;
 BEGIN
-    PERFORM authz._check_id('workspace_id', workspace_id);
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
     SELECT * INTO r FROM authz.workspaces w WHERE w.id = workspace_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'workspace "%" does not exist', workspace_id USING ERRCODE = '42704';
@@ -118,16 +118,16 @@ BEGIN
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._workspace(uuid) IS 'Internal: a workspace row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._workspace(uuid) IS 'Internal: a workspace row (42704 when unknown)';
 
-CREATE FUNCTION authz._team(team_id uuid) RETURNS authz.teams
+CREATE FUNCTION authz_internal._team(team_id uuid) RETURNS authz.teams
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.teams;
 BEGIN
-    PERFORM authz._check_id('team_id', team_id);
+    PERFORM authz_internal._check_id('team_id', team_id);
     SELECT * INTO r FROM authz.teams t WHERE t.id = team_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'team "%" does not exist', team_id USING ERRCODE = '42704';
@@ -135,22 +135,22 @@ BEGIN
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._team(uuid) IS 'Internal: a team row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._team(uuid) IS 'Internal: a team row (42704 when unknown)';
 
 -- How errors name things: users by handle, workspaces as org/name, orgs by
 -- slug; but only to someone who may see them (or a trusted role): others get
 -- the identifier they passed, so a refusal never reveals a name.
-CREATE FUNCTION authz._user_label(user_id uuid) RETURNS text
+CREATE FUNCTION authz_internal._user_label(user_id uuid) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce((SELECT u.handle FROM authz.users u
-                      WHERE u.id = user_id AND (authz._visible_user(u.id) OR authz._is_trusted())),
+                      WHERE u.id = user_id AND (authz_internal._visible_user(u.id) OR authz_internal._is_trusted())),
                     user_id::text)
 $$;
-COMMENT ON FUNCTION authz._user_label(uuid) IS 'Internal: a user as error messages name it (handle, if visible to the current user)';
+COMMENT ON FUNCTION authz_internal._user_label(uuid) IS 'Internal: a user as error messages name it (handle, if visible to the current user)';
 
-CREATE FUNCTION authz._workspace_label(workspace_id uuid) RETURNS text
+CREATE FUNCTION authz_internal._workspace_label(workspace_id uuid) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -159,31 +159,31 @@ AS $$
                       WHERE w.id = workspace_id
                         AND (authz.can(w.id, 'workspace.view')
                              OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false)
-                             OR authz._is_trusted())),
+                             OR authz_internal._is_trusted())),
                     workspace_id::text)
 $$;
-COMMENT ON FUNCTION authz._workspace_label(uuid) IS
+COMMENT ON FUNCTION authz_internal._workspace_label(uuid) IS
     'Internal: a workspace as error messages name it (org/name, if visible to the current user)';
 
-CREATE FUNCTION authz._org_label(org_id uuid) RETURNS text
+CREATE FUNCTION authz_internal._org_label(org_id uuid) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce((SELECT o.slug FROM authz.orgs o
-                      WHERE o.id = org_id AND (authz.org_role(o.id) IS NOT NULL OR authz._is_trusted())),
+                      WHERE o.id = org_id AND (authz.org_role(o.id) IS NOT NULL OR authz_internal._is_trusted())),
                     org_id::text)
 $$;
-COMMENT ON FUNCTION authz._org_label(uuid) IS 'Internal: an organization as error messages name it (slug, if a member)';
+COMMENT ON FUNCTION authz_internal._org_label(uuid) IS 'Internal: an organization as error messages name it (slug, if a member)';
 
 -- A workspace role usable in an organization: one of its custom roles or a built-in.
-CREATE FUNCTION authz._role(org_id uuid, role_name text) RETURNS authz.roles
+CREATE FUNCTION authz_internal._role(org_id uuid, role_name text) RETURNS authz.roles
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r authz.roles;
 BEGIN
-    PERFORM authz._check_text('workspace role', role_name, 63);
+    PERFORM authz_internal._check_text('workspace role', role_name, 63);
     SELECT * INTO r FROM authz.roles x
      WHERE x.name = role_name AND (x.org_id IS NULL OR x.org_id = _role.org_id)
      ORDER BY x.org_id NULLS LAST LIMIT 1;
@@ -195,145 +195,145 @@ BEGIN
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._role(uuid, text) IS 'Internal: a workspace role by name, custom to the org or built-in (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._role(uuid, text) IS 'Internal: a workspace role by name, custom to the org or built-in (42704 when unknown)';
 
 -- Org roles are ordered: owner > admin > member > guest.
-CREATE FUNCTION authz._org_rank(role text) RETURNS integer
+CREATE FUNCTION authz_internal._org_rank(role text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$ SELECT CASE role WHEN 'owner' THEN 4 WHEN 'admin' THEN 3 WHEN 'member' THEN 2 WHEN 'guest' THEN 1 ELSE 0 END $$;
-COMMENT ON FUNCTION authz._org_rank(text) IS 'Internal: precedence of an org role (owner 4 ... guest 1, none 0)';
+COMMENT ON FUNCTION authz_internal._org_rank(text) IS 'Internal: precedence of an org role (owner 4 ... guest 1, none 0)';
 
-CREATE FUNCTION authz._check_org_role(role text) RETURNS text
+CREATE FUNCTION authz_internal._check_org_role(role text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._check_text('org role', role, 63);
-    IF authz._org_rank(role) = 0 THEN
+    PERFORM authz_internal._check_text('org role', role, 63);
+    IF authz_internal._org_rank(role) = 0 THEN
         RAISE EXCEPTION 'invalid org role "%"', role
             USING ERRCODE = '22023', HINT = 'Org roles are owner, admin, member and guest.';
     END IF;
     RETURN role;
 END
 $$;
-COMMENT ON FUNCTION authz._check_org_role(text) IS 'Internal: validate an org role name (22023)';
+COMMENT ON FUNCTION authz_internal._check_org_role(text) IS 'Internal: validate an org role name (22023)';
 
 -- The org role of a user (NULL when not a member or deactivated).
-CREATE FUNCTION authz._org_role_of(org_id uuid, user_id uuid) RETURNS text
+CREATE FUNCTION authz_internal._org_role_of(org_id uuid, user_id uuid) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.role FROM authz.org_members m JOIN authz.users u ON u.id = m.user_id
      WHERE m.org_id = _org_role_of.org_id AND m.user_id = _org_role_of.user_id AND u.status = 'active'
 $$;
-COMMENT ON FUNCTION authz._org_role_of(uuid, uuid) IS 'Internal: a user''s org role, NULL when not an active member';
+COMMENT ON FUNCTION authz_internal._org_role_of(uuid, uuid) IS 'Internal: a user''s org role, NULL when not an active member';
 
 -- The acting user must hold an org permission.
-CREATE FUNCTION authz._require_org(org_id uuid, permission text) RETURNS void
+CREATE FUNCTION authz_internal._require_org(org_id uuid, permission text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT authz.can_org(org_id, permission) THEN
         RAISE EXCEPTION 'permission denied: "%" is required in organization "%"',
-            permission, authz._org_label(org_id)
+            permission, authz_internal._org_label(org_id)
             USING ERRCODE = '42501';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._require_org(uuid, text) IS 'Internal: 42501 unless the current user holds the org permission';
+COMMENT ON FUNCTION authz_internal._require_org(uuid, text) IS 'Internal: 42501 unless the current user holds the org permission';
 
 -- The acting user must hold a workspace permission.
-CREATE FUNCTION authz._require(workspace_id uuid, permission text) RETURNS void
+CREATE FUNCTION authz_internal._require(workspace_id uuid, permission text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT authz.can(workspace_id, permission) THEN
         RAISE EXCEPTION 'permission denied: "%" is required in workspace "%"',
-            permission, authz._workspace_label(workspace_id)
+            permission, authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42501';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._require(uuid, text) IS 'Internal: 42501 unless the current user holds the workspace permission';
+COMMENT ON FUNCTION authz_internal._require(uuid, text) IS 'Internal: 42501 unless the current user holds the workspace permission';
 
 -- Effective rank of a user in a workspace (0 when they hold no role).
-CREATE FUNCTION authz._rank(user_id uuid, workspace_id uuid) RETURNS integer
+CREATE FUNCTION authz_internal._rank(user_id uuid, workspace_id uuid) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-AS $$ SELECT (authz._effective(user_id, workspace_id)).rank $$;
-COMMENT ON FUNCTION authz._rank(uuid, uuid) IS 'Internal: effective rank of a user in a workspace (0 for none)';
+AS $$ SELECT (authz_internal._effective(user_id, workspace_id)).rank $$;
+COMMENT ON FUNCTION authz_internal._rank(uuid, uuid) IS 'Internal: effective rank of a user in a workspace (0 for none)';
 
 -- Rank rules (SPEC 3) for managing a workspace's participants: the actor holds
 -- the permission, assigns no role above their own rank, and changes nobody
 -- ranked above them.
-CREATE FUNCTION authz._check_ranks(workspace_id uuid, permission text,
+CREATE FUNCTION authz_internal._check_ranks(workspace_id uuid, permission text,
                                    target uuid, new_role authz.roles) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
+    actor uuid := authz_internal._actor();
     actor_rank integer;
     target_rank integer;
 BEGIN
-    PERFORM authz._require(workspace_id, permission);
-    actor_rank := authz._rank(actor, workspace_id);
+    PERFORM authz_internal._require(workspace_id, permission);
+    actor_rank := authz_internal._rank(actor, workspace_id);
     IF new_role.id IS NOT NULL AND new_role.rank > actor_rank THEN
         RAISE EXCEPTION 'cannot assign role "%" (rank %) above your own rank (%) in workspace "%"',
-            new_role.name, new_role.rank, actor_rank, authz._workspace_label(workspace_id)
+            new_role.name, new_role.rank, actor_rank, authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42501';
     END IF;
     IF target IS NOT NULL AND target <> actor THEN
-        target_rank := authz._rank(target, workspace_id);
+        target_rank := authz_internal._rank(target, workspace_id);
         IF target_rank > actor_rank THEN
             RAISE EXCEPTION 'cannot change user "%" (rank %) who ranks above you (%) in workspace "%"',
-                authz._user_label(target), target_rank, actor_rank, authz._workspace_label(workspace_id)
+                authz_internal._user_label(target), target_rank, actor_rank, authz_internal._workspace_label(workspace_id)
                 USING ERRCODE = '42501';
         END IF;
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._check_ranks(uuid, text, uuid, authz.roles) IS
+COMMENT ON FUNCTION authz_internal._check_ranks(uuid, text, uuid, authz.roles) IS
     'Internal: SPEC rank rules for workspace management (42501 when broken)';
 
 -- Rank rules for org membership: the actor holds org.members.manage, assigns
 -- no org role above their own, and changes nobody ranked above them.
-CREATE FUNCTION authz._check_org_ranks(org_id uuid, target uuid, new_role text) RETURNS void
+CREATE FUNCTION authz_internal._check_org_ranks(org_id uuid, target uuid, new_role text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
-    actor_role text := authz._org_role_of(org_id, actor);
+    actor uuid := authz_internal._actor();
+    actor_role text := authz_internal._org_role_of(org_id, actor);
     target_role text;
-    slug text := authz._org_label(org_id);
+    slug text := authz_internal._org_label(org_id);
 BEGIN
-    PERFORM authz._require_org(org_id, 'org.members.manage');
-    IF new_role IS NOT NULL AND authz._org_rank(new_role) > authz._org_rank(actor_role) THEN
+    PERFORM authz_internal._require_org(org_id, 'org.members.manage');
+    IF new_role IS NOT NULL AND authz_internal._org_rank(new_role) > authz_internal._org_rank(actor_role) THEN
         RAISE EXCEPTION 'cannot assign org role "%" above your own ("%") in organization "%"',
             new_role, actor_role, slug USING ERRCODE = '42501';
     END IF;
     IF target IS NOT NULL AND target <> actor THEN
         SELECT m.role INTO target_role FROM authz.org_members m
          WHERE m.org_id = _check_org_ranks.org_id AND m.user_id = target;
-        IF authz._org_rank(target_role) > authz._org_rank(actor_role) THEN
+        IF authz_internal._org_rank(target_role) > authz_internal._org_rank(actor_role) THEN
             RAISE EXCEPTION 'cannot change user "%" ("%") who ranks above you ("%") in organization "%"',
-                authz._user_label(target), target_role, actor_role, slug USING ERRCODE = '42501';
+                authz_internal._user_label(target), target_role, actor_role, slug USING ERRCODE = '42501';
         END IF;
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._check_org_ranks(uuid, uuid, text) IS
+COMMENT ON FUNCTION authz_internal._check_org_ranks(uuid, uuid, text) IS
     'Internal: SPEC rank rules for org membership (42501 when broken)';
 
 -- Highest org-wide workspace role rank a user may hand out in an org: any
 -- for org owners, else the rank of the workspace role their org role gives
 -- (their own org-wide role, or the org's admin_workspace_role for admins).
 -- NULL when they are not a member.
-CREATE FUNCTION authz._org_wide_limit_of(org_id uuid, user_id uuid) RETURNS integer
+CREATE FUNCTION authz_internal._org_wide_limit_of(org_id uuid, user_id uuid) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -349,33 +349,33 @@ AS $$
       FROM authz.org_members m
      WHERE m.org_id = _org_wide_limit_of.org_id AND m.user_id = _org_wide_limit_of.user_id
 $$;
-COMMENT ON FUNCTION authz._org_wide_limit_of(uuid, uuid) IS
+COMMENT ON FUNCTION authz_internal._org_wide_limit_of(uuid, uuid) IS
     'Internal: highest rank of org-wide workspace role a user may assign in the org (NULL when not a member)';
 
-CREATE FUNCTION authz._org_wide_limit(org_id uuid) RETURNS integer
+CREATE FUNCTION authz_internal._org_wide_limit(org_id uuid) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-AS $$ SELECT authz._org_wide_limit_of(org_id, authz.current_user_id()) $$;
-COMMENT ON FUNCTION authz._org_wide_limit(uuid) IS
+AS $$ SELECT authz_internal._org_wide_limit_of(org_id, authz.current_user_id()) $$;
+COMMENT ON FUNCTION authz_internal._org_wide_limit(uuid) IS
     'Internal: highest rank of org-wide workspace role the current user may assign in the org';
 
 -- The workspace permissions the current user may hand out in an org: those of
 -- every role (built-in, or custom to the org) they may assign, i.e. ranked at
 -- most their org-wide limit. For org owners (limit 100) that is every one.
-CREATE FUNCTION authz._assignable_permissions(org_id uuid) RETURNS text[]
+CREATE FUNCTION authz_internal._assignable_permissions(org_id uuid) RETURNS text[]
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(DISTINCT rp.permission ORDER BY rp.permission), '{}')
       FROM authz.roles r JOIN authz.role_permissions rp ON rp.role_id = r.id
      WHERE (r.org_id IS NULL OR r.org_id = _assignable_permissions.org_id)
-       AND r.rank <= coalesce(authz._org_wide_limit(_assignable_permissions.org_id), 0)
+       AND r.rank <= coalesce(authz_internal._org_wide_limit(_assignable_permissions.org_id), 0)
 $$;
-COMMENT ON FUNCTION authz._assignable_permissions(uuid) IS
+COMMENT ON FUNCTION authz_internal._assignable_permissions(uuid) IS
     'Internal: workspace permissions of the roles the current user may assign in the org (ranked at most their org-wide limit)';
 
 -- Validate permission names for a workspace: registered, workspace scope.
-CREATE FUNCTION authz._check_permissions(permissions text[], allow_empty boolean DEFAULT false) RETURNS text[]
+CREATE FUNCTION authz_internal._check_permissions(permissions text[], allow_empty boolean DEFAULT false) RETURNS text[]
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -408,6 +408,6 @@ BEGIN
     RETURN ARRAY(SELECT DISTINCT x FROM unnest(permissions) x ORDER BY x);
 END
 $$;
-COMMENT ON FUNCTION authz._check_permissions(text[], boolean) IS
+COMMENT ON FUNCTION authz_internal._check_permissions(text[], boolean) IS
     'Internal: validate workspace permission names (22004, 22023, 42704; an empty list only if allowed); returns them sorted and distinct';
 

@@ -3,9 +3,9 @@
 -- cache invalidation, last-owner protection, and data validation.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION authz._invalidate_cache() RETURNS trigger
+CREATE FUNCTION authz_internal._invalidate_cache() RETURNS trigger
     AS 'MODULE_PATHNAME', 'cache_invalidate_trigger' LANGUAGE C;
-COMMENT ON FUNCTION authz._invalidate_cache() IS
+COMMENT ON FUNCTION authz_internal._invalidate_cache() IS
     'Internal trigger: every backend drops its authorization cache when this transaction commits';
 
 DO $$
@@ -19,7 +19,7 @@ BEGIN
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authz.%I'
-            ' FOR EACH STATEMENT EXECUTE FUNCTION authz._invalidate_cache()', t);
+            ' FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache()', t);
     END LOOP;
 END
 $$;
@@ -29,7 +29,7 @@ $$;
 -- of one workspace queue behind each other; under READ COMMITTED the count
 -- below then sees the other's committed change, and under REPEATABLE READ or
 -- SERIALIZABLE the second writer gets a serialization failure instead.
-CREATE FUNCTION authz._assert_workspace_owner(workspace_id uuid) RETURNS void
+CREATE FUNCTION authz_internal._assert_workspace_owner(workspace_id uuid) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -43,16 +43,16 @@ BEGIN
                     WHERE p.workspace_id = _assert_workspace_owner.workspace_id
                       AND p.role_id = '00000000-0000-0000-0000-000000000001'
                       AND u.status = 'active') THEN
-        RAISE EXCEPTION 'workspace "%" must keep at least one owner', authz._workspace_label(workspace_id)
+        RAISE EXCEPTION 'workspace "%" must keep at least one owner', authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '23514', HINT = 'Make another participant an owner first.';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._assert_workspace_owner(uuid) IS
+COMMENT ON FUNCTION authz_internal._assert_workspace_owner(uuid) IS
     'Internal: 23514 unless the org workspace still has an active direct owner (serialises concurrent changes)';
 
 -- Every organization keeps at least one active owner; locking as above.
-CREATE FUNCTION authz._assert_org_owner(org_id uuid) RETURNS void
+CREATE FUNCTION authz_internal._assert_org_owner(org_id uuid) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -65,53 +65,53 @@ BEGIN
                     WHERE m.org_id = _assert_org_owner.org_id AND m.role = 'owner'
                       AND u.status = 'active') THEN
         RAISE EXCEPTION 'organization "%" must keep at least one owner',
-            authz._org_label(org_id)
+            authz_internal._org_label(org_id)
             USING ERRCODE = '23514', HINT = 'Make another member an owner first.';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._assert_org_owner(uuid) IS
+COMMENT ON FUNCTION authz_internal._assert_org_owner(uuid) IS
     'Internal: 23514 unless the organization still has an active owner (serialises concurrent changes)';
 
-CREATE FUNCTION authz._participants_owner_guard() RETURNS trigger
+CREATE FUNCTION authz_internal._participants_owner_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._assert_workspace_owner(OLD.workspace_id);
+    PERFORM authz_internal._assert_workspace_owner(OLD.workspace_id);
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION authz._participants_owner_guard() IS 'Internal trigger: last workspace owner protection';
+COMMENT ON FUNCTION authz_internal._participants_owner_guard() IS 'Internal trigger: last workspace owner protection';
 
 CREATE TRIGGER owner_guard AFTER DELETE ON authz.participants FOR EACH ROW
     WHEN (OLD.user_id IS NOT NULL AND OLD.role_id = '00000000-0000-0000-0000-000000000001')
-    EXECUTE FUNCTION authz._participants_owner_guard();
+    EXECUTE FUNCTION authz_internal._participants_owner_guard();
 CREATE TRIGGER owner_guard_update AFTER UPDATE ON authz.participants FOR EACH ROW
     WHEN (OLD.user_id IS NOT NULL AND OLD.role_id = '00000000-0000-0000-0000-000000000001'
           AND NEW.role_id IS DISTINCT FROM OLD.role_id)
-    EXECUTE FUNCTION authz._participants_owner_guard();
+    EXECUTE FUNCTION authz_internal._participants_owner_guard();
 
-CREATE FUNCTION authz._org_members_owner_guard() RETURNS trigger
+CREATE FUNCTION authz_internal._org_members_owner_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._assert_org_owner(OLD.org_id);
+    PERFORM authz_internal._assert_org_owner(OLD.org_id);
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION authz._org_members_owner_guard() IS 'Internal trigger: last org owner protection';
+COMMENT ON FUNCTION authz_internal._org_members_owner_guard() IS 'Internal trigger: last org owner protection';
 
 CREATE TRIGGER owner_guard AFTER DELETE ON authz.org_members FOR EACH ROW
     WHEN (OLD.role = 'owner')
-    EXECUTE FUNCTION authz._org_members_owner_guard();
+    EXECUTE FUNCTION authz_internal._org_members_owner_guard();
 CREATE TRIGGER owner_guard_update AFTER UPDATE ON authz.org_members FOR EACH ROW
     WHEN (OLD.role = 'owner' AND NEW.role <> 'owner')
-    EXECUTE FUNCTION authz._org_members_owner_guard();
+    EXECUTE FUNCTION authz_internal._org_members_owner_guard();
 
 -- Deactivating a user must not leave a workspace or an organization ownerless.
-CREATE FUNCTION authz._users_owner_guard() RETURNS trigger
+CREATE FUNCTION authz_internal._users_owner_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -122,38 +122,38 @@ BEGIN
                WHERE p.user_id = NEW.id AND p.role_id = '00000000-0000-0000-0000-000000000001'
                ORDER BY 1
     LOOP
-        PERFORM authz._assert_workspace_owner(id);
+        PERFORM authz_internal._assert_workspace_owner(id);
     END LOOP;
     FOR id IN SELECT m.org_id FROM authz.org_members m
                WHERE m.user_id = NEW.id AND m.role = 'owner' ORDER BY 1
     LOOP
-        PERFORM authz._assert_org_owner(id);
+        PERFORM authz_internal._assert_org_owner(id);
     END LOOP;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION authz._users_owner_guard() IS 'Internal trigger: deactivation keeps every workspace and org owned';
+COMMENT ON FUNCTION authz_internal._users_owner_guard() IS 'Internal trigger: deactivation keeps every workspace and org owned';
 
 CREATE TRIGGER owner_guard AFTER UPDATE OF status ON authz.users FOR EACH ROW
     WHEN (OLD.status = 'active' AND NEW.status <> 'active')
-    EXECUTE FUNCTION authz._users_owner_guard();
+    EXECUTE FUNCTION authz_internal._users_owner_guard();
 
 -- Workspace roles hold workspace permissions only.
-CREATE FUNCTION authz._role_permissions_validate() RETURNS trigger
+CREATE FUNCTION authz_internal._role_permissions_validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._check_permissions(ARRAY[NEW.permission]);
+    PERFORM authz_internal._check_permissions(ARRAY[NEW.permission]);
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION authz._role_permissions_validate() IS
+COMMENT ON FUNCTION authz_internal._role_permissions_validate() IS
     'Internal trigger: workspace roles, grants and denies carry workspace permissions only';
 
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON authz.role_permissions FOR EACH ROW
-    EXECUTE FUNCTION authz._role_permissions_validate();
+    EXECUTE FUNCTION authz_internal._role_permissions_validate();
 
 -- Grants and denies, like roles, carry workspace permissions only.
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON authz.participant_permissions FOR EACH ROW
-    EXECUTE FUNCTION authz._role_permissions_validate();
+    EXECUTE FUNCTION authz_internal._role_permissions_validate();

@@ -15,12 +15,12 @@ DECLARE
     uid uuid;
     other text;
 BEGIN
-    PERFORM authz._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
         'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
-    PERFORM authz._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
         'An email address looks like name@example.com.');
     IF display_name IS NOT NULL THEN
-        PERFORM authz._check_text('display name', display_name, 200);
+        PERFORM authz_internal._check_text('display name', display_name, 200);
     END IF;
     IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
         RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
@@ -29,7 +29,7 @@ BEGIN
         RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
     END IF;
     IF pg_role IS NOT NULL THEN
-        PERFORM authz._check_text('login role', pg_role, 63);
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
             RAISE EXCEPTION 'login role "%" does not exist', pg_role
                 USING ERRCODE = '42704', HINT = 'Create the login role first.';
@@ -59,11 +59,11 @@ CREATE FUNCTION authz.map_login_role(user_id uuid, pg_role name) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    u authz.users := authz._user(user_id);
+    u authz.users := authz_internal._user(user_id);
     other text;
 BEGIN
     IF pg_role IS NOT NULL THEN
-        PERFORM authz._check_text('login role', pg_role, 63);
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
             RAISE EXCEPTION 'login role "%" does not exist', pg_role
                 USING ERRCODE = '42704', HINT = 'Create the login role first.';
@@ -88,10 +88,10 @@ CREATE FUNCTION authz.deactivate_user(user_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    u authz.users := authz._user(user_id);
+    u authz.users := authz_internal._user(user_id);
 BEGIN
-    IF NOT authz._is_trusted() THEN
-        IF authz._actor() <> user_id THEN
+    IF NOT authz_internal._is_trusted() THEN
+        IF authz_internal._actor() <> user_id THEN
             RAISE EXCEPTION 'permission denied to deactivate user "%"', u.handle
                 USING ERRCODE = '42501', HINT = 'Users may deactivate themselves; trusted roles may deactivate anyone.';
         END IF;
@@ -109,14 +109,14 @@ CREATE FUNCTION authz.personal_workspace(user_id uuid DEFAULT NULL) RETURNS uuid
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    who uuid := coalesce(user_id, authz._actor());
+    who uuid := coalesce(user_id, authz_internal._actor());
     ws uuid;
 BEGIN
-    IF who IS DISTINCT FROM authz.current_user_id() AND NOT authz._is_trusted() THEN
+    IF who IS DISTINCT FROM authz.current_user_id() AND NOT authz_internal._is_trusted() THEN
         RAISE EXCEPTION 'permission denied to look up the personal workspace of another user'
             USING ERRCODE = '42501';
     END IF;
-    PERFORM authz._user(who);
+    PERFORM authz_internal._user(who);
     SELECT w.id INTO ws FROM authz.workspaces w WHERE w.personal_user_id = who;
     RETURN ws;
 END
@@ -131,13 +131,13 @@ CREATE FUNCTION authz.create_org(slug text, full_name text DEFAULT NULL) RETURNS
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
+    actor uuid := authz_internal._actor();
     oid_ uuid;
 BEGIN
-    PERFORM authz._check_text('organization slug', slug, 63, '^[a-z0-9][a-z0-9-]*$',
+    PERFORM authz_internal._check_text('organization slug', slug, 63, '^[a-z0-9][a-z0-9-]*$',
         'A slug is lower-case letters, digits and "-", starting with a letter or digit.');
     IF full_name IS NOT NULL THEN
-        PERFORM authz._check_text('full name', full_name, 200);
+        PERFORM authz_internal._check_text('full name', full_name, 200);
     END IF;
     IF EXISTS (SELECT 1 FROM authz.orgs o WHERE o.slug = create_org.slug) THEN
         RAISE EXCEPTION 'organization "%" already exists', slug USING ERRCODE = '23505';
@@ -150,7 +150,7 @@ $$;
 COMMENT ON FUNCTION authz.create_org(text, text) IS 'Create an organization; the current user becomes its owner';
 
 -- Check an org-wide workspace role against the actor's limit; NULL passes.
-CREATE FUNCTION authz._org_wide_role(org_id uuid, role text, workspace_role text) RETURNS authz.roles
+CREATE FUNCTION authz_internal._org_wide_role(org_id uuid, role text, workspace_role text) RETURNS authz.roles
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -163,25 +163,25 @@ BEGIN
     END IF;
     IF role = 'guest' THEN
         RAISE EXCEPTION 'guests of organization "%" cannot hold an org-wide workspace role',
-            authz._org_label(org_id)
+            authz_internal._org_label(org_id)
             USING ERRCODE = '22023', HINT = 'Add guests to the workspaces they may see instead.';
     END IF;
-    r := authz._role(org_id, workspace_role);
-    lim := coalesce(authz._org_wide_limit(org_id), 0);
+    r := authz_internal._role(org_id, workspace_role);
+    lim := coalesce(authz_internal._org_wide_limit(org_id), 0);
     IF r.rank > lim THEN
         RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%) in organization "%"',
-            r.name, r.rank, lim, authz._org_label(org_id)
+            r.name, r.rank, lim, authz_internal._org_label(org_id)
             USING ERRCODE = '42501';
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz._org_wide_role(uuid, text, text) IS
+COMMENT ON FUNCTION authz_internal._org_wide_role(uuid, text, text) IS
     'Internal: validate an org-wide workspace role for an org role against the actor''s limit';
 
 -- Changing or dropping the org-wide workspace role a member holds: only
 -- someone who could have given it (its rank within the actor's limit).
-CREATE FUNCTION authz._check_org_wide_held(org_id uuid, user_id uuid, role_id uuid) RETURNS void
+CREATE FUNCTION authz_internal._check_org_wide_held(org_id uuid, user_id uuid, role_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -193,15 +193,15 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    lim := coalesce(authz._org_wide_limit(org_id), 0);
+    lim := coalesce(authz_internal._org_wide_limit(org_id), 0);
     IF r.rank > lim THEN
         RAISE EXCEPTION 'cannot change the org-wide workspace role "%" (rank %) of user "%", above your limit (%) in organization "%"',
-            r.name, r.rank, authz._user_label(user_id), lim, authz._org_label(org_id)
+            r.name, r.rank, authz_internal._user_label(user_id), lim, authz_internal._org_label(org_id)
             USING ERRCODE = '42501', HINT = 'Someone whose limit reaches that rank, such as an org owner, may change it.';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz._check_org_wide_held(uuid, uuid, uuid) IS
+COMMENT ON FUNCTION authz_internal._check_org_wide_held(uuid, uuid, uuid) IS
     'Internal: 42501 when the org-wide workspace role a member holds ranks above the actor''s limit';
 
 CREATE FUNCTION authz.add_org_member(org_id uuid, user_id uuid, role text DEFAULT 'member',
@@ -210,14 +210,14 @@ CREATE FUNCTION authz.add_org_member(org_id uuid, user_id uuid, role text DEFAUL
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    o authz.orgs := authz._org(org_id);
-    u authz.users := authz._user(user_id);
+    o authz.orgs := authz_internal._org(org_id);
+    u authz.users := authz_internal._user(user_id);
     wr authz.roles;
 BEGIN
-    PERFORM authz._check_org_role(role);
-    PERFORM authz._check_org_ranks(org_id, NULL, role);
+    PERFORM authz_internal._check_org_role(role);
+    PERFORM authz_internal._check_org_ranks(org_id, NULL, role);
     IF workspace_role IS NOT NULL OR role = 'guest' THEN
-        wr := authz._org_wide_role(org_id, role, workspace_role);
+        wr := authz_internal._org_wide_role(org_id, role, workspace_role);
     ELSE
         -- the organization's default org-wide role for new members, if any
         SELECT x.* INTO wr FROM authz.roles x WHERE x.id = o.member_workspace_role;
@@ -234,7 +234,7 @@ $$;
 COMMENT ON FUNCTION authz.add_org_member(uuid, uuid, text, text) IS
     'Add a user to an organization with an org role and an org-wide workspace role (default: the org''s member_workspace_role; none for guests)';
 
-CREATE FUNCTION authz._org_member(org_id uuid, user_id uuid) RETURNS authz.org_members
+CREATE FUNCTION authz_internal._org_member(org_id uuid, user_id uuid) RETURNS authz.org_members
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -245,13 +245,13 @@ BEGIN
      WHERE x.org_id = _org_member.org_id AND x.user_id = _org_member.user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" is not a member of organization "%"',
-            authz._user_label(user_id), authz._org_label(org_id)
+            authz_internal._user_label(user_id), authz_internal._org_label(org_id)
             USING ERRCODE = '42704';
     END IF;
     RETURN m;
 END
 $$;
-COMMENT ON FUNCTION authz._org_member(uuid, uuid) IS 'Internal: an org membership row (42704 when absent)';
+COMMENT ON FUNCTION authz_internal._org_member(uuid, uuid) IS 'Internal: an org membership row (42704 when absent)';
 
 CREATE FUNCTION authz.set_org_role(org_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -260,14 +260,14 @@ AS $$
 DECLARE
     m authz.org_members;
 BEGIN
-    PERFORM authz._org(org_id);
-    PERFORM authz._user(user_id);
-    PERFORM authz._check_org_role(role);
-    m := authz._org_member(org_id, user_id);
-    PERFORM authz._check_org_ranks(org_id, user_id, role);
+    PERFORM authz_internal._org(org_id);
+    PERFORM authz_internal._user(user_id);
+    PERFORM authz_internal._check_org_role(role);
+    m := authz_internal._org_member(org_id, user_id);
+    PERFORM authz_internal._check_org_ranks(org_id, user_id, role);
     IF role = 'guest' THEN
         -- demoting to guest drops the org-wide role: only if the actor could change it
-        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+        PERFORM authz_internal._check_org_wide_held(org_id, user_id, m.workspace_role);
     END IF;
     -- Guests hold no org-wide workspace role; a guest made a member gets the
     -- org's default one, as a new member would.
@@ -291,13 +291,13 @@ DECLARE
     m authz.org_members;
     wr authz.roles;
 BEGIN
-    PERFORM authz._org(org_id);
-    PERFORM authz._user(user_id);
-    m := authz._org_member(org_id, user_id);
-    PERFORM authz._check_org_ranks(org_id, user_id, NULL);
-    wr := authz._org_wide_role(org_id, m.role, workspace_role);
+    PERFORM authz_internal._org(org_id);
+    PERFORM authz_internal._user(user_id);
+    m := authz_internal._org_member(org_id, user_id);
+    PERFORM authz_internal._check_org_ranks(org_id, user_id, NULL);
+    wr := authz_internal._org_wide_role(org_id, m.role, workspace_role);
     IF wr.id IS DISTINCT FROM m.workspace_role THEN
-        PERFORM authz._check_org_wide_held(org_id, user_id, m.workspace_role);
+        PERFORM authz_internal._check_org_wide_held(org_id, user_id, m.workspace_role);
     END IF;
     UPDATE authz.org_members x SET workspace_role = wr.id
      WHERE x.org_id = set_org_workspace_role.org_id AND x.user_id = set_org_workspace_role.user_id;
@@ -311,16 +311,16 @@ CREATE FUNCTION authz.remove_org_member(org_id uuid, user_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
+    actor uuid := authz_internal._actor();
     membership authz.org_members;
 BEGIN
-    PERFORM authz._org(org_id);
-    PERFORM authz._user(user_id);
-    membership := authz._org_member(org_id, user_id);
+    PERFORM authz_internal._org(org_id);
+    PERFORM authz_internal._user(user_id);
+    membership := authz_internal._org_member(org_id, user_id);
     IF user_id <> actor THEN
-        PERFORM authz._check_org_ranks(org_id, user_id, NULL);
+        PERFORM authz_internal._check_org_ranks(org_id, user_id, NULL);
         -- removing a member drops their org-wide role: only if the actor could change it
-        PERFORM authz._check_org_wide_held(org_id, user_id, membership.workspace_role);
+        PERFORM authz_internal._check_org_wide_held(org_id, user_id, membership.workspace_role);
     END IF;
     -- Leaving the org ends the user's teams and participations in it.
     DELETE FROM authz.team_members tm USING authz.teams t
@@ -341,12 +341,12 @@ COMMENT ON FUNCTION authz.remove_org_member(uuid, uuid) IS
 
 -- ---- workspaces -----------------------------------------------------------
 
-CREATE FUNCTION authz._check_choice(what text, value text, choices text[]) RETURNS text
+CREATE FUNCTION authz_internal._check_choice(what text, value text, choices text[]) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._check_text(what, value, 63);
+    PERFORM authz_internal._check_text(what, value, 63);
     IF NOT value = ANY (choices) THEN
         RAISE EXCEPTION 'invalid %: "%"', what, value
             USING ERRCODE = '22023', HINT = 'Valid values: ' || array_to_string(choices, ', ') || '.';
@@ -354,7 +354,7 @@ BEGIN
     RETURN value;
 END
 $$;
-COMMENT ON FUNCTION authz._check_choice(text, text, text[]) IS 'Internal: validate a value against a list (22023)';
+COMMENT ON FUNCTION authz_internal._check_choice(text, text, text[]) IS 'Internal: validate a value against a list (22023)';
 
 CREATE FUNCTION authz.create_workspace(org_id uuid, name text, visibility text DEFAULT 'private',
                                        join_policy text DEFAULT 'invite_only')
@@ -362,15 +362,15 @@ CREATE FUNCTION authz.create_workspace(org_id uuid, name text, visibility text D
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
-    o authz.orgs := authz._org(org_id);
+    actor uuid := authz_internal._actor();
+    o authz.orgs := authz_internal._org(org_id);
     ws uuid;
 BEGIN
-    PERFORM authz._check_text('workspace name', name, 63, '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+    PERFORM authz_internal._check_text('workspace name', name, 63, '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
         'A workspace name is letters, digits, "_", "." and "-", starting with a letter or digit.');
-    PERFORM authz._check_choice('visibility', visibility, '{private,shared}');
-    PERFORM authz._check_choice('join policy', join_policy, '{invite_only,open}');
-    PERFORM authz._require_org(org_id, 'org.workspaces.create');
+    PERFORM authz_internal._check_choice('visibility', visibility, '{private,shared}');
+    PERFORM authz_internal._check_choice('join policy', join_policy, '{invite_only,open}');
+    PERFORM authz_internal._require_org(org_id, 'org.workspaces.create');
     IF EXISTS (SELECT 1 FROM authz.workspaces w
                 WHERE w.org_id = create_workspace.org_id AND w.name = create_workspace.name) THEN
         RAISE EXCEPTION 'workspace "%" already exists in organization "%"', name, o.slug
@@ -388,12 +388,12 @@ COMMENT ON FUNCTION authz.create_workspace(uuid, text, text, text) IS
     'Create a workspace in an organization; the current user becomes its owner';
 
 -- An org workspace (personal workspaces have no participants).
-CREATE FUNCTION authz._org_workspace(workspace_id uuid) RETURNS authz.workspaces
+CREATE FUNCTION authz_internal._org_workspace(workspace_id uuid) RETURNS authz.workspaces
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._workspace(workspace_id);
+    w authz.workspaces := authz_internal._workspace(workspace_id);
 BEGIN
     IF w.org_id IS NULL THEN
         RAISE EXCEPTION 'personal workspace "%" has no participants', w.name
@@ -402,9 +402,9 @@ BEGIN
     RETURN w;
 END
 $$;
-COMMENT ON FUNCTION authz._org_workspace(uuid) IS 'Internal: an org workspace row (22023 for a personal one)';
+COMMENT ON FUNCTION authz_internal._org_workspace(uuid) IS 'Internal: an org workspace row (22023 for a personal one)';
 
-CREATE FUNCTION authz._participant(workspace_id uuid, user_id uuid) RETURNS authz.participants
+CREATE FUNCTION authz_internal._participant(workspace_id uuid, user_id uuid) RETURNS authz.participants
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -416,16 +416,16 @@ BEGIN
        AND (x.expires_at IS NULL OR x.expires_at > now());
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user "%" is not a participant of workspace "%"',
-            authz._user_label(user_id), authz._workspace_label(workspace_id)
+            authz_internal._user_label(user_id), authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42704';
     END IF;
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION authz._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired)';
+COMMENT ON FUNCTION authz_internal._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired)';
 
 -- An expiry given to a participation, grant or deny: NULL (never) or in the future.
-CREATE FUNCTION authz._check_expiry(expires_at timestamptz, role authz.roles DEFAULT NULL) RETURNS timestamptz
+CREATE FUNCTION authz_internal._check_expiry(expires_at timestamptz, role authz.roles DEFAULT NULL) RETURNS timestamptz
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -443,11 +443,11 @@ BEGIN
     RETURN expires_at;
 END
 $$;
-COMMENT ON FUNCTION authz._check_expiry(timestamptz, authz.roles) IS
+COMMENT ON FUNCTION authz_internal._check_expiry(timestamptz, authz.roles) IS
     'Internal: validate an expiry (22023 when past, or given to an owner)';
 
 -- Expired participations are gone for every purpose: clear one before re-adding.
-CREATE FUNCTION authz._purge_expired(workspace_id uuid, user_id uuid) RETURNS void
+CREATE FUNCTION authz_internal._purge_expired(workspace_id uuid, user_id uuid) RETURNS void
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -455,7 +455,7 @@ AS $$
      WHERE p.workspace_id = _purge_expired.workspace_id AND p.user_id = _purge_expired.user_id
        AND p.expires_at <= now()
 $$;
-COMMENT ON FUNCTION authz._purge_expired(uuid, uuid) IS 'Internal: delete a user''s expired participation in a workspace';
+COMMENT ON FUNCTION authz_internal._purge_expired(uuid, uuid) IS 'Internal: delete a user''s expired participation in a workspace';
 
 CREATE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member',
                                  expires_at timestamptz DEFAULT NULL)
@@ -463,20 +463,20 @@ CREATE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFA
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._org_workspace(workspace_id);
-    u authz.users := authz._user(user_id);
-    r authz.roles := authz._role(w.org_id, role);
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    u authz.users := authz_internal._user(user_id);
+    r authz.roles := authz_internal._role(w.org_id, role);
 BEGIN
-    PERFORM authz._check_expiry(expires_at, r);
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
-    PERFORM authz._purge_expired(workspace_id, user_id);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._purge_expired(workspace_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
         RAISE EXCEPTION 'user "%" is already a participant of workspace "%"',
-            u.handle, authz._workspace_label(workspace_id)
+            u.handle, authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
     END IF;
-    PERFORM authz._check_capacity(workspace_id, user_id);
+    PERFORM authz_internal._check_capacity(workspace_id, user_id);
     INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
     VALUES (workspace_id, user_id, r.id, expires_at);
 END
@@ -489,14 +489,14 @@ CREATE FUNCTION authz.set_role(workspace_id uuid, user_id uuid, role text) RETUR
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._org_workspace(workspace_id);
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
     p authz.participants;
     r authz.roles;
 BEGIN
-    PERFORM authz._user(user_id);
-    r := authz._role(w.org_id, role);
-    p := authz._participant(workspace_id, user_id);
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', user_id, r);
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    p := authz_internal._participant(workspace_id, user_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', user_id, r);
     UPDATE authz.participants x SET role_id = r.id,
            expires_at = CASE WHEN r.rank = 100 THEN NULL ELSE x.expires_at END
      WHERE x.id = p.id;
@@ -515,14 +515,14 @@ CREATE FUNCTION authz.remove_member(workspace_id uuid, user_id uuid) RETURNS voi
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
+    actor uuid := authz_internal._actor();
     p authz.participants;
 BEGIN
-    PERFORM authz._org_workspace(workspace_id);
-    PERFORM authz._user(user_id);
-    p := authz._participant(workspace_id, user_id);
+    PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._user(user_id);
+    p := authz_internal._participant(workspace_id, user_id);
     IF user_id <> actor THEN
-        PERFORM authz._check_ranks(workspace_id, 'members.manage', user_id, NULL);
+        PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', user_id, NULL);
     END IF;
     DELETE FROM authz.participants x WHERE x.id = p.id;
 END
@@ -531,18 +531,18 @@ COMMENT ON FUNCTION authz.remove_member(uuid, uuid) IS
     'Remove a participant (anyone may leave); the last owner stays';
 
 -- Shared checks of grant and deny; returns the participant.
-CREATE FUNCTION authz._adjust_target(workspace_id uuid, user_id uuid) RETURNS authz.participants
+CREATE FUNCTION authz_internal._adjust_target(workspace_id uuid, user_id uuid) RETURNS authz.participants
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._org_workspace(workspace_id);
-    PERFORM authz._user(user_id);
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', user_id, NULL);
-    RETURN authz._participant(workspace_id, user_id);
+    PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._user(user_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', user_id, NULL);
+    RETURN authz_internal._participant(workspace_id, user_id);
 END
 $$;
-COMMENT ON FUNCTION authz._adjust_target(uuid, uuid) IS 'Internal: checks shared by grant, deny and reset_permissions';
+COMMENT ON FUNCTION authz_internal._adjust_target(uuid, uuid) IS 'Internal: checks shared by grant, deny and reset_permissions';
 
 CREATE FUNCTION authz.grant(workspace_id uuid, user_id uuid, permissions text[],
                             expires_at timestamptz DEFAULT NULL) RETURNS void
@@ -550,23 +550,23 @@ CREATE FUNCTION authz.grant(workspace_id uuid, user_id uuid, permissions text[],
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.participants := authz._adjust_target(workspace_id, user_id);
-    perms text[] := authz._check_permissions(permissions);
-    until timestamptz := authz._check_expiry(expires_at);
+    p authz.participants := authz_internal._adjust_target(workspace_id, user_id);
+    perms text[] := authz_internal._check_permissions(permissions);
+    until timestamptz := authz_internal._check_expiry(expires_at);
     mine authz.permset := authz.permissions_in(workspace_id);
     x text;
 BEGIN
     -- Deleting a workspace is for its owners alone: make them one instead.
     IF 'workspace.delete' = ANY (perms) THEN
         RAISE EXCEPTION 'cannot grant permission "workspace.delete" in workspace "%": it belongs to the owner role alone',
-            authz._workspace_label(workspace_id)
+            authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '22023', HINT = 'Make the participant an owner instead.';
     END IF;
     -- Nobody grants what they do not hold.
     FOREACH x IN ARRAY perms LOOP
         IF NOT coalesce(mine OPERATOR(authz.@>) authz.permset(ARRAY[x]), false) THEN
             RAISE EXCEPTION 'cannot grant permission "%", which you do not hold in workspace "%"',
-                x, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
+                x, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42501';
         END IF;
     END LOOP;
     INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect, expires_at)
@@ -584,13 +584,13 @@ CREATE FUNCTION authz.deny(workspace_id uuid, user_id uuid, permissions text[],
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.participants := authz._adjust_target(workspace_id, user_id);
-    perms text[] := authz._check_permissions(permissions);
-    until timestamptz := authz._check_expiry(expires_at);
+    p authz.participants := authz_internal._adjust_target(workspace_id, user_id);
+    perms text[] := authz_internal._check_permissions(permissions);
+    until timestamptz := authz_internal._check_expiry(expires_at);
 BEGIN
-    IF authz._rank(user_id, workspace_id) >= 100 THEN
+    IF authz_internal._rank(user_id, workspace_id) >= 100 THEN
         RAISE EXCEPTION 'cannot deny permissions to user "%", an owner of workspace "%"',
-            authz._user_label(user_id), authz._workspace_label(workspace_id)
+            authz_internal._user_label(user_id), authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '23514', HINT = 'Change their role first.';
     END IF;
     INSERT INTO authz.participant_permissions (workspace_id, user_id, permission, effect, expires_at)
@@ -607,11 +607,11 @@ CREATE FUNCTION authz.reset_permissions(workspace_id uuid, user_id uuid, permiss
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.participants := authz._adjust_target(workspace_id, user_id);
+    p authz.participants := authz_internal._adjust_target(workspace_id, user_id);
 BEGIN
     DELETE FROM authz.participant_permissions x
      WHERE x.workspace_id = p.workspace_id AND x.user_id = p.user_id
-       AND (permissions IS NULL OR x.permission = ANY (authz._check_permissions(permissions)));
+       AND (permissions IS NULL OR x.permission = ANY (authz_internal._check_permissions(permissions)));
 END
 $$;
 COMMENT ON FUNCTION authz.reset_permissions(uuid, uuid, text[]) IS
@@ -622,20 +622,20 @@ CREATE FUNCTION authz.join_workspace(workspace_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
-    w authz.workspaces := authz._org_workspace(workspace_id);
+    actor uuid := authz_internal._actor();
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
 BEGIN
-    PERFORM authz._purge_expired(workspace_id, actor);
+    PERFORM authz_internal._purge_expired(workspace_id, actor);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = join_workspace.workspace_id AND p.user_id = actor) THEN
         RETURN;     -- already a participant
     END IF;
-    PERFORM authz._require_org(w.org_id, 'org.workspaces.join');
+    PERFORM authz_internal._require_org(w.org_id, 'org.workspaces.join');
     IF w.join_policy <> 'open' THEN
-        RAISE EXCEPTION 'workspace "%" is invite-only', authz._workspace_label(workspace_id)
+        RAISE EXCEPTION 'workspace "%" is invite-only', authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42501', HINT = 'Ask one of its admins to add you.';
     END IF;
-    PERFORM authz._check_capacity(workspace_id, actor);
+    PERFORM authz_internal._check_capacity(workspace_id, actor);
     INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (workspace_id, actor, w.join_role);
 END
 $$;
@@ -649,13 +649,13 @@ CREATE FUNCTION authz.create_team(org_id uuid, name text) RETURNS uuid
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    o authz.orgs := authz._org(org_id);
+    o authz.orgs := authz_internal._org(org_id);
     t uuid;
 BEGIN
-    PERFORM authz._actor();
-    PERFORM authz._check_text('team name', name, 63, '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._check_text('team name', name, 63, '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
         'A team name is letters, digits, "_", "." and "-", starting with a letter or digit.');
-    PERFORM authz._require_org(org_id, 'org.teams.manage');
+    PERFORM authz_internal._require_org(org_id, 'org.teams.manage');
     IF EXISTS (SELECT 1 FROM authz.teams x WHERE x.org_id = create_team.org_id AND x.name = create_team.name) THEN
         RAISE EXCEPTION 'team "%" already exists in organization "%"', name, o.slug USING ERRCODE = '23505';
     END IF;
@@ -670,12 +670,12 @@ CREATE FUNCTION authz.add_team_member(team_id uuid, user_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    t authz.teams := authz._team(team_id);
-    u authz.users := authz._user(user_id);
+    t authz.teams := authz_internal._team(team_id);
+    u authz.users := authz_internal._user(user_id);
 BEGIN
-    PERFORM authz._actor();
-    PERFORM authz._require_org(t.org_id, 'org.teams.manage');
-    PERFORM authz._org_member(t.org_id, user_id);
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
+    PERFORM authz_internal._org_member(t.org_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.team_members tm
                 WHERE tm.team_id = add_team_member.team_id AND tm.user_id = add_team_member.user_id) THEN
         RAISE EXCEPTION 'user "%" is already in team "%"', u.handle, t.name USING ERRCODE = '23505';
@@ -690,12 +690,12 @@ CREATE FUNCTION authz.remove_team_member(team_id uuid, user_id uuid) RETURNS voi
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
-    t authz.teams := authz._team(team_id);
-    u authz.users := authz._user(user_id);
+    actor uuid := authz_internal._actor();
+    t authz.teams := authz_internal._team(team_id);
+    u authz.users := authz_internal._user(user_id);
 BEGIN
     IF user_id <> actor THEN
-        PERFORM authz._require_org(t.org_id, 'org.teams.manage');
+        PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
     END IF;
     DELETE FROM authz.team_members tm
      WHERE tm.team_id = remove_team_member.team_id AND tm.user_id = remove_team_member.user_id;
@@ -712,31 +712,31 @@ CREATE FUNCTION authz.add_team(workspace_id uuid, team_id uuid, role text,
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._org_workspace(workspace_id);
-    t authz.teams := authz._team(team_id);
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    t authz.teams := authz_internal._team(team_id);
     r authz.roles;
     current authz.roles;
 BEGIN
     IF t.org_id <> w.org_id THEN
         RAISE EXCEPTION 'team "%" belongs to another organization than workspace "%"',
-            t.name, authz._workspace_label(workspace_id) USING ERRCODE = '22023';
+            t.name, authz_internal._workspace_label(workspace_id) USING ERRCODE = '22023';
     END IF;
-    r := authz._role(w.org_id, role);
-    PERFORM authz._check_expiry(expires_at);
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
     DELETE FROM authz.participants p
      WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id AND p.expires_at <= now();
     SELECT x.* INTO current FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
      WHERE p.workspace_id = add_team.workspace_id AND p.team_id = add_team.team_id;
     IF FOUND THEN
         -- changing the team's role: as remove_team, nobody changes a team ranked above them
-        IF current.rank > authz._rank(authz._actor(), workspace_id) THEN
+        IF current.rank > authz_internal._rank(authz_internal._actor(), workspace_id) THEN
             RAISE EXCEPTION 'cannot change team "%" (role "%", rank %) which ranks above you in workspace "%"',
-                t.name, current.name, current.rank, authz._workspace_label(workspace_id)
+                t.name, current.name, current.rank, authz_internal._workspace_label(workspace_id)
                 USING ERRCODE = '42501';
         END IF;
     ELSE
-        PERFORM authz._check_capacity(workspace_id, NULL);
+        PERFORM authz_internal._check_capacity(workspace_id, NULL);
     END IF;
     INSERT INTO authz.participants (workspace_id, team_id, role_id, expires_at)
     VALUES (workspace_id, team_id, r.id, expires_at)
@@ -752,20 +752,20 @@ CREATE FUNCTION authz.remove_team(workspace_id uuid, team_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    t authz.teams := authz._team(team_id);
+    t authz.teams := authz_internal._team(team_id);
     r authz.roles;
 BEGIN
-    PERFORM authz._org_workspace(workspace_id);
+    PERFORM authz_internal._org_workspace(workspace_id);
     SELECT x.* INTO r FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
      WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'team "%" is not a participant of workspace "%"',
-            t.name, authz._workspace_label(workspace_id) USING ERRCODE = '42704';
+            t.name, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42704';
     END IF;
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, NULL);
-    IF r.rank > authz._rank(authz._actor(), workspace_id) THEN
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, NULL);
+    IF r.rank > authz_internal._rank(authz_internal._actor(), workspace_id) THEN
         RAISE EXCEPTION 'cannot remove team "%" (role "%", rank %) which ranks above you in workspace "%"',
-            t.name, r.name, r.rank, authz._workspace_label(workspace_id) USING ERRCODE = '42501';
+            t.name, r.name, r.rank, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42501';
     END IF;
     DELETE FROM authz.participants p
      WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
@@ -784,10 +784,10 @@ DECLARE
     free_bit integer;
     holders text[];
 BEGIN
-    PERFORM authz._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
+    PERFORM authz_internal._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
         'A permission name is dot-separated lower-case words, e.g. pipelines.launch.');
     IF description IS NOT NULL THEN
-        PERFORM authz._check_text('description', description, 1000);
+        PERFORM authz_internal._check_text('description', description, 1000);
     END IF;
     IF roles IS NULL OR EXISTS (SELECT 1 FROM unnest(roles) r WHERE r IS NULL OR r NOT IN ('member', 'viewer')) THEN
         RAISE EXCEPTION 'invalid roles for permission "%": %', name, coalesce(roles::text, 'NULL')

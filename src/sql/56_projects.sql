@@ -7,7 +7,7 @@
 
 CREATE FUNCTION authz.can_project(project_id uuid, permission text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'checks_can_project' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
-    SUPPORT authz._can_support;
+    SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.can_project(uuid, text) IS
     'Does the current user hold the permission in the project (workspace permissions plus the project role)?';
 
@@ -21,14 +21,14 @@ CREATE FUNCTION authz.role_in_project(project_id uuid) RETURNS text
 COMMENT ON FUNCTION authz.role_in_project(uuid) IS
     'The current user''s effective role in the project (the higher of the workspace and project roles), or NULL';
 
-CREATE FUNCTION authz._project(project_id uuid) RETURNS authz.projects
+CREATE FUNCTION authz_internal._project(project_id uuid) RETURNS authz.projects
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     p authz.projects;
 BEGIN
-    PERFORM authz._check_id('project_id', project_id);
+    PERFORM authz_internal._check_id('project_id', project_id);
     SELECT * INTO p FROM authz.projects x WHERE x.id = project_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'project "%" does not exist', project_id USING ERRCODE = '42704';
@@ -36,7 +36,7 @@ BEGIN
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION authz._project(uuid) IS 'Internal: a project row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._project(uuid) IS 'Internal: a project row (42704 when unknown)';
 
 CREATE FUNCTION authz.create_project(workspace_id uuid, name text, description text DEFAULT NULL)
     RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -45,17 +45,17 @@ AS $$
 DECLARE
     new_id uuid;
 BEGIN
-    PERFORM authz._workspace(workspace_id);
-    PERFORM authz._actor();
-    PERFORM authz._check_text('project name', name, 63, '^[A-Za-z0-9][A-Za-z0-9 _.-]*$',
+    PERFORM authz_internal._workspace(workspace_id);
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._check_text('project name', name, 63, '^[A-Za-z0-9][A-Za-z0-9 _.-]*$',
         'A project name is letters, digits, spaces, "_", "." and "-", starting with a letter or digit.');
     IF description IS NOT NULL THEN
-        PERFORM authz._check_text('description', description, 10000);
+        PERFORM authz_internal._check_text('description', description, 10000);
     END IF;
-    PERFORM authz._require(workspace_id, 'content.create');
+    PERFORM authz_internal._require(workspace_id, 'content.create');
     IF EXISTS (SELECT 1 FROM authz.projects p
                 WHERE p.workspace_id = create_project.workspace_id AND p.name = create_project.name) THEN
-        RAISE EXCEPTION 'project "%" already exists in workspace "%"', name, authz._workspace_label(workspace_id)
+        RAISE EXCEPTION 'project "%" already exists in workspace "%"', name, authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '23505';
     END IF;
     INSERT INTO authz.projects (workspace_id, name, description)
@@ -70,10 +70,10 @@ CREATE FUNCTION authz.delete_project(project_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.projects := authz._project(project_id);
+    p authz.projects := authz_internal._project(project_id);
 BEGIN
-    PERFORM authz._actor();
-    PERFORM authz._require(p.workspace_id, 'content.delete');
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require(p.workspace_id, 'content.delete');
     DELETE FROM authz.projects x WHERE x.id = p.id;
 END
 $$;
@@ -85,15 +85,15 @@ CREATE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role tex
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.projects := authz._project(project_id);
-    w authz.workspaces := authz._org_workspace(p.workspace_id);
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
     r authz.roles;
     current authz.roles;
 BEGIN
-    PERFORM authz._user(user_id);
-    r := authz._role(w.org_id, role);
-    PERFORM authz._check_expiry(expires_at, r);
-    PERFORM authz._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
     -- an expired membership is gone for every purpose
     DELETE FROM authz.project_members pm
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
@@ -101,15 +101,15 @@ BEGIN
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
     IF FOUND THEN
         -- changing someone's project role: nobody ranked above the actor
-        IF current.rank > authz._rank(authz._actor(), p.workspace_id) THEN
+        IF current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
             RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
-                authz._user_label(user_id), current.name, authz._workspace_label(p.workspace_id)
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
                 USING ERRCODE = '42501';
         END IF;
     ELSE
         -- a new project member: the collaborator policy, and a seat in the
         -- workspace unless they hold one already
-        PERFORM authz._check_capacity(p.workspace_id, user_id);
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
     END IF;
     INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
     VALUES (p.id, user_id, r.id, expires_at)
@@ -125,23 +125,23 @@ CREATE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETUR
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    p authz.projects := authz._project(project_id);
-    actor uuid := authz._actor();
+    p authz.projects := authz_internal._project(project_id);
+    actor uuid := authz_internal._actor();
     current authz.roles;
 BEGIN
-    PERFORM authz._user(user_id);
+    PERFORM authz_internal._user(user_id);
     SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
      WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id
        AND (pm.expires_at IS NULL OR pm.expires_at > now());
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'user "%" is not a member of project "%"', authz._user_label(user_id), p.name
+        RAISE EXCEPTION 'user "%" is not a member of project "%"', authz_internal._user_label(user_id), p.name
             USING ERRCODE = '42704';
     END IF;
     IF user_id <> actor THEN
-        PERFORM authz._check_ranks(p.workspace_id, 'members.manage', NULL, NULL);
-        IF current.rank > authz._rank(actor, p.workspace_id) THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, NULL);
+        IF current.rank > authz_internal._rank(actor, p.workspace_id) THEN
             RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
-                authz._user_label(user_id), current.name, authz._workspace_label(p.workspace_id)
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
                 USING ERRCODE = '42501';
         END IF;
     END IF;

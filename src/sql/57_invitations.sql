@@ -8,17 +8,17 @@
 -- still ranks within that.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION authz._random_token() RETURNS text
+CREATE FUNCTION authz_internal._random_token() RETURNS text
     AS 'MODULE_PATHNAME', 'tokens_random' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION authz._random_token() IS 'Internal: 32 random bytes from the operating system, as 64 hex digits';
+COMMENT ON FUNCTION authz_internal._random_token() IS 'Internal: 32 random bytes from the operating system, as 64 hex digits';
 
-CREATE FUNCTION authz._token_hash(token text) RETURNS bytea
+CREATE FUNCTION authz_internal._token_hash(token text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$ SELECT sha256(convert_to(token, 'UTF8')) $$;
-COMMENT ON FUNCTION authz._token_hash(text) IS 'Internal: how invitation tokens are stored';
+COMMENT ON FUNCTION authz_internal._token_hash(text) IS 'Internal: how invitation tokens are stored';
 
-CREATE FUNCTION authz._check_validity(expires_in interval) RETURNS timestamptz
+CREATE FUNCTION authz_internal._check_validity(expires_in interval) RETURNS timestamptz
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -33,16 +33,16 @@ BEGIN
     RETURN now() + expires_in;
 END
 $$;
-COMMENT ON FUNCTION authz._check_validity(interval) IS 'Internal: when an invitation expires (22004, 22023)';
+COMMENT ON FUNCTION authz_internal._check_validity(interval) IS 'Internal: when an invitation expires (22004, 22023)';
 
-CREATE FUNCTION authz._check_email(email text) RETURNS text
+CREATE FUNCTION authz_internal._check_email(email text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT authz._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+    SELECT authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
                              'An email address looks like name@example.com.')
 $$;
-COMMENT ON FUNCTION authz._check_email(text) IS 'Internal: validate an email address (22004, 22023)';
+COMMENT ON FUNCTION authz_internal._check_email(text) IS 'Internal: validate an email address (22004, 22023)';
 
 CREATE FUNCTION authz.invite(workspace_id uuid, email text, role text DEFAULT 'member',
                              expires_in interval DEFAULT '7 days')
@@ -50,16 +50,16 @@ CREATE FUNCTION authz.invite(workspace_id uuid, email text, role text DEFAULT 'm
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._org_workspace(workspace_id);
-    actor uuid := authz._actor();
-    r authz.roles := authz._role(w.org_id, role);
-    token text := authz._random_token();
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    actor uuid := authz_internal._actor();
+    r authz.roles := authz_internal._role(w.org_id, role);
+    token text := authz_internal._random_token();
 BEGIN
-    PERFORM authz._check_email(email);
-    PERFORM authz._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._check_email(email);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
     INSERT INTO authz.invitations (token_hash, org_id, workspace_id, email, role_id, inviter_id, inviter_rank, expires_at)
-    VALUES (authz._token_hash(token), w.org_id, workspace_id, email, r.id, actor,
-            authz._rank(actor, workspace_id), authz._check_validity(expires_in));
+    VALUES (authz_internal._token_hash(token), w.org_id, workspace_id, email, r.id, actor,
+            authz_internal._rank(actor, workspace_id), authz_internal._check_validity(expires_in));
     RETURN token;
 END
 $$;
@@ -72,18 +72,18 @@ CREATE FUNCTION authz.invite_to_org(org_id uuid, email text, role text DEFAULT '
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    o authz.orgs := authz._org(org_id);
-    actor uuid := authz._actor();
+    o authz.orgs := authz_internal._org(org_id);
+    actor uuid := authz_internal._actor();
     wr authz.roles;
-    token text := authz._random_token();
+    token text := authz_internal._random_token();
 BEGIN
-    PERFORM authz._check_email(email);
-    PERFORM authz._check_org_role(role);
-    PERFORM authz._check_org_ranks(org_id, NULL, role);
-    wr := authz._org_wide_role(org_id, role, workspace_role);
+    PERFORM authz_internal._check_email(email);
+    PERFORM authz_internal._check_org_role(role);
+    PERFORM authz_internal._check_org_ranks(org_id, NULL, role);
+    wr := authz_internal._org_wide_role(org_id, role, workspace_role);
     INSERT INTO authz.invitations (token_hash, org_id, email, org_role, role_id, inviter_id, inviter_rank, expires_at)
-    VALUES (authz._token_hash(token), org_id, email, role, wr.id, actor,
-            coalesce(authz._org_wide_limit(org_id), 0), authz._check_validity(expires_in));
+    VALUES (authz_internal._token_hash(token), org_id, email, role, wr.id, actor,
+            coalesce(authz_internal._org_wide_limit(org_id), 0), authz_internal._check_validity(expires_in));
     RETURN token;
 END
 $$;
@@ -95,8 +95,8 @@ CREATE FUNCTION authz.accept_invitation(token text) RETURNS uuid
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
-    u authz.users := authz._user(actor);
+    actor uuid := authz_internal._actor();
+    u authz.users := authz_internal._user(actor);
     i authz.invitations;
     r authz.roles;
     have authz.roles;
@@ -108,7 +108,7 @@ BEGIN
         RAISE EXCEPTION 'token must not be NULL' USING ERRCODE = '22004';
     END IF;
     -- The lock makes a second acceptance of the same token wait, then see it used.
-    SELECT * INTO i FROM authz.invitations x WHERE x.token_hash = authz._token_hash(token) FOR UPDATE;
+    SELECT * INTO i FROM authz.invitations x WHERE x.token_hash = authz_internal._token_hash(token) FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invitation not found'
             USING ERRCODE = '42704', HINT = 'Check the link; ask for a new invitation if it still fails.';
@@ -150,7 +150,7 @@ BEGIN
                    CASE WHEN i.org_role = 'guest' THEN NULL ELSE coalesce(i.role_id, o.member_workspace_role) END
               FROM authz.orgs o WHERE o.id = i.org_id;
         ELSE
-            new_role := CASE WHEN authz._org_rank(i.org_role) > authz._org_rank(m.role) THEN i.org_role ELSE m.role END;
+            new_role := CASE WHEN authz_internal._org_rank(i.org_role) > authz_internal._org_rank(m.role) THEN i.org_role ELSE m.role END;
             new_wr := CASE
                 WHEN new_role = 'guest' THEN NULL
                 -- a guest made a member: as set_org_role, the org's default unless one was offered
@@ -165,11 +165,11 @@ BEGIN
         END IF;
     ELSE
         -- Workspace invitation: participate, or keep the higher of the two roles.
-        PERFORM authz._purge_expired(i.workspace_id, actor);
+        PERFORM authz_internal._purge_expired(i.workspace_id, actor);
         SELECT x.* INTO have FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
          WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
         IF NOT FOUND THEN
-            PERFORM authz._check_capacity(i.workspace_id, actor);
+            PERFORM authz_internal._check_capacity(i.workspace_id, actor);
             INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (i.workspace_id, actor, r.id);
         ELSIF r.rank > have.rank THEN
             UPDATE authz.participants p SET role_id = r.id, expires_at = NULL
@@ -188,19 +188,19 @@ CREATE FUNCTION authz.revoke_invitation(invitation_id uuid) RETURNS void
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    actor uuid := authz._actor();
+    actor uuid := authz_internal._actor();
     i authz.invitations;
 BEGIN
-    PERFORM authz._check_id('invitation_id', invitation_id);
+    PERFORM authz_internal._check_id('invitation_id', invitation_id);
     SELECT * INTO i FROM authz.invitations x WHERE x.id = invitation_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invitation "%" does not exist', invitation_id USING ERRCODE = '42704';
     END IF;
     IF i.inviter_id <> actor THEN
         IF i.workspace_id IS NULL THEN
-            PERFORM authz._require_org(i.org_id, 'org.members.manage');
+            PERFORM authz_internal._require_org(i.org_id, 'org.members.manage');
         ELSE
-            PERFORM authz._require(i.workspace_id, 'members.manage');
+            PERFORM authz_internal._require(i.workspace_id, 'members.manage');
         END IF;
     END IF;
     IF i.accepted_at IS NOT NULL THEN

@@ -7,7 +7,7 @@
 GRANT USAGE ON SCHEMA authz TO PUBLIC;
 
 -- Visibility helpers for the policies: they read the tables as the owner.
-CREATE FUNCTION authz._visible_user(user_id uuid) RETURNS boolean
+CREATE FUNCTION authz_internal._visible_user(user_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -20,10 +20,10 @@ AS $$
                      JOIN authz.participants p ON p.team_id = tm.team_id
                     WHERE tm.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
 $$;
-COMMENT ON FUNCTION authz._visible_user(uuid) IS
+COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
     'Policy helper: the current user, members of orgs where they see members, participants of workspaces where they see members';
 
-CREATE FUNCTION authz._visible_team(team_id uuid) RETURNS boolean
+CREATE FUNCTION authz_internal._visible_team(team_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -32,17 +32,17 @@ AS $$
                     WHERE tm.team_id = t.id AND tm.user_id = authz.current_user_id())
       FROM authz.teams t WHERE t.id = _visible_team.team_id
 $$;
-COMMENT ON FUNCTION authz._visible_team(uuid) IS
+COMMENT ON FUNCTION authz_internal._visible_team(uuid) IS
     'Policy helper: teams of orgs where the current user sees members, and the user''s own teams';
 
-CREATE FUNCTION authz._visible_role(role_id uuid) RETURNS boolean
+CREATE FUNCTION authz_internal._visible_role(role_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.org_id IS NULL OR authz.org_role(r.org_id) IS NOT NULL
       FROM authz.roles r WHERE r.id = _visible_role.role_id
 $$;
-COMMENT ON FUNCTION authz._visible_role(uuid) IS
+COMMENT ON FUNCTION authz_internal._visible_role(uuid) IS
     'Policy helper: built-in roles and the custom roles of the current user''s organizations';
 
 ALTER TABLE authz.permissions ENABLE ROW LEVEL SECURITY;
@@ -54,7 +54,7 @@ CREATE POLICY visible ON authz.org_role_permissions FOR SELECT USING (true);
 COMMENT ON POLICY visible ON authz.org_role_permissions IS 'Everyone sees what org roles allow';
 
 ALTER TABLE authz.users ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.users FOR SELECT USING (authz._visible_user(id));
+CREATE POLICY visible ON authz.users FOR SELECT USING (authz_internal._visible_user(id));
 COMMENT ON POLICY visible ON authz.users IS
     'Yourself, members of organizations where you see members, participants of workspaces where you see members';
 
@@ -67,7 +67,7 @@ CREATE POLICY visible ON authz.roles FOR SELECT USING (org_id IS NULL OR authz.o
 COMMENT ON POLICY visible ON authz.roles IS 'Built-in roles and the custom roles of your organizations';
 
 ALTER TABLE authz.role_permissions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.role_permissions FOR SELECT USING (authz._visible_role(role_id));
+CREATE POLICY visible ON authz.role_permissions FOR SELECT USING (authz_internal._visible_role(role_id));
 COMMENT ON POLICY visible ON authz.role_permissions IS 'Permissions of the roles you see';
 
 ALTER TABLE authz.org_members ENABLE ROW LEVEL SECURITY;
@@ -82,12 +82,12 @@ COMMENT ON POLICY visible ON authz.workspaces IS
     'Workspaces you may view, and the workspace list of organizations where you may list them (not guests)';
 
 ALTER TABLE authz.teams ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.teams FOR SELECT USING (authz._visible_team(id));
+CREATE POLICY visible ON authz.teams FOR SELECT USING (authz_internal._visible_team(id));
 COMMENT ON POLICY visible ON authz.teams IS 'Teams of organizations where you see members, and your own teams';
 
 ALTER TABLE authz.team_members ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.team_members FOR SELECT
-    USING (user_id = authz.current_user_id() OR authz._visible_team(team_id));
+    USING (user_id = authz.current_user_id() OR authz_internal._visible_team(team_id));
 COMMENT ON POLICY visible ON authz.team_members IS 'Members of the teams you see';
 
 ALTER TABLE authz.participants ENABLE ROW LEVEL SECURITY;

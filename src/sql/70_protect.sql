@@ -3,7 +3,7 @@
 -- ---------------------------------------------------------------------------
 
 -- Drop the policies authz.protect creates, those that exist.
-CREATE FUNCTION authz._drop_policies(tbl regclass) RETURNS void
+CREATE FUNCTION authz_internal._drop_policies(tbl regclass) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -18,7 +18,7 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION authz._drop_policies(regclass) IS
+COMMENT ON FUNCTION authz_internal._drop_policies(regclass) IS
     'Internal: drop the policies authz.protect created on a table (runs as the caller)';
 
 CREATE FUNCTION authz.protect(tbl regclass, workspace_column name DEFAULT 'workspace_id',
@@ -77,7 +77,7 @@ BEGIN
     END LOOP;
 
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    PERFORM authz._drop_policies(tbl);
+    PERFORM authz_internal._drop_policies(tbl);
     EXECUTE format('CREATE POLICY authz_select ON %s FOR SELECT USING (%s(%I, %L))',
                    tbl, check_fn, workspace_column, read_permission);
     EXECUTE format('CREATE POLICY authz_insert ON %s FOR INSERT WITH CHECK (%s(%I, %L))',
@@ -112,7 +112,7 @@ BEGIN
     IF (SELECT c.relkind FROM pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
         RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
     END IF;
-    PERFORM authz._drop_policies(tbl);
+    PERFORM authz_internal._drop_policies(tbl);
     IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = tbl) THEN
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
     END IF;

@@ -95,7 +95,7 @@ COMMENT ON COLUMN authz.credit_ledger.amount IS 'Signed amount: positive credits
 COMMENT ON COLUMN authz.credit_ledger.created_at IS 'When it was written';
 
 -- The ledger and the movements are append-only, whoever tries otherwise.
-CREATE FUNCTION authz._append_only() RETURNS trigger
+CREATE FUNCTION authz_internal._append_only() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -104,18 +104,18 @@ BEGIN
         USING ERRCODE = '42501', HINT = 'Correct a movement with a new one.';
 END
 $$;
-COMMENT ON FUNCTION authz._append_only() IS 'Internal trigger: refuse UPDATE, DELETE and TRUNCATE on append-only tables';
+COMMENT ON FUNCTION authz_internal._append_only() IS 'Internal trigger: refuse UPDATE, DELETE and TRUNCATE on append-only tables';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.credit_ledger
-    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.credit_ledger
-    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._append_only();
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.credit_movements
-    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.credit_movements
-    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._append_only();
 
 -- A workspace holding credits cannot be deleted: move them out first.
-CREATE FUNCTION authz._keep_funded_workspace() RETURNS trigger
+CREATE FUNCTION authz_internal._keep_funded_workspace() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -124,21 +124,21 @@ DECLARE
 BEGIN
     SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = OLD.id FOR UPDATE;
     IF b IS NOT NULL AND b OPERATOR(authz.<>) '0'::authz.credits THEN
-        RAISE EXCEPTION 'workspace "%" still holds % credits', authz._workspace_label(OLD.id), b
+        RAISE EXCEPTION 'workspace "%" still holds % credits', authz_internal._workspace_label(OLD.id), b
             USING ERRCODE = '23514',
                   HINT = 'Transfer its credits to another workspace of the organization first.';
     END IF;
     RETURN OLD;
 END
 $$;
-COMMENT ON FUNCTION authz._keep_funded_workspace() IS 'Internal trigger: refuse to delete a workspace whose balance is not zero';
+COMMENT ON FUNCTION authz_internal._keep_funded_workspace() IS 'Internal trigger: refuse to delete a workspace whose balance is not zero';
 CREATE TRIGGER keep_funded BEFORE DELETE ON authz.workspaces
-    FOR EACH ROW EXECUTE FUNCTION authz._keep_funded_workspace();
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._keep_funded_workspace();
 
 -- ---- helpers --------------------------------------------------------------
 
 -- Validate a money amount: present and positive.
-CREATE FUNCTION authz._check_amount(amount authz.credits) RETURNS authz.credits
+CREATE FUNCTION authz_internal._check_amount(amount authz.credits) RETURNS authz.credits
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -152,12 +152,12 @@ BEGIN
     RETURN amount;
 END
 $$;
-COMMENT ON FUNCTION authz._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
+COMMENT ON FUNCTION authz_internal._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
 
 -- The movement made earlier in a tenant with an idempotency key: the same
 -- arguments return it; other arguments are refused, saying nothing of the
 -- first call (its arguments are the billing system's, not the caller's).
-CREATE FUNCTION authz._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
+CREATE FUNCTION authz_internal._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -173,7 +173,7 @@ BEGIN
     RETURN m;
 END
 $$;
-COMMENT ON FUNCTION authz._replay(uuid, text, text) IS
+COMMENT ON FUNCTION authz_internal._replay(uuid, text, text) IS
     'Internal: the movement already made in a tenant with an idempotency key (23505 when its arguments differ)';
 
 -- Record a movement, first of all: its idempotency key makes a concurrent
@@ -181,7 +181,7 @@ COMMENT ON FUNCTION authz._replay(uuid, text, text) IS
 -- commits, and then replay it, before looking at any balance. NULL: the key
 -- was already used, and the caller returns that movement. A refusal later
 -- rolls the movement back.
-CREATE FUNCTION authz._record_movement(kind text, amount authz.credits, from_workspace uuid,
+CREATE FUNCTION authz_internal._record_movement(kind text, amount authz.credits, from_workspace uuid,
                                        to_workspace uuid, memo text, tenant_id uuid, idempotency_key text,
                                        fingerprint text, usage jsonb DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
@@ -191,7 +191,7 @@ DECLARE
     new_id bigint;
 BEGIN
     IF idempotency_key IS NOT NULL THEN
-        PERFORM authz._check_text('idempotency key', idempotency_key, 255);
+        PERFORM authz_internal._check_text('idempotency key', idempotency_key, 255);
     END IF;
     INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,
                                         idempotency_key, fingerprint, usage, actor_id)
@@ -202,7 +202,7 @@ BEGIN
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
+COMMENT ON FUNCTION authz_internal._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
     'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant';
 
 -- Lock the accounts of one or two workspaces, opening any that does not
@@ -210,7 +210,7 @@ COMMENT ON FUNCTION authz._record_movement(text, authz.credits, uuid, uuid, text
 -- opened and then locked, strictly in workspace-id order: a session only ever
 -- waits for an account (its lock, or its opening by another session) above
 -- every account it holds, so no two sessions can deadlock.
-CREATE FUNCTION authz._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
+CREATE FUNCTION authz_internal._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -229,7 +229,7 @@ BEGIN
             INSERT INTO authz.credit_accounts (workspace_id) VALUES (w) ON CONFLICT DO NOTHING;
             SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
             IF NOT FOUND THEN
-                PERFORM authz._workspace(w);    -- deleted meanwhile: 42704
+                PERFORM authz_internal._workspace(w);    -- deleted meanwhile: 42704
                 RAISE EXCEPTION 'credit account of workspace "%" is missing right after it was opened', w
                     USING ERRCODE = 'XX000';
             END IF;
@@ -241,7 +241,7 @@ BEGIN
     RETURN b;
 END
 $$;
-COMMENT ON FUNCTION authz._lock_accounts(uuid, uuid) IS
+COMMENT ON FUNCTION authz_internal._lock_accounts(uuid, uuid) IS
     'Internal: lock one or two accounts in workspace-id order, opening each missing one just before locking it; returns the first balance';
 
 -- ---- operations -----------------------------------------------------------
@@ -252,21 +252,21 @@ CREATE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._workspace(workspace_id);
+    w authz.workspaces := authz_internal._workspace(workspace_id);
     tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
     fp text;
     mid bigint;
 BEGIN
-    PERFORM authz._check_amount(amount);
+    PERFORM authz_internal._check_amount(amount);
     IF memo IS NOT NULL THEN
-        PERFORM authz._check_text('memo', memo, 1000);
+        PERFORM authz_internal._check_text('memo', memo, 1000);
     END IF;
     fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
-    mid := authz._record_movement('topup', amount, NULL, workspace_id, memo, tenant, idempotency_key, fp);
+    mid := authz_internal._record_movement('topup', amount, NULL, workspace_id, memo, tenant, idempotency_key, fp);
     IF mid IS NULL THEN
-        RETURN (authz._replay(tenant, idempotency_key, fp)).id;
+        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).id;
     END IF;
-    PERFORM authz._lock_accounts(workspace_id);
+    PERFORM authz_internal._lock_accounts(workspace_id);
     INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, amount);
     UPDATE authz.credit_accounts a SET balance = a.balance + add_credits.amount, updated_at = now()
      WHERE a.workspace_id = add_credits.workspace_id;
@@ -290,11 +290,11 @@ DECLARE
     mid bigint;
     available authz.credits;
 BEGIN
-    PERFORM authz._check_id('from_workspace', from_workspace);
-    PERFORM authz._check_id('to_workspace', to_workspace);
-    PERFORM authz._check_amount(amount);
+    PERFORM authz_internal._check_id('from_workspace', from_workspace);
+    PERFORM authz_internal._check_id('to_workspace', to_workspace);
+    PERFORM authz_internal._check_amount(amount);
     IF memo IS NOT NULL THEN
-        PERFORM authz._check_text('memo', memo, 1000);
+        PERFORM authz_internal._check_text('memo', memo, 1000);
     END IF;
     SELECT w.org_id INTO src_org FROM authz.workspaces w WHERE w.id = from_workspace;
     IF NOT FOUND THEN
@@ -305,28 +305,28 @@ BEGIN
         RAISE EXCEPTION 'workspace "%" does not exist', to_workspace USING ERRCODE = '42704';
     END IF;
     IF from_workspace = to_workspace THEN
-        RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz._workspace_label(from_workspace)
+        RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz_internal._workspace_label(from_workspace)
             USING ERRCODE = '22023';
     END IF;
     IF src_org IS NULL OR dst_org IS DISTINCT FROM src_org THEN
         RAISE EXCEPTION 'workspaces "%" and "%" are not in the same organization',
-            authz._workspace_label(from_workspace), authz._workspace_label(to_workspace)
+            authz_internal._workspace_label(from_workspace), authz_internal._workspace_label(to_workspace)
             USING ERRCODE = '22023', HINT = 'Credits move between workspaces of one organization.';
     END IF;
     IF NOT authz.can_org(src_org, 'org.billing.manage') THEN
-        PERFORM authz._actor();     -- names a missing or deactivated current user
-        PERFORM authz._require_org(src_org, 'org.billing.manage');
+        PERFORM authz_internal._actor();     -- names a missing or deactivated current user
+        PERFORM authz_internal._require_org(src_org, 'org.billing.manage');
     END IF;
 
     fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
-    mid := authz._record_movement('transfer', amount, from_workspace, to_workspace, memo, src_org, idempotency_key, fp);
+    mid := authz_internal._record_movement('transfer', amount, from_workspace, to_workspace, memo, src_org, idempotency_key, fp);
     IF mid IS NULL THEN
-        RETURN (authz._replay(src_org, idempotency_key, fp)).id;
+        RETURN (authz_internal._replay(src_org, idempotency_key, fp)).id;
     END IF;
-    available := authz._lock_accounts(from_workspace, to_workspace);
+    available := authz_internal._lock_accounts(from_workspace, to_workspace);
     IF available IS NULL OR available < amount THEN
         RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
-            authz._workspace_label(from_workspace), available, amount
+            authz_internal._workspace_label(from_workspace), available, amount
             USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
     END IF;
     INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
@@ -348,9 +348,9 @@ CREATE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._org(org_id);
-    PERFORM authz._actor();
-    PERFORM authz._require_org(org_id, 'org.billing.manage');
+    PERFORM authz_internal._org(org_id);
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require_org(org_id, 'org.billing.manage');
     IF cpu_hour IS NULL OR memory_gib_hour IS NULL OR storage_gb_month IS NULL THEN
         RAISE EXCEPTION 'rates must not be NULL' USING ERRCODE = '22004';
     END IF;
@@ -387,7 +387,7 @@ CREATE FUNCTION authz.record_usage(workspace_id uuid, cpu_hours numeric, memory_
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 DECLARE
-    w authz.workspaces := authz._workspace(workspace_id);
+    w authz.workspaces := authz_internal._workspace(workspace_id);
     tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
     rc authz.rate_cards;
     charge authz.credits;
@@ -416,17 +416,17 @@ BEGIN
     -- numerically equal quantities (10, 10.0) are the same arguments
     fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
                  trim_scale(storage_gb_months));
-    mid := authz._record_movement('usage', charge, workspace_id, NULL, NULL, tenant, idempotency_key, fp,
+    mid := authz_internal._record_movement('usage', charge, workspace_id, NULL, NULL, tenant, idempotency_key, fp,
         jsonb_build_object(
             'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
             'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
             'storage_gb_month', rc.storage_gb_month::numeric));
     IF mid IS NULL THEN
-        RETURN (authz._replay(tenant, idempotency_key, fp)).amount;
+        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).amount;
     END IF;
     -- Usage records what happened: it never fails for lack of funds.
     IF charge <> '0' THEN
-        PERFORM authz._lock_accounts(workspace_id);
+        PERFORM authz_internal._lock_accounts(workspace_id);
         INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, -charge);
         UPDATE authz.credit_accounts a SET balance = a.balance - charge, updated_at = now()
          WHERE a.workspace_id = record_usage.workspace_id;
@@ -443,7 +443,7 @@ GRANT EXECUTE ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, te
 
 -- May the current user see the workspace's credits? billing.view there, or
 -- org.billing.view in its organization, or a trusted role.
-CREATE FUNCTION authz._visible_credits(workspace_id uuid) RETURNS boolean
+CREATE FUNCTION authz_internal._visible_credits(workspace_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -451,7 +451,7 @@ AS $$
         OR coalesce(authz.can_org(w.org_id, 'org.billing.view'), false)
       FROM authz.workspaces w WHERE w.id = _visible_credits.workspace_id
 $$;
-COMMENT ON FUNCTION authz._visible_credits(uuid) IS
+COMMENT ON FUNCTION authz_internal._visible_credits(uuid) IS
     'Policy helper: billing.view in the workspace or org.billing.view in its organization';
 
 CREATE FUNCTION authz.balance(workspace_id uuid) RETURNS authz.credits
@@ -461,10 +461,10 @@ AS $$
 DECLARE
     b authz.credits;
 BEGIN
-    PERFORM authz._workspace(workspace_id);
-    IF NOT authz._is_trusted() AND NOT coalesce(authz._visible_credits(workspace_id), false) THEN
+    PERFORM authz_internal._workspace(workspace_id);
+    IF NOT authz_internal._is_trusted() AND NOT coalesce(authz_internal._visible_credits(workspace_id), false) THEN
         RAISE EXCEPTION 'permission denied: "billing.view" is required in workspace "%"',
-            authz._workspace_label(workspace_id)
+            authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42501', HINT = 'Or "org.billing.view" in its organization.';
     END IF;
     SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = balance.workspace_id;
@@ -482,9 +482,9 @@ CREATE FUNCTION authz.org_credit_summary(org_id uuid, since timestamptz DEFAULT 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 BEGIN
-    PERFORM authz._org(org_id);
-    IF NOT authz._is_trusted() THEN
-        PERFORM authz._require_org(org_id, 'org.billing.view');
+    PERFORM authz_internal._org(org_id);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require_org(org_id, 'org.billing.view');
     END IF;
     IF since IS NULL OR until IS NULL THEN
         RAISE EXCEPTION 'period bounds must not be NULL' USING ERRCODE = '22004';
@@ -537,15 +537,15 @@ GRANT EXECUTE ON FUNCTION authz.verify_ledger() TO workspace_authz_trusted;
 
 -- Read access: balances, movements and entries of what the reader may bill.
 ALTER TABLE authz.credit_accounts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_accounts FOR SELECT USING (authz._visible_credits(workspace_id));
+CREATE POLICY visible ON authz.credit_accounts FOR SELECT USING (authz_internal._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_accounts IS 'Accounts of workspaces where you see billing';
 ALTER TABLE authz.credit_ledger ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_ledger FOR SELECT USING (authz._visible_credits(workspace_id));
+CREATE POLICY visible ON authz.credit_ledger FOR SELECT USING (authz_internal._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_ledger IS 'Entries of workspaces where you see billing';
 ALTER TABLE authz.credit_movements ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_movements FOR SELECT
-    USING (coalesce(authz._visible_credits(from_workspace), false)
-           OR coalesce(authz._visible_credits(to_workspace), false));
+    USING (coalesce(authz_internal._visible_credits(from_workspace), false)
+           OR coalesce(authz_internal._visible_credits(to_workspace), false));
 COMMENT ON POLICY visible ON authz.credit_movements IS 'Movements touching a workspace where you see billing';
 ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.rate_cards FOR SELECT USING (authz.can_org(org_id, 'org.billing.view'));

@@ -36,14 +36,14 @@ COMMENT ON COLUMN authz.audit_log.after IS 'The row after the change (NULL for a
 COMMENT ON COLUMN authz.audit_log.transaction_id IS 'Transaction that made it: rows of one call share it';
 
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON authz.audit_log
-    FOR EACH ROW EXECUTE FUNCTION authz._append_only();
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON authz.audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION authz._append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._append_only();
 
 -- Row trigger: record the change; the trigger's arguments name the key columns.
 -- Secrets are never copied: invitation token hashes, and the idempotency keys
 -- and fingerprints (the billing system's arguments) of credit movements.
-CREATE FUNCTION authz._audit() RETURNS trigger
+CREATE FUNCTION authz_internal._audit() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -105,7 +105,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION authz._audit() IS
+COMMENT ON FUNCTION authz_internal._audit() IS
     'Internal trigger: write an audit row for a change, and announce model changes on channel workspace_authz';
 
 DO $$
@@ -123,7 +123,7 @@ BEGIN
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
-            ' FOR EACH ROW EXECUTE FUNCTION authz._audit(%s)', t.tbl, t.keys);
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._audit(%s)', t.tbl, t.keys);
     END LOOP;
 END
 $$;
@@ -138,8 +138,8 @@ CREATE POLICY visible ON authz.audit_log FOR SELECT
             OR coalesce(authz.can(workspace_id, 'workspace.update'), false))
            AND CASE split_part(action, '.', 1)
                WHEN 'credit_movements' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
-                                            OR coalesce(authz._visible_credits((after ->> 'from_workspace')::uuid), false)
-                                            OR coalesce(authz._visible_credits((after ->> 'to_workspace')::uuid), false)
+                                            OR coalesce(authz_internal._visible_credits((after ->> 'from_workspace')::uuid), false)
+                                            OR coalesce(authz_internal._visible_credits((after ->> 'to_workspace')::uuid), false)
                WHEN 'rate_cards' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
                ELSE true END
            OR split_part(action, '.', 1) IN ('credit_movements', 'rate_cards')

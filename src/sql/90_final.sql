@@ -7,7 +7,7 @@ DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace = 'authz'::regnamespace AND p.proname LIKE '\_%'
+              WHERE p.pronamespace = 'authz_internal'::regnamespace AND p.proname LIKE '\_%'
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
@@ -16,8 +16,8 @@ $$;
 
 -- The policy helpers run as the querying role, and authz.protect's helper as
 -- the table owner calling it.
-GRANT EXECUTE ON FUNCTION authz._visible_user(uuid), authz._visible_team(uuid),
-    authz._visible_role(uuid), authz._visible_credits(uuid), authz._drop_policies(regclass) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION authz_internal._visible_user(uuid), authz_internal._visible_team(uuid),
+    authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass) TO PUBLIC;
 
 -- Rows the install script creates are not dumped; everything else is.
 SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
