@@ -402,10 +402,17 @@ use_active_snapshot(void)
  * moves; this backend's own writes invalidate the cache anyway, so entries
  * stay valid across the transaction's commands.
  */
+/* This backend's local transaction id: PostgreSQL 17 moved it into vxid. */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
 static bool
 transient_matches(AuthzCache *c, Snapshot snap)
 {
-	return c->snap_lxid == MyProc->lxid &&
+	return c->snap_lxid == MY_LXID &&
 		c->snap_xmin == snap->xmin &&
 		c->snap_xmax == snap->xmax &&
 		(c->snap_curcid == snap->curcid || !IsInParallelMode());
@@ -435,7 +442,7 @@ cache_enter(void)
 		if (!c->valid || c->stale || !transient_matches(c, snap))
 		{
 			cache_reset(c);
-			c->snap_lxid = MyProc->lxid;
+			c->snap_lxid = MY_LXID;
 			c->snap_xmin = snap->xmin;
 			c->snap_xmax = snap->xmax;
 			c->snap_curcid = snap->curcid;

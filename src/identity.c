@@ -14,6 +14,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "parser/parse_func.h"
@@ -92,12 +93,21 @@ check_user_id(char **newval, void **extra, GucSource source)
 
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
+	/* GUC extra data is freed by the GUC machinery: allocate it its way. */
+#if PG_VERSION_NUM >= 160000
+	parsed = guc_malloc(LOG, sizeof(pg_uuid_t));
+#else
 	parsed = malloc(sizeof(pg_uuid_t));
+#endif
 	if (parsed == NULL)
 		return false;
 	if (!parse_uuid(*newval, parsed))
 	{
+#if PG_VERSION_NUM >= 160000
+		guc_free(parsed);
+#else
 		free(parsed);
+#endif
 		GUC_check_errdetail("The value must be a UUID, or empty for no user.");
 		return false;
 	}

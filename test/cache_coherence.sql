@@ -82,9 +82,25 @@ END
 $$;
 
 -- Bytes held by this backend's authorization cache (the context and its hash tables).
-CREATE FUNCTION cache_bytes() RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce(sum(total_bytes), 0)::bigint FROM pg_backend_memory_contexts
-     WHERE name = 'workspace_authz cache' OR parent = 'workspace_authz cache'
+-- PostgreSQL 18 describes the hierarchy by path instead of parent name.
+CREATE FUNCTION cache_bytes() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    bytes bigint;
+BEGIN
+    IF current_setting('server_version_num')::int >= 180000 THEN
+        EXECUTE $q$
+            SELECT coalesce(sum(c.total_bytes), 0)::bigint
+              FROM pg_backend_memory_contexts c, pg_backend_memory_contexts p
+             WHERE p.name = 'workspace_authz cache' AND p.path[array_length(p.path, 1)] = ANY (c.path)
+        $q$ INTO bytes;
+    ELSE
+        EXECUTE $q$
+            SELECT coalesce(sum(total_bytes), 0)::bigint FROM pg_backend_memory_contexts
+             WHERE name = 'workspace_authz cache' OR parent = 'workspace_authz cache'
+        $q$ INTO bytes;
+    END IF;
+    RETURN bytes;
+END
 $$;
 
 -- ---- fixture (committed) ---------------------------------------------------

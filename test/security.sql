@@ -641,6 +641,10 @@ SELECT is_empty($$
      WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
        AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'workspace_authz')
        AND pg_catalog.obj_description(d.objid, d.classid::regclass::name) IS NULL
+       -- the row and array types PostgreSQL makes for tables and types (members since 17)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                        WHERE d.classid = 'pg_catalog.pg_type'::regclass AND t.oid = d.objid
+                          AND (t.typrelid <> 0 OR t.typcategory = 'A'))
 $$, 'every object of the extension (function, table, view, type, operator, cast, operator class, sequence) has a comment');
 SELECT is_empty($$
     SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
