@@ -10,6 +10,10 @@ command -v pg_config >/dev/null 2>&1 && [ -d "$(pg_config --includedir-server 2>
 [ -f "/usr/share/postgresql/$PGMAJOR/extension/pgtap.control" ] || need+=("postgresql-$PGMAJOR-pgtap")
 command -v pg_prove >/dev/null 2>&1 || need+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v make >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || need+=(build-essential)
+# test/node.sh: the Node.js example, straight and through PgBouncer
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
