@@ -161,7 +161,7 @@ SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('alpha'), '0')$$,
 SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('alpha'), '-5')$$,
     '22023', 'amount must be positive, not -5', 'add_credits: a negative amount is refused with 22023');
 SELECT throws_ok($$SELECT authz.add_credits('00000000-0000-0000-0000-0000000000ff', '5')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'add_credits: an unknown workspace is refused with 42704');
 SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('omega'), '5', repeat('m', 1001))$$,
     '22023', 'memo is too long (1001 characters, at most 1000)',
@@ -300,18 +300,18 @@ RESET SESSION AUTHORIZATION;
 -- refusal names the organization by its id only.
 SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: a workspace admin outside the org may not transfer (and is not told the org''s name)');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'transfer_credits: a workspace admin outside the org may not transfer (and is not told the org''s name) (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_vera;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: a workspace viewer may not transfer');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'transfer_credits: a workspace viewer may not transfer (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: an outsider may not transfer');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('alpha')),
+    'transfer_credits: an outsider may not transfer (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.books(), :'books_before_refusals',
     'transfer_credits: the refused transfers moved nothing');
@@ -347,10 +347,10 @@ SELECT throws_ok($$SELECT authz.transfer_credits(NULL, pg_temp.id('beta'), '1')$
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), NULL, '1')$$,
     '22004', 'to_workspace must not be NULL', 'transfer_credits: a NULL destination is refused with 22004');
 SELECT throws_ok($$SELECT authz.transfer_credits('00000000-0000-0000-0000-0000000000ff', pg_temp.id('beta'), '1')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'transfer_credits: an unknown source is refused with 42704');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), '00000000-0000-0000-0000-0000000000ff', '1')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'transfer_credits: an unknown destination is refused with 42704');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1', repeat('m', 1001))$$,
     '22023', 'memo is too long (1001 characters, at most 1000)',
@@ -467,7 +467,7 @@ SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 'NaN', 0, 0)$$
 SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 0, 'Infinity', 0)$$,
     '22023', 'usage quantities must be finite numbers', 'record_usage: Infinity is refused with 22023');
 SELECT throws_ok($$SELECT authz.record_usage('00000000-0000-0000-0000-0000000000ff', 1, 0)$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'record_usage: an unknown workspace is refused with 42704');
 SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 1e20, 0)$$,
     '22003', 'value "10000000000000000000.000000" is out of range for type authz.credits',
@@ -634,8 +634,8 @@ SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('alpha'))$$), '51.75',
     'balance: a workspace admin reads it (billing.view), even from outside the organization');
 SELECT throws_ok($$SELECT authz.balance(pg_temp.id('beta'))$$,
-    '42501', format('permission denied: "billing.view" is required in workspace "%s"', pg_temp.id('beta')),
-    'balance: that admin may not read another workspace''s balance');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'balance: that admin may not read another workspace''s balance (which they may not see)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_mia;
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('beta'))$$), '-0.5',
@@ -655,7 +655,7 @@ SELECT throws_ok($$SELECT authz.balance(pg_temp.id('beta'))$$,
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT authz.balance(pg_temp.id('alpha'))$$,
-    '42501', format('permission denied: "billing.view" is required in workspace "%s"', pg_temp.id('alpha')),
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('alpha')),
     'balance: an outsider may not read it (and is not told the workspace''s name)');
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('otto_home'))$$), '7',
     'balance: the owner of a personal workspace reads its balance');
@@ -709,12 +709,12 @@ SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
-    '42501', format('permission denied: "org.billing.view" is required in organization "%s"', pg_temp.id('acme')),
+    '42704', format('organization "%s" not found or not allowed', pg_temp.id('acme')),
     'org_credit_summary: a workspace admin outside the organization may not read it');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
-    '42501', format('permission denied: "org.billing.view" is required in organization "%s"', pg_temp.id('acme')),
+    '42704', format('organization "%s" not found or not allowed', pg_temp.id('acme')),
     'org_credit_summary: an outsider may not read it');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_billing;

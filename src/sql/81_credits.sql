@@ -296,14 +296,10 @@ BEGIN
     IF memo IS NOT NULL THEN
         PERFORM authz_internal._check_text('memo', memo, 1000);
     END IF;
-    SELECT w.org_id INTO src_org FROM authz.workspaces w WHERE w.id = from_workspace;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'workspace "%" does not exist', from_workspace USING ERRCODE = '42704';
-    END IF;
-    SELECT w.org_id INTO dst_org FROM authz.workspaces w WHERE w.id = to_workspace;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'workspace "%" does not exist', to_workspace USING ERRCODE = '42704';
-    END IF;
+    -- unknown and hidden workspaces alike (42704): whether two workspaces
+    -- share an organization is told only about workspaces the caller sees
+    src_org := (authz_internal._workspace(from_workspace)).org_id;
+    dst_org := (authz_internal._workspace(to_workspace)).org_id;
     IF from_workspace = to_workspace THEN
         RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz_internal._workspace_label(from_workspace)
             USING ERRCODE = '22023';
