@@ -42,9 +42,10 @@ if [ $# -eq 0 ]; then
   echo "== pg_regress"
   out=$(make -s installcheck 2>&1)
   rc=$?
-  echo "$out" | grep -E '(\.\.\.|^test ) ' || true
-  ok=$(grep -cE '\.\.\. ok' <<<"$out")
-  bad=$(grep -cE '\.\.\. FAILED' <<<"$out")
+  # pg_regress prints "test x ... ok" up to 15, TAP lines ("ok 1 - x") from 16 on.
+  echo "$out" | grep -E '(\.\.\.|^test ) |^(not )?ok [0-9]+ ' || true
+  ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' <<<"$out")
+  bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' <<<"$out")
   passed=$((passed + ok))
   failed=$((failed + bad))
   if [ "$rc" -ne 0 ]; then
