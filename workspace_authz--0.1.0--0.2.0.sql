@@ -30,3 +30,74 @@ BEGIN
     END LOOP;
 END
 $$;
+-- The change feed is the audit log. NOTIFY workspace_authz is an opt-in
+-- wake-up with an empty payload (setting workspace_authz.notify), so model
+-- changes can be prepared for two-phase commit and LISTEN reveals nothing.
+
+CREATE OR REPLACE FUNCTION authz_internal._audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    r jsonb := coalesce(new_row, old_row);
+    key text;
+    org uuid;
+    ws uuid;
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
+    END IF;
+    -- A row created before this transaction is being loaded by a restore: its
+    -- history is in the restored log already. (The extension's functions
+    -- insert with DEFAULT now(); application roles cannot insert at all.)
+    IF TG_OP = 'INSERT'
+       AND coalesce(new_row ->> 'created_at', new_row ->> 'updated_at')::timestamptz < now() THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
+    END LOOP;
+
+    CASE TG_TABLE_NAME
+        WHEN 'orgs' THEN org := r ->> 'id';
+        WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
+        WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
+        WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
+        WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
+        WHEN 'project_members' THEN
+            SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+            IF NOT FOUND THEN
+                -- deleted by the same cascade: the project's own audit rows know
+                SELECT a.workspace_id INTO ws FROM authz.audit_log a
+                 WHERE a.target = r ->> 'project_id' AND a.action LIKE 'projects.%' ORDER BY a.id DESC LIMIT 1;
+            END IF;
+        ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
+    END CASE;
+    IF org IS NULL AND ws IS NOT NULL THEN
+        SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+        IF NOT FOUND THEN
+            -- the workspace went in the same cascade: its audit history knows its org
+            SELECT a.org_id INTO org FROM authz.audit_log a
+             WHERE a.workspace_id = ws AND a.org_id IS NOT NULL ORDER BY a.id DESC LIMIT 1;
+        END IF;
+    END IF;
+
+    INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
+    VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+            old_row, new_row);
+
+    -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
+    -- PREPARE, and every role may LISTEN. It carries nothing (notifications
+    -- with one payload are folded into one per transaction): what changed is
+    -- read from this log, which shows each reader only what they may see.
+    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations')
+       AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
+        PERFORM pg_notify('workspace_authz', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._audit() IS
+    'Internal trigger: write an audit row for a change, and with workspace_authz.notify on send an empty wake-up on channel workspace_authz for model changes';

@@ -1,0 +1,199 @@
+-- The trust boundary in operations: the change feed, idempotency keys across
+-- actors, who prices usage, partitioned tables, and the triggers that must
+-- fire whatever session_replication_role says. Each attack runs as real login
+-- roles (mapped to users, or the platform's trusted role) through dblink, next
+-- to the behaviour that must keep working: a platform top-up with its key,
+-- two-phase commit of a model change, partitions protected as their parent.
+-- Fixtures are committed: this file runs without an outer transaction, in a
+-- database thrown away afterwards.
+
+SET client_min_messages = warning;
+
+SELECT plan(13);
+
+-- ---- helpers ---------------------------------------------------------------
+
+CREATE TABLE fx (name text PRIMARY KEY, id uuid NOT NULL);
+CREATE FUNCTION fx(text) RETURNS uuid LANGUAGE sql STABLE
+    AS $$ SELECT id FROM fx WHERE name = $1 $$;
+
+CREATE FUNCTION conninfo(role name) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT format('dbname=%s user=%s host=%s port=%s', current_database(), role,
+                  current_setting('unix_socket_directories'), current_setting('port'))
+$$;
+
+-- A command in another session; an error there is raised here, with its SQLSTATE.
+CREATE FUNCTION peer_exec(conn text, command text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM dblink(conn, command) AS t(v text);
+END
+$$;
+CREATE PROCEDURE on_peer(conn text, command text) LANGUAGE sql AS $$ SELECT peer_exec(conn, command) $$;
+-- The SQL that runs a command in another session, for throws_ok and lives_ok.
+CREATE FUNCTION peer_call(conn text, command text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('SELECT peer_exec(%L, %L)', conn, command)
+$$;
+-- The one value a query returns in another session.
+CREATE FUNCTION peer_text(conn text, query text) RETURNS text LANGUAGE sql AS $$
+    SELECT v FROM dblink(conn, query) AS t(v text)
+$$;
+-- '00000' when a command worked in another session, else its SQLSTATE.
+CREATE FUNCTION peer_state(conn text, command text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM dblink(conn, command) AS t(v text);
+    RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END
+$$;
+
+-- What a listening session heard. A marker NOTIFY sent after the change under
+-- test arrives after anything the change sent (notifications are delivered
+-- in commit order), so "heard until the marker" is everything.
+CREATE TABLE heard (n serial PRIMARY KEY, payload text);
+CREATE FUNCTION heard_until_marker(conn text) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + interval '30 seconds';
+    got text[];
+BEGIN
+    TRUNCATE heard;
+    LOOP
+        INSERT INTO heard (payload)
+        SELECT extra FROM dblink_get_notify(conn) WHERE notify_name = 'workspace_authz';
+        EXIT WHEN EXISTS (SELECT 1 FROM heard WHERE payload = 'marker') OR clock_timestamp() > deadline;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    SELECT array_agg(payload ORDER BY n) INTO got FROM heard;
+    RETURN got;
+END
+$$;
+
+-- ---- fixture (committed) ---------------------------------------------------
+-- Org acme: own owns it and its workspaces ws1 and ws2; adm is an org admin;
+-- vw is a guest viewing ws1 only; rdr a guest viewing ws1. Org other belongs
+-- to str, a stranger to acme. app is the platform (billing and metering);
+-- tbl owns the application's partitioned table; nob is a login role mapped
+-- to nobody.
+
+DROP ROLE IF EXISTS regress_ops_own, regress_ops_adm, regress_ops_vw, regress_ops_rdr, regress_ops_str,
+    regress_ops_app, regress_ops_tbl, regress_ops_nob;
+CREATE ROLE regress_ops_own LOGIN;
+CREATE ROLE regress_ops_adm LOGIN;
+CREATE ROLE regress_ops_vw LOGIN;
+CREATE ROLE regress_ops_rdr LOGIN;
+CREATE ROLE regress_ops_str LOGIN;
+CREATE ROLE regress_ops_app LOGIN IN ROLE workspace_authz_trusted;
+CREATE ROLE regress_ops_tbl LOGIN;
+CREATE ROLE regress_ops_nob LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_ops_tbl;
+CREATE FOREIGN DATA WRAPPER regress_ops_fdw;
+CREATE SERVER regress_ops_srv FOREIGN DATA WRAPPER regress_ops_fdw;
+GRANT USAGE ON FOREIGN SERVER regress_ops_srv TO regress_ops_tbl;
+
+DO $$
+BEGIN
+    INSERT INTO fx SELECT h, authz.create_user(h, h || '@example.com', NULL, 'regress_ops_' || h)
+      FROM unnest(ARRAY['own', 'adm', 'vw', 'rdr', 'str']) h;
+    PERFORM authz.set_user(fx('str'), false);
+    INSERT INTO fx VALUES ('other', authz.create_org('ops-other'));
+    PERFORM authz.set_user(fx('own'), false);
+    INSERT INTO fx VALUES ('acme', authz.create_org('ops-acme'));
+    INSERT INTO fx VALUES ('ws1', authz.create_workspace(fx('acme'), 'ws1'));
+    INSERT INTO fx VALUES ('ws2', authz.create_workspace(fx('acme'), 'ws2'));
+    PERFORM authz.add_org_member(fx('acme'), fx('adm'), 'admin');
+    PERFORM authz.add_org_member(fx('acme'), fx('vw'), 'guest');
+    PERFORM authz.add_org_member(fx('acme'), fx('rdr'), 'guest');
+    PERFORM authz.add_member(fx('ws1'), fx('vw'), 'viewer');
+    PERFORM authz.set_user(NULL, false);
+END
+$$;
+
+DO $$
+BEGIN
+    PERFORM dblink_connect(r, conninfo(('regress_ops_' || r)::name))
+       FROM unnest(ARRAY['own', 'adm', 'vw', 'rdr', 'str', 'app', 'tbl', 'nob']) r;
+    PERFORM dblink_connect('su', conninfo(current_user));
+END
+$$;
+
+-- ===========================================================================
+-- The change feed
+-- ===========================================================================
+
+CALL on_peer('str', 'LISTEN workspace_authz');
+CALL on_peer('own', format('SELECT authz.add_member(%L, %L, %L)', fx('ws1'), fx('rdr'), 'viewer'));
+CALL on_peer('own', $$NOTIFY workspace_authz, 'marker'$$);
+SELECT is(heard_until_marker('str'), ARRAY['marker'],
+    'feed: a stranger listening on workspace_authz hears nothing of another organization''s committed change');
+
+-- The opt-in wake-up: one per transaction, with nothing in it.
+CALL on_peer('own', 'SET workspace_authz.notify = on');
+CALL on_peer('own', 'BEGIN');
+CALL on_peer('own', format('SELECT authz.set_role(%L, %L, %L)', fx('ws1'), fx('rdr'), 'member'));
+CALL on_peer('own', format('SELECT authz.set_role(%L, %L, %L)', fx('ws1'), fx('rdr'), 'viewer'));
+CALL on_peer('own', 'COMMIT');
+CALL on_peer('own', $$NOTIFY workspace_authz, 'marker'$$);
+SELECT is(heard_until_marker('str'), ARRAY['', 'marker'],
+    'feed: with workspace_authz.notify on, a committed transaction of model changes sends one empty wake-up');
+CALL on_peer('own', 'BEGIN');
+CALL on_peer('own', format('SELECT authz.set_role(%L, %L, %L)', fx('ws1'), fx('rdr'), 'member'));
+CALL on_peer('own', 'ROLLBACK');
+CALL on_peer('own', $$NOTIFY workspace_authz, 'marker'$$);
+SELECT is(heard_until_marker('str'), ARRAY['marker'], 'feed: a rolled-back change sends no wake-up');
+
+-- Consumers read the audit log, under its RLS, from the last id they saw: a
+-- forged wake-up shows no change there, a real one does, and a stranger reading
+-- the same log sees nothing of it.
+CREATE TABLE seen (who text PRIMARY KEY, last_id bigint);
+INSERT INTO seen SELECT w, peer_text(w, 'SELECT coalesce(max(id), 0) FROM authz.audit_log')::bigint
+  FROM unnest(ARRAY['own', 'str']) w;
+CALL on_peer('nob', $$NOTIFY workspace_authz, '{"table": "participants", "operation": "delete"}'$$);
+SELECT is(peer_text('own', format('SELECT count(*) FROM authz.audit_log WHERE id > %s',
+                                  (SELECT last_id FROM seen WHERE who = 'own'))), '0',
+    'feed: after a forged wake-up, the consumer finds no new entry in the audit log');
+CALL on_peer('adm', format('SELECT authz.add_member(%L, %L, %L)', fx('ws2'), fx('vw'), 'viewer'));
+SELECT is(peer_text('own', format($$SELECT string_agg(action, ',') FROM authz.audit_log WHERE id > %s$$,
+                                  (SELECT last_id FROM seen WHERE who = 'own'))), 'participants.insert',
+    'feed: after a real change, the consumer finds it in the audit log');
+SELECT is(peer_text('str', format('SELECT count(*) FROM authz.audit_log WHERE id > %s',
+                                  (SELECT last_id FROM seen WHERE who = 'str'))), '0',
+    'feed: a stranger reading the audit log from the same point sees nothing of it');
+CALL on_peer('adm', format('SELECT authz.remove_member(%L, %L)', fx('ws2'), fx('vw')));
+
+-- Two-phase commit of a model change, by default.
+CALL on_peer('own', 'RESET workspace_authz.notify');
+SELECT is(peer_text('rdr', format('SELECT authz.can(%L, %L)::text', fx('ws2'), 'content.read')), 'false',
+    '2pc: (rdr cannot read ws2 yet, and has that answer cached)');
+CALL on_peer('own', 'BEGIN');
+CALL on_peer('own', format('SELECT authz.add_member(%L, %L, %L)', fx('ws2'), fx('rdr'), 'viewer'));
+SELECT is(peer_state('own', $$PREPARE TRANSACTION 'regress_ops_2pc'$$), '00000',
+    '2pc: a transaction that changed the model can be prepared');
+SELECT is(peer_state('su', $$COMMIT PREPARED 'regress_ops_2pc'$$), '00000', '2pc: and committed');
+SELECT is(peer_text('rdr', format('SELECT authz.can(%L, %L)::text', fx('ws2'), 'content.read')), 'true',
+    '2pc: the committed change reaches the cache of a session that was already warm');
+CALL on_peer('own', 'SET workspace_authz.notify = on');
+CALL on_peer('own', 'BEGIN');
+CALL on_peer('own', format('SELECT authz.set_role(%L, %L, %L)', fx('ws2'), fx('rdr'), 'member'));
+SELECT is(peer_state('own', $$PREPARE TRANSACTION 'regress_ops_2pc_notify'$$), '0A000',
+    '2pc: with the opt-in wake-up on, PREPARE TRANSACTION is refused (0A000), as documented');
+CALL on_peer('own', 'RESET workspace_authz.notify');
+CALL on_peer('app', 'BEGIN');
+CALL on_peer('app', format($$SELECT authz.add_credits(%L, '1', NULL, 'inv-2pc')$$, fx('ws1')));
+CALL on_peer('app', $$PREPARE TRANSACTION 'regress_ops_2pc_credits'$$);
+CREATE TABLE outcome AS SELECT peer_state('su', $$COMMIT PREPARED 'regress_ops_2pc_credits'$$) AS state;
+SELECT is((SELECT state FROM outcome) || ' '
+          || (SELECT count(*) FROM authz.credit_movements WHERE idempotency_key = 'inv-2pc'), '00000 1',
+    '2pc: a credit movement can be prepared and committed');
+SELECT is((SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'regress_ops%'), 0::bigint,
+    '2pc: no prepared transaction is left behind');
+
+-- Nothing prepared may outlive the file (it would keep the database in use).
+SELECT peer_state('su', format('ROLLBACK PREPARED %L', gid)) FROM pg_prepared_xacts
+ WHERE gid LIKE 'regress_ops%' \g /dev/null
+DO $$
+BEGIN
+    PERFORM dblink_disconnect(c) FROM unnest(dblink_get_connections()) c;
+END
+$$;
+
+SELECT * FROM finish();
