@@ -30,6 +30,83 @@ BEGIN
     END LOOP;
 END
 $$;
+-- Idempotency keys are scoped by actor class as well as by tenant: the keys of
+-- the platform's calls (no current user: add_credits, record_usage) and those
+-- of the tenant's users (transfer_credits) never collide, so a tenant cannot
+-- take the platform's next invoice or metering key.
+ALTER TABLE authz.credit_movements
+    ADD COLUMN by_platform boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED;
+ALTER TABLE authz.credit_movements DROP CONSTRAINT credit_movements_key;
+ALTER TABLE authz.credit_movements
+    ADD CONSTRAINT credit_movements_key UNIQUE (tenant_id, by_platform, idempotency_key);
+
+COMMENT ON COLUMN authz.credit_movements.idempotency_key IS
+    'Caller''s key, unique in the tenant and actor class: a retry with it returns this movement and moves nothing';
+
+COMMENT ON COLUMN authz.credit_movements.by_platform IS
+    'Actor class of its idempotency key: made by the platform (no current user), not by a user of the tenant';
+
+COMMENT ON CONSTRAINT credit_movements_key ON authz.credit_movements IS
+    'An idempotency key makes one movement per tenant and actor class (keys in other tenants, and the platform''s keys and the tenant users'' keys, are others; NULL keys never conflict)';
+
+CREATE OR REPLACE FUNCTION authz_internal._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    m authz.credit_movements;
+BEGIN
+    SELECT * INTO m FROM authz.credit_movements x
+     WHERE x.tenant_id = _replay.tenant_id AND x.idempotency_key = _replay.idempotency_key
+       AND x.by_platform = (authz.current_user_id() IS NULL);
+    IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
+        RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
+            USING ERRCODE = '23505', HINT = 'Use a new key for a new movement.';
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._replay(uuid, text, text) IS
+    'Internal: the movement already made in a tenant with an idempotency key by the caller''s actor class (23505 when its arguments differ)';
+
+COMMENT ON FUNCTION authz_internal._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
+    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant by its actor class';
+
+-- Rate cards are the platform's: set by trusted roles acting for the platform,
+-- read by the organizations.
+
+CREATE OR REPLACE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT '0.1',
+                                    memory_gib_hour authz.credits DEFAULT '0.025',
+                                    storage_gb_month authz.credits DEFAULT '0.025')
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    -- Prices are the platform's: tenants read their rate card, never set it.
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied: rate cards are set by the platform'
+            USING ERRCODE = '42501',
+                  HINT = 'A trusted role with no user asserted (the billing system) sets prices; organizations read theirs in authz.rate_cards.';
+    END IF;
+    PERFORM authz_internal._org(org_id);
+    IF cpu_hour IS NULL OR memory_gib_hour IS NULL OR storage_gb_month IS NULL THEN
+        RAISE EXCEPTION 'rates must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cpu_hour < '0' OR memory_gib_hour < '0' OR storage_gb_month < '0' THEN
+        RAISE EXCEPTION 'rates must not be negative' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO authz.rate_cards AS r (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    VALUES (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    ON CONFLICT ON CONSTRAINT rate_cards_pkey DO UPDATE
+       SET cpu_hour = EXCLUDED.cpu_hour, memory_gib_hour = EXCLUDED.memory_gib_hour,
+           storage_gb_month = EXCLUDED.storage_gb_month, updated_at = now();
+END
+$$;
+COMMENT ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) IS
+    'Set an organization''s usage prices per CPU-hour, GiB-hour and GB-month (trusted roles acting for the platform: the billing system)';
+REVOKE ALL ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) TO workspace_authz_trusted;
+
 -- The change feed is the audit log. NOTIFY workspace_authz is an opt-in
 -- wake-up with an empty payload (setting workspace_authz.notify), so model
 -- changes can be prepared for two-phase commit and LISTEN reveals nothing.

@@ -9,7 +9,7 @@
 
 SET client_min_messages = warning;
 
-SELECT plan(13);
+SELECT plan(32);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -186,6 +186,67 @@ SELECT is((SELECT state FROM outcome) || ' '
     '2pc: a credit movement can be prepared and committed');
 SELECT is((SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'regress_ops%'), 0::bigint,
     '2pc: no prepared transaction is left behind');
+
+-- ===========================================================================
+-- Idempotency keys: the platform's and the tenant's never collide
+-- ===========================================================================
+
+CREATE TABLE mv (k text PRIMARY KEY, v text);
+INSERT INTO mv VALUES ('platform-1', peer_text('app', format($$SELECT authz.add_credits(%L, '100', 'plan', 'inv-1')$$, fx('ws1'))));
+-- The attack: a tenant admin takes the platform's next invoice key.
+SELECT lives_ok(peer_call('adm', format($$SELECT authz.transfer_credits(%L, %L, '0.000001', NULL, 'inv-2')$$,
+                                        fx('ws1'), fx('ws2'))),
+    'keys: (a tenant admin makes a tiny transfer with the key of the platform''s next invoice)');
+INSERT INTO mv VALUES ('tenant-2', (SELECT id::text FROM authz.credit_movements WHERE idempotency_key = 'inv-2'));
+SELECT lives_ok(peer_call('app', format($$SELECT authz.add_credits(%L, '50', 'plan', 'inv-2')$$, fx('ws1'))),
+    'keys: the platform''s top-up with its own next key still works');
+INSERT INTO mv VALUES ('platform-2', peer_text('app', format($$SELECT authz.add_credits(%L, '50', 'plan', 'inv-2')$$, fx('ws1'))));
+SELECT isnt((SELECT v FROM mv WHERE k = 'platform-2'), (SELECT v FROM mv WHERE k = 'tenant-2'),
+    'keys: the top-up is a movement of its own, not the tenant''s transfer');
+SELECT is(peer_text('app', format($$SELECT authz.add_credits(%L, '50', 'plan', 'inv-2')$$, fx('ws1'))),
+    (SELECT v FROM mv WHERE k = 'platform-2'), 'keys: a retry of the platform''s top-up returns its movement');
+SELECT is(peer_text('app', format('SELECT authz.balance(%L)', fx('ws1'))), '150.999999',
+    'keys: the retries moved nothing (1 + 100 + 50 - 0.000001)');
+SELECT throws_ok(peer_call('app', format($$SELECT authz.add_credits(%L, '60', 'plan', 'inv-2')$$, fx('ws1'))),
+    '23505', NULL, 'keys: the platform''s key reused with other arguments is still refused (23505)');
+SELECT lives_ok(peer_call('adm', format($$SELECT authz.transfer_credits(%L, %L, '1', NULL, 'meter-1')$$,
+                                        fx('ws1'), fx('ws2'))),
+    'keys: (the tenant admin takes the metering system''s next key too)');
+SELECT is(peer_text('app', format($$SELECT authz.record_usage(%L, 1, 0, 0, 'meter-1')$$, fx('ws2'))), '0.1',
+    'keys: the metering system still charges the usage with its key');
+SELECT is(peer_text('app', format($$SELECT authz.record_usage(%L, 1, 0, 0, 'meter-1')$$, fx('ws2'))), '0.1',
+    'keys: and a retry returns the same charge');
+SELECT is((SELECT count(*) FROM authz.credit_movements WHERE idempotency_key = 'meter-1' AND kind = 'usage'), 1::bigint,
+    'keys: the retried usage was charged once');
+-- The other direction: the platform's keys never block the tenant's.
+CALL on_peer('app', format($$SELECT authz.add_credits(%L, '5', NULL, 'tr-9')$$, fx('ws2')));
+SELECT lives_ok(peer_call('adm', format($$SELECT authz.transfer_credits(%L, %L, '1', NULL, 'tr-9')$$,
+                                        fx('ws2'), fx('ws1'))),
+    'keys: a tenant''s transfer with a key the platform used works');
+INSERT INTO mv VALUES ('tenant-9', (SELECT id::text FROM authz.credit_movements WHERE idempotency_key = 'tr-9' AND kind = 'transfer'));
+SELECT is(peer_text('adm', format($$SELECT authz.transfer_credits(%L, %L, '1', NULL, 'tr-9')$$, fx('ws2'), fx('ws1'))),
+    (SELECT v FROM mv WHERE k = 'tenant-9'), 'keys: and its retry returns the tenant''s transfer');
+SELECT results_eq($$SELECT kind, by_platform FROM authz.credit_movements WHERE idempotency_key IN ('inv-2', 'tr-9')
+                     ORDER BY idempotency_key, kind$$,
+    $$VALUES ('topup', true), ('transfer', false), ('topup', true), ('transfer', false)$$,
+    'keys: one key, two movements: one by the platform, one by the tenant');
+
+-- ===========================================================================
+-- Rate cards are the platform's
+-- ===========================================================================
+
+SELECT throws_ok(peer_call('adm', format($$SELECT authz.set_rate_card(%L, '0', '0', '0')$$, fx('acme'))),
+    '42501', NULL, 'rate card: an org admin (org.billing.manage) may not price the organization''s usage');
+SELECT throws_ok(peer_call('own', format($$SELECT authz.set_rate_card(%L, '0', '0', '0')$$, fx('acme'))),
+    '42501', NULL, 'rate card: nor may the org owner');
+SELECT lives_ok(peer_call('app', format($$SELECT authz.set_rate_card(%L, '0.2', '0.05', '0.05')$$, fx('acme'))),
+    'rate card: the platform sets it');
+SELECT is(peer_text('adm', 'SELECT string_agg(cpu_hour::text, '','') FROM authz.rate_cards'), '0.2',
+    'rate card: the tenant reads its rate card');
+SELECT is(peer_text('str', 'SELECT count(*) FROM authz.rate_cards'), '0',
+    'rate card: a stranger reads none');
+SELECT is(peer_text('app', format('SELECT authz.record_usage(%L, 1, 0, 0)', fx('ws2'))), '0.2',
+    'rate card: usage is charged at the platform''s price');
 
 -- Nothing prepared may outlive the file (it would keep the database in use).
 SELECT peer_state('su', format('ROLLBACK PREPARED %L', gid)) FROM pg_prepared_xacts
