@@ -9,7 +9,7 @@
 
 SET client_min_messages = warning;
 
-SELECT plan(32);
+SELECT plan(47);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -247,6 +247,68 @@ SELECT is(peer_text('str', 'SELECT count(*) FROM authz.rate_cards'), '0',
     'rate card: a stranger reads none');
 SELECT is(peer_text('app', format('SELECT authz.record_usage(%L, 1, 0, 0)', fx('ws2'))), '0.2',
     'rate card: usage is charged at the platform''s price');
+
+-- ===========================================================================
+-- Partitioned tables: every partition, present and future, is protected
+-- ===========================================================================
+
+CALL on_peer('tbl', $$
+    CREATE TABLE docs (part text NOT NULL, workspace_id uuid NOT NULL, body text) PARTITION BY LIST (part);
+    CREATE TABLE docs_a PARTITION OF docs FOR VALUES IN ('a');
+    CREATE INDEX ON docs (workspace_id);
+    SELECT authz.protect('docs');
+    CREATE TABLE docs_b PARTITION OF docs FOR VALUES IN ('b');
+    CREATE TABLE docs_c (LIKE docs);
+    ALTER TABLE docs ATTACH PARTITION docs_c FOR VALUES IN ('c');
+    CREATE TABLE docs_d PARTITION OF docs FOR VALUES IN ('d') PARTITION BY HASH (workspace_id);
+    CREATE TABLE docs_d0 PARTITION OF docs_d FOR VALUES WITH (MODULUS 1, REMAINDER 0);
+    GRANT SELECT, INSERT, UPDATE, DELETE ON docs, docs_a, docs_b, docs_c, docs_d, docs_d0 TO regress_ops_vw;
+$$);
+CALL on_peer('tbl', format($$INSERT INTO docs SELECT p, w, p FROM unnest(ARRAY['a', 'b', 'c', 'd']) p,
+                                 unnest(ARRAY[%L, %L]::uuid[]) w$$, fx('ws1'), fx('ws2')));
+
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs'), '4',
+    'partitions: (through the partitioned table, vw reads the 4 rows of ws1)');
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_a'), '1',
+    'partitions: a partition that existed when the table was protected shows only vw''s workspace');
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_b'), '1',
+    'partitions: a partition created later (PARTITION OF) shows only vw''s workspace');
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_c'), '1',
+    'partitions: a partition attached later (ATTACH PARTITION) shows only vw''s workspace');
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_d0'), '1',
+    'partitions: a sub-partition created later shows only vw''s workspace');
+SELECT throws_ok(peer_call('vw', format($$INSERT INTO docs_b VALUES ('b', %L, 'planted')$$, fx('ws2'))),
+    '42501', NULL, 'partitions: a partition refuses a row for another workspace');
+SELECT is(peer_text('vw', 'WITH x AS (DELETE FROM docs_d0 RETURNING 1) SELECT count(*) FROM x'), '0',
+    'partitions: a sub-partition deletes nothing the role may not delete');
+SELECT is((SELECT array_agg(p.polname || ' ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '')
+                            || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') ORDER BY p.polname)
+             FROM pg_policy p WHERE p.polrelid = 'docs_d0'::regclass),
+          (SELECT array_agg(p.polname || ' ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '')
+                            || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') ORDER BY p.polname)
+             FROM pg_policy p WHERE p.polrelid = 'docs'::regclass),
+    'partitions: a partition has its parent''s four policies');
+CALL on_peer('tbl', 'ALTER TABLE docs_a DISABLE ROW LEVEL SECURITY');
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_a'), '1',
+    'partitions: row-level security disabled on a partition of a protected table comes back at once');
+SELECT throws_ok(peer_call('tbl', $$SELECT authz.protect('docs_b')$$), '42809', NULL,
+    'partitions: protect() of a partition is refused (42809): the tree is protected from its root');
+SELECT throws_ok(peer_call('tbl', $$SELECT authz.unprotect('docs_b')$$), '42809', NULL,
+    'partitions: unprotect() of a partition of a protected table is refused (42809)');
+SELECT throws_ok(peer_call('tbl', $$CREATE FOREIGN TABLE docs_f PARTITION OF docs FOR VALUES IN ('f') SERVER regress_ops_srv$$),
+    '42809', NULL, 'partitions: a foreign table (which cannot have RLS) cannot become a partition of a protected table');
+CALL on_peer('tbl', $$SELECT authz.protect('docs', read_permission => 'members.manage')$$);
+SELECT is(peer_text('vw', 'SELECT count(*) FROM docs_d0'), '0',
+    'partitions: protect() again with other permissions applies them to every partition');
+CALL on_peer('tbl', $$SELECT authz.unprotect('docs')$$);
+SELECT is((SELECT string_agg(c.relname || ':' || c.relrowsecurity || ':'
+                             || (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid), ',' ORDER BY c.relname)
+             FROM pg_class c WHERE c.relname ~ '^docs(_.*)?$' AND c.relkind IN ('r', 'p')),
+    'docs:false:0,docs_a:false:0,docs_b:false:0,docs_c:false:0,docs_d:false:0,docs_d0:false:0',
+    'partitions: unprotect() removes the policies and row-level security from the table and every partition');
+CALL on_peer('tbl', $$CREATE TABLE docs_e PARTITION OF docs FOR VALUES IN ('e')$$);
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE relname = 'docs_e'), false,
+    'partitions: once unprotected, new partitions are left as they are created');
 
 -- Nothing prepared may outlive the file (it would keep the database in use).
 SELECT peer_state('su', format('ROLLBACK PREPARED %L', gid)) FROM pg_prepared_xacts

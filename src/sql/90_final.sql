@@ -14,10 +14,11 @@ BEGIN
 END
 $$;
 
--- The policy helpers run as the querying role, and authz.protect's helper as
--- the table owner calling it.
+-- The policy helpers run as the querying role, and authz.protect's helpers as
+-- the table owner calling it (or running the command that makes a partition).
 GRANT EXECUTE ON FUNCTION authz_internal._visible_user(uuid), authz_internal._visible_team(uuid),
-    authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass) TO PUBLIC;
+    authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass),
+    authz_internal._is_protected(regclass), authz_internal._protect_partition(regclass, regclass) TO PUBLIC;
 
 -- Rows the install script creates are not dumped; everything else is.
 SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
