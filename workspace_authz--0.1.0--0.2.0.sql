@@ -425,6 +425,42 @@ $$;
 COMMENT ON FUNCTION authz.unprotect(regclass) IS
     'Drop the policies authz.protect created, on the table and its partitions; RLS is disabled again on each unless other policies remain';
 
+-- Cache invalidation and the append-only rule hold for every writer: also
+-- for logical replication's apply workers and for sessions that set
+-- session_replication_role = replica (restores), where ordinary triggers do
+-- not fire. Apply workers fire row triggers only, never statement triggers:
+-- a row trigger enabled for replica mode only invalidates the caches there.
+-- (The audit trigger stays an ordinary one: a subscriber receives the
+-- publisher's audit rows, and a restore loads the log as it was.)
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgname = 'invalidate_cache'
+                AND g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+              ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE ON %s'
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache()', t.rel);
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE REPLICA TRIGGER invalidate_cache_replica', t.rel);
+        EXECUTE pg_catalog.format(
+            'COMMENT ON TRIGGER invalidate_cache_replica ON %s IS %L', t.rel,
+            'Changes applied in replica mode (logical replication fires no statement triggers) invalidate every cache');
+    END LOOP;
+    FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+                AND g.tgname IN ('invalidate_cache', 'append_only', 'append_only_truncate')
+              ORDER BY 2, 1
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
+    END LOOP;
+END
+$$;
+
 -- Partitions of tables protected before this version get their parent's
 -- policies now.
 DO $$

@@ -9,7 +9,7 @@
 
 SET client_min_messages = warning;
 
-SELECT plan(47);
+SELECT plan(55);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -309,6 +309,34 @@ SELECT is((SELECT string_agg(c.relname || ':' || c.relrowsecurity || ':'
 CALL on_peer('tbl', $$CREATE TABLE docs_e PARTITION OF docs FOR VALUES IN ('e')$$);
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE relname = 'docs_e'), false,
     'partitions: once unprotected, new partitions are left as they are created');
+
+-- ===========================================================================
+-- Triggers that fire whatever session_replication_role says
+-- ===========================================================================
+
+SELECT is((SELECT string_agg(DISTINCT tgname || '=' || tgenabled::text, ',' ORDER BY tgname || '=' || tgenabled::text)
+             FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'authz.%'
+              AND tgname IN ('invalidate_cache', 'invalidate_cache_replica', 'append_only', 'append_only_truncate')),
+    'append_only=A,append_only_truncate=A,invalidate_cache=A,invalidate_cache_replica=R',
+    'replica: the cache invalidation and append-only triggers are enabled ALWAYS (the row-level invalidation in replica mode)');
+CALL on_peer('su', 'SET session_replication_role = replica');
+SELECT throws_ok(peer_call('su', 'UPDATE authz.audit_log SET action = action'), '42501', NULL,
+    'replica: under session_replication_role = replica, the audit log still refuses UPDATE');
+SELECT throws_ok(peer_call('su', 'DELETE FROM authz.audit_log'), '42501', NULL,
+    'replica: and DELETE');
+SELECT throws_ok(peer_call('su', 'DELETE FROM authz.credit_ledger'), '42501', NULL,
+    'replica: the ledger still refuses DELETE');
+SELECT throws_ok(peer_call('su', 'UPDATE authz.credit_movements SET amount = ''0'''), '42501', NULL,
+    'replica: the movements still refuse UPDATE');
+SELECT throws_ok(peer_call('su', 'TRUNCATE authz.audit_log'), '42501', NULL,
+    'replica: the audit log still refuses TRUNCATE');
+SELECT is(peer_text('vw', format('SELECT authz.can(%L, %L)::text', fx('ws2'), 'content.read')), 'false',
+    'replica: (vw cannot read ws2, and has that answer cached)');
+CALL on_peer('su', format($$INSERT INTO authz.participants (workspace_id, user_id, role_id)
+                                VALUES (%L, %L, '00000000-0000-0000-0000-000000000004')$$, fx('ws2'), fx('vw')));
+SELECT is(peer_text('vw', format('SELECT authz.can(%L, %L)::text', fx('ws2'), 'content.read')), 'true',
+    'replica: a change written under session_replication_role = replica reaches other sessions'' caches');
+CALL on_peer('su', 'RESET session_replication_role');
 
 -- Nothing prepared may outlive the file (it would keep the database in use).
 SELECT peer_state('su', format('ROLLBACK PREPARED %L', gid)) FROM pg_prepared_xacts
