@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(168);
+SELECT plan(172);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -390,9 +390,9 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
 SELECT is(pg_temp.failure($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('gamma'), '25', 'other', 'tr-1')$$),
     '23505|idempotency key "tr-1" was already used with other arguments||Use a new key for a new movement.',
     'transfer_credits: the same key with another memo is refused with 23505, without a detail about the first call');
-SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '50', 'beta', 'topup-beta-1')$$,
-    '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
-    'transfer_credits: keys are the organization''s: a top-up''s key cannot be reused for a transfer');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1000000', 'beta', 'topup-beta-1')$$,
+    '23514', NULL,
+    'transfer_credits: the platform''s keys are not the tenant''s: a top-up''s key is no obstacle to a transfer (refused here only for lack of funds)');
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_after_tr1',
     'transfer_credits: the retry and the refused reuses moved nothing');
@@ -557,26 +557,41 @@ SELECT results_eq(
 SET SESSION AUTHORIZATION regress_cr_billing;
 INSERT INTO mv (k, charge) VALUES ('use_m', authz.record_usage(pg_temp.id('meter'), 1, 0, 0, 'use-m'));
 RESET SESSION AUTHORIZATION;
-SET ROLE regress_cr_app;
-SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+-- Prices are the platform's: the billing system sets them, tenants read them.
+SET SESSION AUTHORIZATION regress_cr_billing;
 SELECT lives_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '0.01', '0.2')$$,
-    'set_rate_card: the org owner sets the organization''s prices');
-SELECT authz.set_user(pg_temp.id('mia')) \g /dev/null
-SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
-    '42501', 'permission denied: "org.billing.manage" is required in organization "initech"',
-    'set_rate_card: an org member may not set prices');
-SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+    'set_rate_card: the billing system (a trusted role, no user asserted) sets the organization''s prices');
 SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '-0.01', '0.2')$$,
     '22023', 'rates must not be negative', 'set_rate_card: a negative rate is refused with 22023');
 SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '0.01', NULL)$$,
     '22004', 'rates must not be NULL', 'set_rate_card: a NULL rate is refused with 22004');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_olivia;
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: the org owner (org.billing.manage) may not price the organization''s usage');
+SELECT results_eq($$SELECT cpu_hour::text, memory_gib_hour::text, storage_gb_month::text FROM authz.rate_cards$$,
+    $$VALUES ('0.5', '0.01', '0.2')$$,
+    'rate_cards: the org owner reads the organization''s rate card');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_mia;
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: an org member may not set prices');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_otto;
+SELECT is((SELECT count(*) FROM authz.rate_cards), 0::bigint,
+    'rate_cards: a user in no organization reads no rate card');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_cr_app;
+SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: nor may the org owner through the application');
 SELECT authz.set_user(NULL) \g /dev/null
 RESET ROLE;
 SELECT results_eq(
     $$SELECT cpu_hour::text, memory_gib_hour::text, storage_gb_month::text FROM authz.rate_cards
        WHERE org_id = pg_temp.id('initech')$$,
     $$VALUES ('0.5', '0.01', '0.2')$$,
-    'set_rate_card: the refused calls left the prices the owner set');
+    'set_rate_card: the refused calls left the prices the billing system set');
 SET SESSION AUTHORIZATION regress_cr_billing;
 SELECT is(pg_temp.try($$SELECT authz.record_usage(pg_temp.id('meter'), 2, 10, 1)$$), '1.3',
     'record_usage: charges at the organization''s rate card (2 x 0.5 + 10 x 0.01 + 1 x 0.2)');

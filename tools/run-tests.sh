@@ -15,7 +15,8 @@ passed=0
 failed=0
 failures=()
 
-cluster_start fsync=off max_connections=200 >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+# Two-phase commit and logical replication are part of what the suites test.
+cluster_start fsync=off max_connections=200 max_prepared_transactions=10 wal_level=logical >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 trap cluster_stop EXIT
 
 # Count TAP lines of one run: ok/not ok, plus a failure for a bad plan or a crash.
