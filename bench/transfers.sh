@@ -180,7 +180,7 @@ awk -v target=0.8 '
     for (i = 1; i <= NR; i++) { split(line[i], f, " "); k = f[1] " " f[2]; b = base[f[9] " " f[2]]
       ratio[k] = ratio[k] " " (b > 0 ? f[3] / b : 0) }
     for (i = 1; i <= n; i++) { k = order[i]; split(k, sc, " ")
-      rl = lo(ratio[k]); rh = hi(ratio[k])
+      rl = sprintf("%.2f", lo(ratio[k])) + 0; rh = sprintf("%.2f", hi(ratio[k])) + 0
       rt = cnt(ratio[k]) > 1 ? sprintf("%.2f-%.2fx", rl, rh) : sprintf("%.2fx (1 run)", rl)
       mark = ""
       if (sc[1] != "tpcb") { if (rh < target) mark = " (below 0.8)"; else if (rl < target) mark = " (straddles 0.8)" }
