@@ -167,7 +167,7 @@ SQL
   echo
   echo "## Checks"
   echo
-  echo "Warm per-call cost, $CALLS calls of \`authz.check\`/\`authz.can\` in a \`generate_series\` filter, the workspace taken"
+  echo "Warm per-call cost, $(commas "$CALLS") calls of \`authz.check\`/\`authz.can\` in a \`generate_series\` filter, the workspace taken"
   echo "from a 1,000-element array indexed by the row (one id 1,000 times, or the 1,000 ids), so every call runs per row (the"
   echo "plans are checked for it); net = minus the same loop testing the array element for NULL. Fastest of 5 runs per repeat"
   echo "(interference only adds time); median over $REPEATS repeats with the range, in ns per call. A net range reaching 0 is"

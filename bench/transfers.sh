@@ -227,4 +227,5 @@ SELECT '| ' || schemaname || '.' || funcname,
  LIMIT 15"
 echo
 echo "Wall time per transfer at one client: $(awk -v t="$profile_tps" 'BEGIN { printf "%.0f", 1000000 / t }') µs (with tracking);"
-echo "the rest is parsing, planning and executing the statements themselves, commit and the client round trip."
+echo "the rest is parsing, planning and executing the statements themselves, commit (with synchronous_commit on, the wait"
+echo "for the WAL flush) and the client round trip."
