@@ -4,10 +4,12 @@
 \set QUIET on
 SET client_min_messages = warning;
 
--- The scan that reads the documents table in a plan: node type and rows.
+-- The scan that reads the documents table in a plan: node type (with
+-- "Parallel" when workers share it) and rows, over all processes.
 CREATE OR REPLACE FUNCTION bench.scan_of(plan jsonb, OUT node text, OUT rows numeric)
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT n->>'Node Type', (n->>'Actual Rows')::numeric * coalesce((n->>'Actual Loops')::numeric, 1)
+    SELECT CASE WHEN (n->>'Parallel Aware')::boolean THEN 'Parallel ' ELSE '' END || (n->>'Node Type'),
+           (n->>'Actual Rows')::numeric * coalesce((n->>'Actual Loops')::numeric, 1)
       FROM jsonb_path_query(plan, 'lax $.** ? (@."Relation Name" like_regex "^docs_")') n
      LIMIT 1
 $$;
@@ -59,7 +61,9 @@ SELECT v.label, v.ord, v.who,
               replace(replace(lower(p.node), 'index only', 'index-only'), 'seq scan', 'sequential scan'),
               CASE WHEN p.rows * 100 / t.n >= 1 THEN round(p.rows * 100 / t.n)::text
                    ELSE round(p.rows * 100 / t.n, 1)::text END || '%')
-       || CASE WHEN f.node <> p.node THEN format(' (the floor: %s)', lower(f.node)) ELSE '' END AS name
+       || CASE WHEN f.node <> p.node
+               THEN format(' (the floor: %s)', replace(replace(lower(f.node), 'index only', 'index-only'), 'seq scan', 'sequential scan'))
+               ELSE '' END AS name
   FROM bench.visible v
   JOIN bench.plans p ON p.label = v.label AND p.method = 'authz'
   JOIN bench.plans f ON f.label = v.label AND f.method = 'floor',
