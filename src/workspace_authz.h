@@ -215,12 +215,33 @@ typedef struct UserInfo
 	pg_uuid_t  *project_candidates;	/* projects where they may hold one */
 } UserInfo;
 
-/* Memoised answer for one (user, workspace) pair. */
+/* What a memoised answer is about: workspaces and projects never share keys. */
+typedef enum ResultKind
+{
+	RESULT_WORKSPACE = 1,
+	RESULT_PROJECT = 2
+} ResultKind;
+
+/*
+ * Memoised answer for one (user, workspace) or (user, project) pair. Hashed
+ * as bytes: fill it with result_key(), which leaves no stray bytes.
+ */
 typedef struct ResultKey
 {
 	pg_uuid_t	user_id;
-	pg_uuid_t	workspace_id;
+	pg_uuid_t	object_id;		/* a workspace or a project, as kind says */
+	uint8		kind;			/* a ResultKind */
 } ResultKey;
+
+static inline void
+result_key(ResultKey *key, const pg_uuid_t *user_id, const pg_uuid_t *object_id,
+		   ResultKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->user_id = *user_id;
+	key->object_id = *object_id;
+	key->kind = (uint8) kind;
+}
 
 typedef struct ResultEntry
 {
