@@ -46,16 +46,22 @@ bad_input(Node *escontext, const char *str, const char *detail)
 }
 
 /*
- * Add one named permission. A name that is not registered is error 42704 from
- * the registry, or a soft input error when the caller collects those.
+ * Add one named permission. In the text form (str given) a name that is not
+ * registered is malformed input like any other (22P02), raised or soft as
+ * the caller asks; elsewhere (a text[] cast, the binary form) it is an
+ * unknown permission, error 42704 from the registry.
  */
 static bool
 add_named(Node *escontext, const char *str, PermSet *s, const char *name, int len)
 {
-	int			bit = cache_permission_bit(name, len, escontext != NULL);
+	int			bit = cache_permission_bit(name, len, str != NULL);
 
 	if (bit < 0)
-		return bad_input(escontext, str, "It names a permission that is not registered.");
+		authz_input_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
+						   errdetail("Permission \"%.*s\" is not registered.", Min(len, 200), name),
+						   errhint("Register it with authz.define_permission().")));
 	permset_add(s, bit);
 	return true;
 }
