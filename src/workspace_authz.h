@@ -103,6 +103,7 @@ extern void cache_init(void);
 /* ---- identity.c --------------------------------------------------------- */
 
 extern bool authz_current_user(pg_uuid_t *user_id);
+extern bool authz_user_asserted(void);
 extern bool authz_caller_is_trusted(void);
 
 /* ---- cache.c: the loaded model ------------------------------------------ */
@@ -255,6 +256,7 @@ typedef struct ResultEntry
 /* Bumped whenever cached answers may have changed; memos compare it. */
 extern uint64 authz_cache_generation;
 
+extern void cache_accept_invalidations(void);
 extern void cache_enter(void);
 extern void cache_leave(void);
 extern int	cache_permission_bit(const char *name, int len, bool missing_ok);

@@ -59,22 +59,37 @@ CREATE FUNCTION can_in(conn text, ws text, perm text) RETURNS boolean LANGUAGE s
     SELECT remote_bool(conn, format('SELECT authz.can(%L::uuid, %L)', fx(ws), perm))
 $$;
 
--- authz.check for a given user, asked in that session (a superuser, so trusted).
+-- A statement run for the platform: the session's asserted user is set aside
+-- for the call (a trusted role acts for the platform only while it asserts
+-- no user), and comes back after it.
+CREATE FUNCTION platform_exec(query text) RETURNS void
+    LANGUAGE plpgsql SET workspace_authz.user_id = '' AS $$
+BEGIN
+    EXECUTE query;
+END
+$$;
+CREATE FUNCTION platform_check(who uuid, ws uuid, perm text) RETURNS boolean
+    LANGUAGE sql SET workspace_authz.user_id = '' AS $$ SELECT authz.check(who, ws, perm) $$;
+
+-- authz.check for a given user, asked in that session for the platform (a superuser, so trusted).
 CREATE FUNCTION check_in(conn text, who text, ws text, perm text) RETURNS boolean LANGUAGE sql AS $$
-    SELECT remote_bool(conn, format('SELECT authz.check(%L::uuid, %L::uuid, %L)', fx(who), fx(ws), perm))
+    SELECT remote_bool(conn, format('SELECT platform_check(%L::uuid, %L::uuid, %L)', fx(who), fx(ws), perm))
 $$;
 
--- One call site of authz.check evaluated twice, with a role change in between:
--- the per-call-site memo must not hide the change made by its own session.
+-- One call site of authz.check evaluated twice, with a role change in between
+-- (made by the owner): the per-call-site memo must not hide the change made by
+-- its own session.
 CREATE FUNCTION check_change_check(ws uuid, who uuid, new_role text, perm text) RETURNS text
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SET workspace_authz.user_id = '' AS $$
 DECLARE
     answers text[] := '{}';
 BEGIN
     FOR i IN 1..2 LOOP
         answers := answers || authz.check(who, ws, perm)::text;
         IF i = 1 THEN
+            PERFORM set_config('workspace_authz.user_id', fx('o')::text, true);
             PERFORM authz.set_role(ws, who, new_role);
+            PERFORM set_config('workspace_authz.user_id', '', true);
         END IF;
     END LOOP;
     RETURN array_to_string(answers, ' then ');
@@ -172,7 +187,7 @@ CALL act_as('b', 'x');
 SELECT is(can_in('b', 'ws', 'workspace.view'), true, 'deactivation: B (member) sees the workspace');
 SELECT is(can_in('b', 'x_personal', 'workspace.view'), true, 'deactivation: B sees its personal workspace');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', format('SELECT authz.deactivate_user(%L)', fx('x'))), '00000',
+SELECT is(remote_state('a', format('SELECT platform_exec(format(''SELECT authz.deactivate_user(%%L)'', %L::uuid))', fx('x'))), '00000',
     'deactivation: A deactivates the user, not committed yet');
 SELECT is(check_in('a', 'x', 'ws', 'workspace.view'), false, 'deactivation: A sees it at once');
 SELECT is(can_in('b', 'ws', 'workspace.view'), true,
@@ -232,7 +247,7 @@ CALL act_as('b', 'p');
 SELECT throws_ok(format($$SELECT can_in('b', 'ws', %L)$$, 'reports.export'), '42704',
     'permission "reports.export" does not exist', 'new permission: B does not know it yet');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', $$SELECT authz.define_permission('reports.export', 'Export reports', '{member}')$$),
+SELECT is(remote_state('a', $$SELECT platform_exec('SELECT authz.define_permission(''reports.export'', ''Export reports'', ''{member}'')')$$),
     '00000', 'new permission: A registers it for members, not committed yet');
 SELECT is(check_in('a', 'p', 'ws', 'reports.export'), true, 'new permission: A uses it at once');
 SELECT throws_ok(format($$SELECT can_in('b', 'ws', %L)$$, 'reports.export'), '42704',
@@ -310,7 +325,7 @@ DO $$ BEGIN PERFORM dblink_connect('c', conninfo('regress_coh_login')); END $$;
 SELECT is(remote_text('c', 'SELECT authz.current_user_id()'), NULL,
     'login role: a session of an unmapped login role has no user');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', $$SELECT authz.create_user('coh-login', 'coh-login@example.com', NULL, 'regress_coh_login')$$),
+SELECT is(remote_state('a', $$SELECT platform_exec('SELECT authz.create_user(''coh-login'', ''coh-login@example.com'', NULL, ''regress_coh_login'')')$$),
     '00000', 'login role: A creates a user mapped to the login role, not committed yet');
 SELECT is(remote_text('c', 'SELECT authz.current_user_id()'), NULL,
     'login role: the mapping is not visible before the commit');

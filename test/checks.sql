@@ -4,7 +4,7 @@
 -- permissions and NULL arguments; who may ask about others; and that a
 -- change made in the transaction is seen at once, and a rolled-back one never.
 BEGIN;
-SELECT plan(93);
+SELECT plan(95);
 
 \set viewer_perms '{content.read,members.view,workspace.view}'
 
@@ -301,10 +301,17 @@ SELECT throws_ok(format('SELECT authz.check(%L, %L, %L)', :'carol', :'alpha', 'c
     'check: refused to an untrusted role');
 RESET ROLE;
 
--- check answers for any user, whoever the current user is.
+-- check answers for any user when the trusted caller acts for the platform
+-- (no user asserted); once a user is asserted, only for that user.
 SELECT authz.set_user(:'zed');
+SELECT throws_ok(format('SELECT authz.check(%L, %L, %L)', :'carol', :'alpha', 'content.read'), '42501',
+    'permission denied to check the permissions of another user while acting for a user',
+    'check: refused about another user once a user is asserted, even to a trusted role');
+SELECT is(authz.check(:'zed', :'alpha', 'content.read'), false,
+    'check: about the asserted user themselves, still answered');
+SELECT authz.set_user(NULL);
 SELECT is(authz.check(:'carol', :'alpha', 'content.read'), true,
-    'check: another user''s permission, whatever the current user');
+    'check: another user''s permission, for a trusted role asserting no user');
 SELECT is(authz.check(:'carol', :'alpha', 'content.update'), false,
     'check: false for a permission the other user lacks');
 SELECT is(authz.check(:'erin', :'gamma', 'workspace.view'), false,
@@ -324,7 +331,7 @@ SELECT is(ARRAY(SELECT authz.can(:'alpha', p) FROM unnest('{content.read,content
 SELECT is(ARRAY(SELECT authz.can_org(:'acme', p) FROM unnest('{org.view,org.delete}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
     '{t,f}'::boolean[],
     'can_org: one query asking org.view, org.delete answers each permission');
-SELECT is(ARRAY(SELECT authz.check(:'carol', :'alpha', p) FROM unnest('{content.update,content.read}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
+SELECT is(ARRAY(SELECT authz.check(authz.current_user_id(), :'alpha', p) FROM unnest('{content.update,content.read}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
     '{f,t}'::boolean[],
     'check: one query asking content.update, content.read answers each permission');
 SET ROLE regress_checks_app;

@@ -356,7 +356,8 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
     '22023', 'memo is too long (1001 characters, at most 1000)',
     'transfer_credits: a memo longer than 1000 characters is refused with 22023');
 RESET ROLE;
--- dora, an org admin, once deactivated.
+-- dora, an org admin, once deactivated (by the platform: no user asserted).
+SELECT authz.set_user(NULL) \g /dev/null
 SELECT authz.deactivate_user(pg_temp.id('dora')) \g /dev/null
 SET ROLE regress_cr_app;
 SELECT authz.set_user(pg_temp.id('dora')) \g /dev/null

@@ -65,6 +65,7 @@ CREATE FUNCTION pg_temp.unchanged() RETURNS boolean LANGUAGE sql STABLE
 -- The others are invitees with no access yet; out is an outsider.
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com')
        FROM unnest(ARRAY['olga', 'adam', 'mia', 'vic', 'viv', 'oadm', 'omem', 'gus', 'tina', 'out',
                          'ian', 'iris', 'oscar', 'ed', 'rita', 'wes', 'dee', 'lara', 'cole']) h;
@@ -310,6 +311,7 @@ SELECT is(authz.accept_invitation(pg_temp.tok('wes')), pg_temp.ws('inv', 'lab'),
 SELECT is(pg_temp.ws_role('inv', 'lab', 'wes'), 'member', 'accept: and participates with the offered role');
 
 -- Deactivated invitee; no identity at all.
+SELECT pg_temp.act_as(NULL);   -- the platform deactivates (no user asserted)
 SELECT authz.deactivate_user(pg_temp.uid('dee'));
 SELECT pg_temp.save();
 SELECT pg_temp.act_as('dee');
@@ -374,7 +376,7 @@ $$;
 SELECT pg_temp.save();
 SELECT pg_temp.act_as('cole');
 SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('cole')),
-    '42501', 'organization "tight" does not allow collaborators from outside it',
+    '42501', format('organization "%s" does not allow collaborators from outside it', pg_temp.org('tight')),
     'accept: outside an organization that allows no collaborators, acceptance is refused (42501)');
 SELECT pg_temp.act_as('tina');
 SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('tina')),
@@ -466,6 +468,7 @@ SELECT is((SELECT count(*) FROM authz.pending_invitations()), 0::bigint,
 -- ===========================================================================
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com') FROM unnest(ARRAY['gil', 'hank', 'hope']) h;
     PERFORM pg_temp.act_as('olga');
     PERFORM authz.update_org(pg_temp.org('inv'), '{"member_workspace_role": "viewer"}');
@@ -557,6 +560,7 @@ SELECT results_eq(
 -- like add_org_member does, so the org's member_workspace_role applies alike.
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com') FROM unnest(ARRAY['nora', 'jon']) h;
     PERFORM pg_temp.act_as('olga');
     PERFORM authz.create_org('lat');

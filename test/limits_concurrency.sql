@@ -237,7 +237,7 @@ SELECT is(peer_outcome('a', format('SELECT authz.add_member(%L, %L)', id_of('ai'
 CALL peer_start('b', format('SELECT authz.accept_invitation(%L)', token_of('ai')));
 SELECT ok(blocked_by('b', 'a'), 'add + accept: B accepting an invitation waits for A''s lock');
 CALL on_peer('a', 'COMMIT');
-SELECT is(peer_result('b'), '23514 workspace "lim/ai" has reached its limit of 3 participants',
+SELECT is(peer_result('b'), format('23514 workspace "%s" has reached its limit of 3 participants', id_of('ai')),
     'add + accept: once A commits, the acceptance is refused with 23514');
 SELECT results_eq(
     $$SELECT seated('ai'), (SELECT accepted_at IS NULL FROM authz.invitations
@@ -407,7 +407,9 @@ SELECT results_eq($$SELECT payload ->> 'table', payload ->> 'operation', (payloa
 CALL forget();
 CALL on_peer('b', format('SELECT authz.invite(%L, %L)', id_of('feed'), 'someone@example.com'));
 CALL on_peer('b', format('SELECT authz.set_rate_card(%L, %L)', id_of('feedorg'), '0.3'));
+CALL on_peer('b', 'SELECT authz.set_user(NULL, false)');   -- top-ups are the platform's (no user asserted)
 CALL on_peer('b', format('SELECT authz.add_credits(%L, %L)', id_of('feed'), '5'));
+CALL peer_user('b', 'own');
 CALL on_peer('b', format('SELECT authz.update_workspace(%L, %L)', id_of('feed'), '{"labels": []}'));
 CALL on_peer('b', format('SELECT authz.remove_member(%L, %L)', id_of('feed'), id_of('z1')));
 SELECT is(listen_for(2, 1), 1::bigint,

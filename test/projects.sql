@@ -188,10 +188,10 @@ SELECT pg_temp.act_as('olivia');
 SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('tom'), 'owner');
 SELECT pg_temp.act_as('wanda');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'viewer')$$, pg_temp.prj('lab', 'p1'), pg_temp.uid('tom')),
-    '42501', 'cannot change user "tom" (project role "owner") who ranks above you in workspace "acme/lab"',
+    '42501', format('cannot change user "%s" (project role "owner") who ranks above you in workspace "acme/lab"', pg_temp.uid('tom')),
     'add_project_member: an admin may not change the project role of someone ranked above them');
 SELECT throws_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, pg_temp.prj('lab', 'p1'), pg_temp.uid('tom')),
-    '42501', 'cannot change user "tom" (project role "owner") who ranks above you in workspace "acme/lab"',
+    '42501', format('cannot change user "%s" (project role "owner") who ranks above you in workspace "acme/lab"', pg_temp.uid('tom')),
     'remove_project_member: an admin may not remove someone ranked above them');
 
 -- An expired membership is no membership: an admin may give the project a

@@ -15,6 +15,7 @@ DECLARE
     uid uuid;
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('create users');
     PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
         'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
     PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
@@ -62,6 +63,7 @@ DECLARE
     u authz.users := authz_internal._user(user_id);
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('map login roles');
     IF pg_role IS NOT NULL THEN
         PERFORM authz_internal._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
@@ -784,6 +786,7 @@ DECLARE
     free_bit integer;
     holders text[];
 BEGIN
+    PERFORM authz_internal._require_platform('register permissions');
     PERFORM authz_internal._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
         'A permission name is dot-separated lower-case words, e.g. pipelines.launch.');
     IF description IS NOT NULL THEN
