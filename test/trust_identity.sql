@@ -52,7 +52,7 @@ SELECT format('dbname=%s host=%s port=%s user=postgres', current_database(),
               current_setting('unix_socket_directories'), current_setting('port')) AS conn \gset
 
 BEGIN;
-SELECT plan(59);
+SELECT plan(62);
 
 -- ===========================================================================
 -- Acting for a user: the application role asserts zed, a member of acme who
@@ -274,6 +274,20 @@ SELECT is((SELECT x FROM dblink('rr', format('SELECT authz.can_org(%L, %L)', pub
              AS t(x boolean)), false, 'REPEATABLE READ: rita''s next transaction sees the demotion');
 SELECT dblink_disconnect('rr') \g /dev/null
 SELECT dblink_disconnect('b') \g /dev/null
+
+-- ===========================================================================
+-- A restore may reserve a bit for a permission that restored data names before
+-- its registration is loaded; nobody else can, not with row_security off either.
+-- ===========================================================================
+SET LOCAL row_security = off;
+SET ROLE regress_ti_app;
+SELECT throws_ok($$SELECT '{ti.unregistered}'::authz.permset$$, '22P02', NULL,
+    'an ordinary role with row_security off: an unregistered name is malformed input');
+RESET ROLE;
+SET LOCAL row_security = on;
+SELECT throws_ok($$SELECT '{ti.unregistered}'::authz.permset$$, '22P02', NULL,
+    'a superuser with row_security on (no restore): an unregistered name is malformed input');
+SELECT is((SELECT count(*) FROM authz_internal.restored_permissions)::int, 0, 'and no bit was reserved');
 
 SELECT * FROM finish();
 ROLLBACK;
