@@ -18,6 +18,9 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/sortsupport.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 #include "workspace_authz.h"
 
