@@ -26,6 +26,13 @@
  * active snapshot into a transient cache tied to that snapshot, so the leader
  * and its workers give the same answers, and so does a serial plan.
  *
+ * Revocation.  A READ COMMITTED transaction that already holds every lock it
+ * needs acquires none, so nothing would make it absorb the invalidations
+ * other sessions commit. Each statement (each new snapshot) therefore
+ * absorbs them at its first check or identity lookup, so it answers with
+ * everything committed before it started, as its queries do. REPEATABLE
+ * READ and SERIALIZABLE keep answering from their snapshot.
+ *
  * Memory.  Everything lives in one context per cache. Past
  * workspace_authz.cache_size, the next outermost entry first drops the
  * memoised answers (cheap to recompute, and callers only ever hold copies),
@@ -56,6 +63,13 @@
 #include "utils/syscache.h"
 
 #include "workspace_authz.h"
+
+/* This backend's local transaction id (moved into vxid in PostgreSQL 17). */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
 
 #define PERM_NAME_MAX 64
 
@@ -419,6 +433,42 @@ transient_matches(AuthzCache *c, Snapshot snap)
 }
 
 /*
+ * In READ COMMITTED, outside parallel mode, absorb the invalidations other
+ * sessions committed, once per statement: per client statement, and per
+ * snapshot a function's statements take (see the file header). Never while
+ * pointers into the cache are live.
+ */
+void
+cache_accept_invalidations(void)
+{
+	static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
+	static TimestampTz seen_stmt = 0;
+	static TransactionId seen_xmin = InvalidTransactionId;
+	static TransactionId seen_xmax = InvalidTransactionId;
+	static uint32 seen_xcnt = 0;
+	static CommandId seen_cid = InvalidCommandId;
+	TimestampTz stmt;
+	Snapshot	snap;
+
+	if (cache_depth > 0 || !IsTransactionState() || use_active_snapshot())
+		return;
+	stmt = GetCurrentStatementStartTimestamp();
+	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	if (seen_lxid == MY_LXID && seen_stmt == stmt &&
+		(snap == NULL ||
+		 (seen_xmin == snap->xmin && seen_xmax == snap->xmax &&
+		  seen_xcnt == snap->xcnt && seen_cid == snap->curcid)))
+		return;
+	seen_lxid = MY_LXID;
+	seen_stmt = stmt;
+	seen_xmin = snap ? snap->xmin : InvalidTransactionId;
+	seen_xmax = snap ? snap->xmax : InvalidTransactionId;
+	seen_xcnt = snap ? snap->xcnt : 0;
+	seen_cid = snap ? snap->curcid : InvalidCommandId;
+	AcceptInvalidationMessages();
+}
+
+/*
  * Enter the cache. The outermost entry picks the cache for this mode, applies
  * a pending reset and (re)loads the registry; nested entries change nothing.
  */
@@ -427,8 +477,13 @@ cache_enter(void)
 {
 	AuthzCache *c;
 
-	if (cache_depth++ > 0)
+	if (cache_depth > 0)
+	{
+		cache_depth++;
 		return;
+	}
+	cache_accept_invalidations();
+	cache_depth++;
 
 	if (use_active_snapshot())
 	{

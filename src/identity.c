@@ -9,6 +9,12 @@
  * set_config(); authz.set_user() writes it on behalf of trusted callers.
  * Keeping it in a setting gives transaction-local scoping, rollback, and
  * propagation to parallel workers for free.
+ *
+ * A deactivated (or deleted) user is no current user at all: the identity
+ * resolves to none, so every check, policy and function treats the session
+ * as anonymous. Once a user is asserted (set_user, or JWT claims in JWT
+ * mode) the session acts for that user only: the platform powers of a
+ * trusted role apply only when no user is asserted.
  */
 #include "postgres.h"
 
@@ -38,6 +44,11 @@ static uint64 login_generation = 0;
 static Oid	login_roleid = InvalidOid;
 static bool login_found = false;
 static pg_uuid_t login_id;
+
+/* Memo of whether the claimed user is active. */
+static uint64 active_generation = 0;
+static pg_uuid_t active_id;
+static bool active_value = false;
 
 /* Memo of the JWT claim. */
 static char *jwt_last_claims = NULL;
@@ -185,9 +196,30 @@ jwt_user(pg_uuid_t *out)
 	return jwt_found;
 }
 
-/* The current user, as described in the file header; false when none. */
+/*
+ * Is a user asserted for this session: by authz.set_user(), or, in JWT mode,
+ * by request claims (a request a client made, even one whose claims name
+ * nobody)? The user asserted need not be active.
+ */
 bool
-authz_current_user(pg_uuid_t *user_id)
+authz_user_asserted(void)
+{
+	const char *claims;
+
+	if (asserted_valid)
+		return true;
+	if (authz_jwt_claim == NULL || authz_jwt_claim[0] == '\0')
+		return false;
+	claims = GetConfigOption("request.jwt.claims", true, false);
+	return claims != NULL && claims[0] != '\0';
+}
+
+/*
+ * The user the session claims to be, active or not: asserted, else named by
+ * the JWT claim, else mapped to the login role; false when none.
+ */
+static bool
+claimed_user(pg_uuid_t *user_id)
 {
 	Oid			roleid;
 
@@ -214,9 +246,37 @@ authz_current_user(pg_uuid_t *user_id)
 }
 
 /*
- * Trusted callers may assert identity: superusers, and roles that may execute
- * authz.set_user (directly or through workspace_authz_trusted). Judged on the
- * role outside any SECURITY DEFINER function.
+ * The current user, as described in the file header; false when none, and
+ * when the user claimed is deactivated or no longer exists.
+ */
+bool
+authz_current_user(pg_uuid_t *user_id)
+{
+	cache_accept_invalidations();
+	if (!claimed_user(user_id))
+		return false;
+	if (active_generation != authz_cache_generation ||
+		uuid_cmp_raw(&active_id, user_id) != 0)
+	{
+		const UserInfo *u;
+		bool		active;
+
+		cache_enter();
+		u = cache_user(user_id);
+		active = u->found && u->active;
+		cache_leave();
+		active_id = *user_id;
+		active_value = active;
+		active_generation = authz_cache_generation;
+	}
+	return active_value;
+}
+
+/*
+ * Trusted callers act for the platform: superusers, and roles that may
+ * execute authz.set_user (directly or through workspace_authz_trusted),
+ * judged on the role outside any SECURITY DEFINER function, and only while
+ * no user is asserted: once one is, the session acts for that user alone.
  */
 bool
 authz_caller_is_trusted(void)
@@ -225,6 +285,8 @@ authz_caller_is_trusted(void)
 	Oid			argtypes[2] = {UUIDOID, BOOLOID};
 	Oid			fn;
 
+	if (authz_user_asserted())
+		return false;
 	if (superuser_arg(role))
 		return true;
 	fn = LookupFuncName(list_make2(makeString("authz"), makeString("set_user")),
@@ -288,4 +350,17 @@ Datum
 identity_is_trusted(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(authz_caller_is_trusted());
+}
+
+/* Internal: the user the session claims to be, even when deactivated. */
+PG_FUNCTION_INFO_V1(identity_claimed_user_id);
+Datum
+identity_claimed_user_id(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+
+	cache_accept_invalidations();
+	if (!claimed_user(id))
+		PG_RETURN_NULL();
+	PG_RETURN_UUID_P(id);
 }

@@ -103,6 +103,7 @@ extern void cache_init(void);
 /* ---- identity.c --------------------------------------------------------- */
 
 extern bool authz_current_user(pg_uuid_t *user_id);
+extern bool authz_user_asserted(void);
 extern bool authz_caller_is_trusted(void);
 
 /* ---- cache.c: the loaded model ------------------------------------------ */
@@ -215,12 +216,33 @@ typedef struct UserInfo
 	pg_uuid_t  *project_candidates;	/* projects where they may hold one */
 } UserInfo;
 
-/* Memoised answer for one (user, workspace) pair. */
+/* What a memoised answer is about: workspaces and projects never share keys. */
+typedef enum ResultKind
+{
+	RESULT_WORKSPACE = 1,
+	RESULT_PROJECT = 2
+} ResultKind;
+
+/*
+ * Memoised answer for one (user, workspace) or (user, project) pair. Hashed
+ * as bytes: fill it with result_key(), which leaves no stray bytes.
+ */
 typedef struct ResultKey
 {
 	pg_uuid_t	user_id;
-	pg_uuid_t	workspace_id;
+	pg_uuid_t	object_id;		/* a workspace or a project, as kind says */
+	uint8		kind;			/* a ResultKind */
 } ResultKey;
+
+static inline void
+result_key(ResultKey *key, const pg_uuid_t *user_id, const pg_uuid_t *object_id,
+		   ResultKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->user_id = *user_id;
+	key->object_id = *object_id;
+	key->kind = (uint8) kind;
+}
 
 typedef struct ResultEntry
 {
@@ -234,6 +256,7 @@ typedef struct ResultEntry
 /* Bumped whenever cached answers may have changed; memos compare it. */
 extern uint64 authz_cache_generation;
 
+extern void cache_accept_invalidations(void);
 extern void cache_enter(void);
 extern void cache_leave(void);
 extern int	cache_permission_bit(const char *name, int len, bool missing_ok);

@@ -9,6 +9,7 @@
 -- The change feed (NOTIFY at commit) needs committed sessions: it is tested
 -- in limits_concurrency.sql.
 -- One session, one transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(74);
 
@@ -85,12 +86,12 @@ BEGIN
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'main');
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'solo');
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'doomed');
-    PERFORM authz.add_org_member(pg_temp.org('aud'), pg_temp.uid(h))
+    PERFORM pg_temp.add_org_member(pg_temp.org('aud'), pg_temp.uid(h))
        FROM unnest(ARRAY['adam', 'mia', 'pat', 'kim']) h;
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('adam'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('mia'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('kim'), 'owner');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'doomed'), pg_temp.uid('pat'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('adam'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('mia'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('kim'), 'owner');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'doomed'), pg_temp.uid('pat'), 'viewer');
     PERFORM authz.set_user(NULL);
 END
 $$;
@@ -301,9 +302,9 @@ SELECT results_eq(
 DO $$
 BEGIN
     PERFORM pg_temp.act_as('olga');
-    PERFORM authz.add_org_member(pg_temp.org('aud'), pg_temp.uid('nick'));
+    PERFORM pg_temp.add_org_member(pg_temp.org('aud'), pg_temp.uid('nick'));
     PERFORM authz.add_team_member(pg_temp.team('aud', 'core'), pg_temp.uid('nick'));
-    PERFORM authz.add_member(pg_temp.ws('aud', 'extra'), pg_temp.uid('nick'));
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'extra'), pg_temp.uid('nick'));
 END
 $$;
 SELECT pg_temp.run('olga', $$SELECT authz.remove_org_member(pg_temp.org('aud'), pg_temp.uid('nick'))$$);

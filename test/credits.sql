@@ -6,6 +6,7 @@
 -- the billing system is a role granted workspace_authz_trusted; users act
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(172);
 SET client_min_messages = warning;
@@ -90,19 +91,19 @@ BEGIN
     alpha := authz.create_workspace(acme, 'alpha');
     beta := authz.create_workspace(acme, 'beta');
     gamma := authz.create_workspace(acme, 'gamma');
-    PERFORM authz.add_org_member(acme, adam, 'admin');
-    PERFORM authz.add_org_member(acme, mia, 'member');
-    PERFORM authz.add_org_member(acme, gus, 'guest');
-    PERFORM authz.add_org_member(acme, dora, 'admin');
-    PERFORM authz.add_member(alpha, wade, 'admin');
-    PERFORM authz.add_member(alpha, vera, 'viewer');
-    PERFORM authz.add_member(beta, gus, 'member');
+    PERFORM pg_temp.add_org_member(acme, adam, 'admin');
+    PERFORM pg_temp.add_org_member(acme, mia, 'member');
+    PERFORM pg_temp.add_org_member(acme, gus, 'guest');
+    PERFORM pg_temp.add_org_member(acme, dora, 'admin');
+    PERFORM pg_temp.add_member(alpha, wade, 'admin');
+    PERFORM pg_temp.add_member(alpha, vera, 'viewer');
+    PERFORM pg_temp.add_member(beta, gus, 'member');
     globex := authz.create_org('globex', 'Globex');
     omega := authz.create_workspace(globex, 'omega');
     sigma := authz.create_workspace(globex, 'sigma');
     initech := authz.create_org('initech', 'Initech');
     meter := authz.create_workspace(initech, 'meter');
-    PERFORM authz.add_org_member(initech, mia, 'member');
+    PERFORM pg_temp.add_org_member(initech, mia, 'member');
     PERFORM authz.set_user(NULL);
     INSERT INTO ids VALUES ('olivia', olivia), ('adam', adam), ('mia', mia), ('gus', gus), ('wade', wade),
         ('vera', vera), ('otto', otto), ('dora', dora), ('acme', acme), ('globex', globex), ('initech', initech),
@@ -356,7 +357,8 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
     '22023', 'memo is too long (1001 characters, at most 1000)',
     'transfer_credits: a memo longer than 1000 characters is refused with 22023');
 RESET ROLE;
--- dora, an org admin, once deactivated.
+-- dora, an org admin, once deactivated (by the platform: no user asserted).
+SELECT authz.set_user(NULL) \g /dev/null
 SELECT authz.deactivate_user(pg_temp.id('dora')) \g /dev/null
 SET ROLE regress_cr_app;
 SELECT authz.set_user(pg_temp.id('dora')) \g /dev/null

@@ -7,6 +7,7 @@
 -- session (dblink 'p') so that they are top-level statements the planner may
 -- parallelise. Fixtures are committed: no outer transaction.
 
+\ir lib/platform.sql
 SET client_min_messages = warning;
 
 SELECT plan(86);
@@ -159,11 +160,11 @@ BEGIN
     SELECT fx('a' || i), fx('gone'), '00000000-0000-0000-0000-000000000004', NULL FROM generate_series(1, 100) i;
     PERFORM authz.deny(fx('b' || i), fx('viewer'), '{content.read}') FROM generate_series(1, 5) i;
 
-    PERFORM authz.add_org_member(fx('orgb'), fx('guest'), 'guest');
-    PERFORM authz.add_org_member(fx('orga'), fx('orgadmin'), 'admin');
-    PERFORM authz.add_org_member(fx('orgb'), fx('member'), 'member');
-    PERFORM authz.add_org_member(fx('orgb'), fx('orgwide'), 'member', 'viewer');
-    PERFORM authz.add_org_member(fx('orgb'), fx('teamed'), 'member');
+    PERFORM pg_temp.add_org_member(fx('orgb'), fx('guest'), 'guest');
+    PERFORM pg_temp.add_org_member(fx('orga'), fx('orgadmin'), 'admin');
+    PERFORM pg_temp.add_org_member(fx('orgb'), fx('member'), 'member');
+    PERFORM pg_temp.add_org_member(fx('orgb'), fx('orgwide'), 'member', 'viewer');
+    PERFORM pg_temp.add_org_member(fx('orgb'), fx('teamed'), 'member');
     INSERT INTO fx VALUES ('crew', authz.create_team(fx('orgb'), 'crew'));
     PERFORM authz.add_team_member(fx('crew'), fx('teamed'));
     PERFORM authz.add_team(fx('b' || i), fx('crew'), 'member') FROM generate_series(81, 90) i;

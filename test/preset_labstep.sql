@@ -21,6 +21,7 @@
 --     for team members ...", "typically given to users who need access to
 --     view") and the course's closing knowledge check.
 -- Visibility is read through RLS as an ordinary role after authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(72);
 
@@ -78,9 +79,9 @@ SELECT pg_temp.act('olga');
 SELECT authz.create_org('lab', 'Lab Inc') AS lab \gset
 SELECT authz.create_workspace(:'lab', 'legacy', 'private', 'open') AS legacy \gset
 SELECT authz.create_workspace(:'lab', 'oldrun') AS oldrun \gset
-SELECT authz.add_org_member(:'lab', :'adam', 'admin');
-SELECT authz.add_org_member(:'lab', u, 'member') FROM unnest(ARRAY[:'mira', :'mark', :'max', :'tina']::uuid[]) u;
-SELECT authz.add_org_member(:'lab', :'gwen', 'guest');
+SELECT pg_temp.add_org_member(:'lab', :'adam', 'admin');
+SELECT pg_temp.add_org_member(:'lab', u, 'member') FROM unnest(ARRAY[:'mira', :'mark', :'max', :'tina']::uuid[]) u;
+SELECT pg_temp.add_org_member(:'lab', :'gwen', 'guest');
 
 -- ===========================================================================
 -- Applying the preset
@@ -173,7 +174,7 @@ SELECT throws_ok(format('SELECT authz.join_workspace(%L)', :'bench'),
 SELECT is(ARRAY[authz.can(:'bench', 'workspace.view'), authz.can(:'bench', 'content.read')], ARRAY[false, false],
     'Labstep: "can only access Invite-only workspaces that they have been added to explicitly" -> before being added, a Member cannot open it or read its content');
 SELECT pg_temp.act('olga');
-SELECT authz.add_member(:'bench', :'mira', 'viewer');
+SELECT pg_temp.add_member(:'bench', :'mira', 'viewer');
 SELECT pg_temp.act('mira');
 SELECT is(ARRAY[authz.can(:'bench', 'workspace.view'), authz.can(:'bench', 'content.read')], ARRAY[true, true],
     'Labstep: "Invite-only workspaces that they have been added to explicitly" -> once added, the Member opens it and reads its content');
@@ -248,7 +249,7 @@ SELECT lives_ok(format($$SELECT authz.update_workspace(%L, '{"description": "Sha
 SELECT is(ARRAY[authz.can(:'bench', 'content.read'), authz.can(:'bench', 'content.update'),
                 authz.can(:'bench', 'content.delete')], ARRAY[true, true, true],
     'Labstep: "The owner also has access to all the content ... and can edit or delete them as needed"');
-SELECT authz.add_member(:'bench', :'tina', 'owner');
+SELECT pg_temp.add_member(:'bench', :'tina', 'owner');
 SELECT set_eq(format('SELECT pg_temp.holding(%L, %L)', :'bench', 'owner'), ARRAY['olga', 'tina'],
     'Labstep: "A workspace can have multiple owners" -> two owners of bench');
 SELECT pg_temp.act('adam');
@@ -259,7 +260,7 @@ SELECT is(authz.role_in((SELECT id FROM authz.workspaces WHERE org_id = :'lab' A
 -- Workspace roles: Editor
 -- ===========================================================================
 SELECT pg_temp.act('olga');
-SELECT authz.add_member(:'bench', :'mark', 'editor');
+SELECT pg_temp.add_member(:'bench', :'mark', 'editor');
 SELECT pg_temp.act('mark');
 SELECT is(ARRAY[authz.can(:'bench', 'content.create'), authz.can(:'bench', 'content.update'),
                 authz.can(:'bench', 'content.delete')], ARRAY[true, true, true],
@@ -279,7 +280,7 @@ SELECT results_eq(
     ARRAY['owner', 'editor', 'viewer'],
     'Labstep: "The Editor has the second-highest level of access to a workspace" and Viewer "is the lowest level of access" -> ranks owner > editor > viewer');
 SELECT pg_temp.act('olga');
-SELECT authz.add_member(:'bench', :'max', 'editor');
+SELECT pg_temp.add_member(:'bench', :'max', 'editor');
 SELECT set_eq(format('SELECT pg_temp.holding(%L, %L)', :'bench', 'editor'), ARRAY['mira', 'mark', 'max'],
     'Labstep: "the owner can also assign the editor role to multiple users" -> three Editors in bench');
 

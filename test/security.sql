@@ -4,6 +4,7 @@
 -- SECURITY DEFINER functions run an attacker's code. Everything runs as real
 -- non-superuser roles (SET SESSION AUTHORIZATION changes the login role, as a
 -- login would); the roles are created inside the transaction and rolled back.
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(104);
 SET client_min_messages = warning;
@@ -42,10 +43,10 @@ BEGIN
     alpha := authz.create_workspace(org_a, 'alpha');
     beta := authz.create_workspace(org_a, 'beta');
     secret := authz.create_workspace(org_a, 'secret');
-    PERFORM authz.add_org_member(org_a, mia, 'member');
-    PERFORM authz.add_org_member(org_a, gus, 'guest');
-    PERFORM authz.add_member(alpha, gus, 'viewer');
-    PERFORM authz.add_member(alpha, cole, 'member');
+    PERFORM pg_temp.add_org_member(org_a, mia, 'member');
+    PERFORM pg_temp.add_org_member(org_a, gus, 'guest');
+    PERFORM pg_temp.add_member(alpha, gus, 'viewer');
+    PERFORM pg_temp.add_member(alpha, cole, 'member');
     PERFORM authz.deny(alpha, cole, ARRAY['content.delete']);
     core := authz.create_team(org_a, 'core');
     PERFORM authz.add_team_member(core, mia);
@@ -54,8 +55,8 @@ BEGIN
     PERFORM authz.set_user(bea);
     org_b := authz.create_org('regress-b', 'Org B');
     gamma := authz.create_workspace(org_b, 'gamma');
-    PERFORM authz.add_org_member(org_b, bo, 'member');
-    PERFORM authz.add_member(gamma, bo, 'member');
+    PERFORM pg_temp.add_org_member(org_b, bo, 'member');
+    PERFORM pg_temp.add_member(gamma, bo, 'member');
     bteam := authz.create_team(org_b, 'bteam');
     PERFORM authz.add_team_member(bteam, bo);
 
@@ -64,7 +65,7 @@ BEGIN
     PERFORM authz.set_user(eve);
     PERFORM authz.create_org('regress-e', 'Org E');
     PERFORM authz.set_user(NULL);
-    PERFORM authz.add_org_member((SELECT o.id FROM authz.orgs o WHERE o.slug = 'regress-e'), ivy, 'member');
+    PERFORM pg_temp.add_org_member((SELECT o.id FROM authz.orgs o WHERE o.slug = 'regress-e'), ivy, 'member');
 
     INSERT INTO ids VALUES ('ann', ann, 'regress-a'), ('mia', mia, 'regress-a'), ('gus', gus, 'regress-a'),
         ('cole', cole, NULL), ('bea', bea, 'regress-b'), ('bo', bo, 'regress-b'), ('eve', eve, NULL),

@@ -43,28 +43,33 @@ END
 $$;
 COMMENT ON FUNCTION authz_internal._check_id(text, uuid) IS 'Internal: refuse a NULL identifier (22004)';
 
--- The acting user: the current user, who must exist and be active.
+-- The acting user: the current user, who must exist and be active. A
+-- deactivated or deleted user is no current user (authz.current_user_id() is
+-- NULL); the refusal still says who the session claims to be.
 CREATE FUNCTION authz_internal._actor() RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     uid uuid := authz.current_user_id();
+    claimed uuid;
     st text;
     h text;
 BEGIN
-    IF uid IS NULL THEN
+    IF uid IS NOT NULL THEN
+        RETURN uid;
+    END IF;
+    claimed := authz_internal._claimed_user_id();
+    IF claimed IS NULL THEN
         RAISE EXCEPTION 'no authz user is set for this session'
             USING ERRCODE = '42501',
                   HINT = 'A trusted role calls authz.set_user(), or authz.users.pg_role maps the login role to a user.';
     END IF;
-    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = uid;
+    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = claimed;
     IF st IS NULL THEN
-        RAISE EXCEPTION 'current user "%" does not exist', uid USING ERRCODE = '42501';
-    ELSIF st <> 'active' THEN
-        RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
+        RAISE EXCEPTION 'current user "%" does not exist', claimed USING ERRCODE = '42501';
     END IF;
-    RETURN uid;
+    RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
 END
 $$;
 COMMENT ON FUNCTION authz_internal._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';

@@ -15,6 +15,7 @@ DECLARE
     uid uuid;
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('create users');
     PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
         'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
     PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
@@ -63,6 +64,7 @@ DECLARE
     u authz.users := authz_internal._user(user_id);
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('map login roles');
     IF pg_role IS NOT NULL THEN
         PERFORM authz_internal._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
@@ -518,8 +520,12 @@ DECLARE
     r authz.roles := authz_internal._role(w.org_id, role);
 BEGIN
     PERFORM authz_internal._check_expiry(expires_at, r);
-    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
-    PERFORM authz_internal._check_consent(w.org_id, user_id);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
     PERFORM authz_internal._purge_expired(workspace_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
@@ -533,7 +539,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
-    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited), until expires_at when given';
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited; trusted roles acting for the platform may add anyone), until expires_at when given';
 
 CREATE FUNCTION authz.set_role(workspace_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -842,6 +848,7 @@ DECLARE
     free_bit integer;
     holders text[];
 BEGIN
+    PERFORM authz_internal._require_platform('register permissions');
     PERFORM authz_internal._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
         'A permission name is dot-separated lower-case words, e.g. pipelines.launch.');
     IF description IS NOT NULL THEN

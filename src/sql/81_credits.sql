@@ -264,6 +264,7 @@ DECLARE
     fp text;
     mid bigint;
 BEGIN
+    PERFORM authz_internal._require_platform('add credits');
     PERFORM authz_internal._check_amount(amount);
     IF memo IS NOT NULL THEN
         PERFORM authz_internal._check_text('memo', memo, 1000);
@@ -403,6 +404,7 @@ DECLARE
     fp text;
     mid bigint;
 BEGIN
+    PERFORM authz_internal._require_platform('record usage');
     IF cpu_hours IS NULL OR memory_gib_hours IS NULL OR storage_gb_months IS NULL THEN
         RAISE EXCEPTION 'usage quantities must not be NULL' USING ERRCODE = '22004';
     END IF;
@@ -537,7 +539,8 @@ AS $$
       FULL JOIN (SELECT e.workspace_id, sum(e.amount) AS total
                    FROM authz.credit_ledger e GROUP BY e.workspace_id) l
         ON l.workspace_id = a.workspace_id
-     WHERE coalesce(a.balance, '0') <> coalesce(l.total, '0')
+     WHERE authz_internal._require_platform('verify the ledger')
+       AND coalesce(a.balance, '0') <> coalesce(l.total, '0')
 $$;
 COMMENT ON FUNCTION authz.verify_ledger() IS
     'Accounts whose balance differs from the sum of their ledger entries (no rows when the books are right; trusted roles)';

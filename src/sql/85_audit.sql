@@ -148,8 +148,7 @@ CREATE POLICY visible ON authz.audit_log FOR SELECT
                WHEN 'rate_cards' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
                ELSE true END
            OR split_part(action, '.', 1) IN ('credit_movements', 'rate_cards')
-              AND authz.current_user_id() IS NULL
-              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+              AND authz.acting_for_platform());
 COMMENT ON POLICY visible ON authz.audit_log IS
     'Your own changes, and the changes of organizations and workspaces whose settings you may change; of credits only those you may see (trusted roles acting for the platform: all of them)';
 GRANT SELECT ON authz.audit_log TO PUBLIC;
