@@ -1838,3 +1838,135 @@ COMMENT ON TRIGGER restored ON authz.permissions IS
     'Restores: a registration takes the bit restored data already uses for it';
 REVOKE ALL ON FUNCTION authz_internal._restore_permission(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION authz_internal._permissions_restored() FROM PUBLIC;
+
+-- Adding people as the platform: add_member and add_project_member, like
+-- add_org_member, skip the rank and consent rules for a trusted role acting
+-- for the platform (no user asserted).
+CREATE OR REPLACE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member',
+                                 expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    u authz.users := authz_internal._user(user_id);
+    r authz.roles := authz_internal._role(w.org_id, role);
+BEGIN
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
+    PERFORM authz_internal._purge_expired(workspace_id, user_id);
+    IF EXISTS (SELECT 1 FROM authz.participants p
+                WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
+        RAISE EXCEPTION 'user "%" is already a participant of workspace "%"',
+            u.handle, authz_internal._workspace_label(workspace_id)
+            USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
+    END IF;
+    PERFORM authz_internal._check_capacity(workspace_id, user_id);
+    INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
+    VALUES (workspace_id, user_id, r.id, expires_at);
+END
+$$;
+COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited; trusted roles acting for the platform may add anyone), until expires_at when given';
+
+CREATE OR REPLACE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- as add_member: the platform adds anyone, everyone else under the rules
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF NOT authz_internal._is_trusted()
+           AND current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
+
+
+-- create_user: the platform's alone, and e-mails compared as _fold_email folds them.
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('create users');
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    INSERT INTO authz.users (handle, email, display_name, pg_role)
+    VALUES (handle, email, display_name, pg_role)
+    RETURNING id INTO uid;
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user';
+
