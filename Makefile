@@ -14,7 +14,8 @@ OBJS = \
 	src/checks.o \
 	src/planner.o \
 	src/credits.o \
-	src/tokens.o
+	src/tokens.o \
+	src/distributed.o
 
 # The current version's install script is assembled from the ordered pieces in
 # src/sql/. Released versions' scripts and the upgrade scripts between versions
