@@ -21,7 +21,7 @@ echo "building 1,000,000 distributed rows over 1,000 workspaces..." >&2
 psql >/dev/null <<'SQL'
 SET client_min_messages = warning;
 SELECT authz.distribute();
-CREATE ROLE bench_app NOLOGIN;
+CREATE ROLE bench_app LOGIN;  -- Citus logs in to the workers as it
 GRANT workspace_authz_trusted TO bench_app;
 CREATE TABLE bench_users (label text PRIMARY KEY, id uuid NOT NULL);
 INSERT INTO bench_users VALUES ('owner', authz.create_user('bench-owner', 'owner@bench.example')),
@@ -38,7 +38,7 @@ CREATE TABLE docs (id bigint NOT NULL, workspace_id uuid NOT NULL, title text, c
 SELECT create_distributed_table('docs', 'workspace_id');
 INSERT INTO docs
 SELECT i, w.id, 'doc ' || i, now() - i * interval '1 second'
-  FROM generate_series(1, 1000000) i JOIN bench_ws w ON w.n = 1 + (i * 7919) % 1000;
+  FROM generate_series(1, 1000000) i JOIN bench_ws w ON w.n = 1 + (i::bigint * 7919) % 1000;
 CREATE INDEX ON docs (workspace_id);
 CREATE INDEX ON docs (created_at);
 SELECT authz.protect('docs');
@@ -56,6 +56,7 @@ median_ms() {
   local role=$1 sql=$2 pre=""
   [ "$role" = app ] && pre="SET LOCAL ROLE bench_app; SELECT authz.set_user('$u100');"
   psql -At <<SQL | tail -n 1
+SET client_min_messages = error;
 BEGIN;
 $pre
 CREATE FUNCTION pg_temp.t(q text, n int) RETURNS numeric LANGUAGE plpgsql AS \$\$
@@ -73,7 +74,7 @@ rows() {
   local role=$1 sql=$2 pre=""
   [ "$role" = app ] && pre="SET LOCAL ROLE bench_app; SELECT authz.set_user('$u100');"
   psql -At <<SQL | tail -n 1
-BEGIN; $pre SELECT count(*) FROM ($sql) x; COMMIT;
+BEGIN; $pre SELECT CASE WHEN \$q\$$sql\$q\$ LIKE 'SELECT count(*)%' THEN (SELECT sum(c) FROM ($sql) x(c)) ELSE (SELECT count(*) FROM ($sql) x) END; COMMIT;
 SQL
 }
 
