@@ -1970,3 +1970,170 @@ $$;
 COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
     'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user';
 
+-- ---------------------------------------------------------------------------
+-- Scaling out with Citus: the cluster key, authz.distribute(), and audit rows
+-- that name the table also when the trigger fires on a Citus shard
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION authz_internal._audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    r jsonb := coalesce(new_row, old_row);
+    key text;
+    org uuid;
+    ws uuid;
+    -- the table's name, also when the trigger fires on a Citus shard of it
+    -- (authz.users_102008: see authz.distribute)
+    tbl text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
+    END IF;
+    -- A row created before this transaction is being loaded by a restore: its
+    -- history is in the restored log already. (The extension's functions
+    -- insert with DEFAULT now(); application roles cannot insert at all.)
+    IF TG_OP = 'INSERT'
+       AND coalesce(new_row ->> 'created_at', new_row ->> 'updated_at')::timestamptz < now() THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
+    END LOOP;
+
+    CASE tbl
+        WHEN 'orgs' THEN org := r ->> 'id';
+        WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
+        WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
+        WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
+        WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
+        WHEN 'project_members' THEN
+            SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+            IF NOT FOUND THEN
+                -- deleted by the same cascade: the project's own audit rows know
+                SELECT a.workspace_id INTO ws FROM authz.audit_log a
+                 WHERE a.target = r ->> 'project_id' AND a.action LIKE 'projects.%' ORDER BY a.id DESC LIMIT 1;
+            END IF;
+        ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
+    END CASE;
+    IF org IS NULL AND ws IS NOT NULL THEN
+        SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+        IF NOT FOUND THEN
+            -- the workspace went in the same cascade: its audit history knows its org
+            SELECT a.org_id INTO org FROM authz.audit_log a
+             WHERE a.workspace_id = ws AND a.org_id IS NOT NULL ORDER BY a.id DESC LIMIT 1;
+        END IF;
+    END IF;
+
+    INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
+    VALUES (authz.current_user_id(), tbl || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+            old_row, new_row);
+
+    -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
+    -- PREPARE, and every role may LISTEN. It carries nothing (notifications
+    -- with one payload are folded into one per transaction): what changed is
+    -- read from this log, which shows each reader only what they may see.
+    IF tbl NOT IN ('credit_movements', 'rate_cards', 'invitations')
+       AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
+        PERFORM pg_notify('workspace_authz', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The key under which the coordinator proves to the workers which user it
+-- asserted (workspace_authz.user_token). Each installation makes its own;
+-- authz.distribute() replicates the coordinator's to every node. Only its
+-- owner reads it: the C code reads it directly.
+CREATE TABLE authz_internal.cluster_key (
+    key bytea NOT NULL CHECK (octet_length(key) >= 32)
+);
+COMMENT ON TABLE authz_internal.cluster_key IS
+    'The secret key that signs the asserted user for the Citus workers (one row; readable by its owner only)';
+COMMENT ON COLUMN authz_internal.cluster_key.key IS 'Random key of 32 bytes';
+INSERT INTO authz_internal.cluster_key (key)
+SELECT pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) || pg_catalog.uuid_send(pg_catalog.gen_random_uuid());
+REVOKE ALL ON authz_internal.cluster_key FROM PUBLIC;
+
+CREATE FUNCTION authz_internal._on_worker() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'distributed_on_worker' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION authz_internal._on_worker() IS
+    'Internal: is this node a Citus worker? The rule triggers check and audit a change once, where it is made (the coordinator)';
+
+-- Turn the installation into a distributed one (see the README).
+CREATE FUNCTION authz.distribute() RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+    tg record;
+    def text;
+    cond text[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'extension "citus" is not installed in this database'
+            USING ERRCODE = '55000', HINT = 'CREATE EXTENSION citus on every node, and add the workers first.';
+    END IF;
+    IF authz_internal._on_worker() THEN
+        RAISE EXCEPTION 'authz.distribute() runs on the coordinator' USING ERRCODE = '55000';
+    END IF;
+    -- The coordinator holds a copy too: its loaders read it, and the rules run
+    -- on it.
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_node n WHERE n.groupid = 0) THEN
+        RAISE EXCEPTION 'the coordinator is not in the Citus metadata' USING ERRCODE = '55000',
+            HINT = 'Run SELECT citus_set_coordinator_host(''host'', port) first.';
+    END IF;
+    IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'workspace_authz'), 'USAGE') THEN
+        RAISE EXCEPTION 'only the owner of extension workspace_authz may distribute it' USING ERRCODE = '42501';
+    END IF;
+    -- The rule triggers go with the tables to every copy (see below), and
+    -- foreign keys between the tables are kept: each table is distributed
+    -- after the ones it references.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM set_config('citus.enable_local_reference_table_foreign_keys', 'off', true);
+    FOREACH t IN ARRAY ARRAY['authz_internal.cluster_key', 'authz.permissions', 'authz.users', 'authz.orgs',
+                             'authz.roles', 'authz.role_permissions', 'authz.org_role_permissions',
+                             'authz.org_members', 'authz.workspaces', 'authz.teams', 'authz.team_members',
+                             'authz.participants', 'authz.participant_permissions', 'authz.projects',
+                             'authz.project_members', 'authz.invitations', 'authz.rate_cards',
+                             'authz.credit_accounts', 'authz.credit_movements', 'authz.credit_ledger',
+                             'authz.audit_log']::regclass[]
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = t);
+        -- A function call, so that the body compiles without Citus.
+        EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING t;
+    END LOOP;
+    -- A change is checked (last owner, validation, ...) and audited once,
+    -- where it is made: the coordinator, whose copy Citus writes in the
+    -- session that made the change. The workers apply the same rows to their
+    -- copies; there the rule triggers stand aside (their checks would write to
+    -- other nodes from a write to a shard, which Citus refuses). Cache
+    -- invalidation and the append-only refusals fire on every copy.
+    FOR tg IN SELECT x.oid, x.tgname, x.tgrelid::regclass AS rel
+                FROM pg_trigger x JOIN pg_class c ON c.oid = x.tgrelid
+               WHERE c.relnamespace = 'authz'::regnamespace AND NOT x.tgisinternal AND x.tgenabled = 'O'
+                 AND x.tgfoid NOT IN ('authz_internal._invalidate_cache'::regproc, 'authz_internal._append_only'::regproc)
+                 AND EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = x.tgrelid)
+               ORDER BY 3, 2
+    LOOP
+        def := pg_get_triggerdef(tg.oid);
+        CONTINUE WHEN position('authz_internal._on_worker()' IN def) > 0;
+        cond := regexp_match(def, ' WHEN \((.*)\) EXECUTE FUNCTION ');
+        IF cond IS NULL THEN
+            def := replace(def, ' EXECUTE FUNCTION ', ' WHEN (NOT authz_internal._on_worker()) EXECUTE FUNCTION ');
+        ELSE
+            def := replace(def, ' WHEN (' || cond[1] || ') EXECUTE FUNCTION ',
+                           ' WHEN (NOT authz_internal._on_worker() AND (' || cond[1] || ')) EXECUTE FUNCTION ');
+        END IF;
+        EXECUTE format('DROP TRIGGER %I ON %s', tg.tgname, tg.rel);
+        EXECUTE def;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz.distribute() IS
+    'On a Citus coordinator with its workers added: make the extension''s tables reference tables, copied to every node; idempotent; the extension owner only';
+REVOKE ALL ON FUNCTION authz.distribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._on_worker() FROM PUBLIC;

@@ -45,6 +45,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -543,6 +544,7 @@ static void
 resolve_model(void)
 {
 	Oid			nsp = get_namespace_oid("authz", true);
+	int64		shards[REL_COUNT];
 
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("users", nsp)))
 		ereport(ERROR,
@@ -557,6 +559,8 @@ resolve_model(void)
 					 errmsg("workspace_authz relation \"authz.%s\" is missing", rel_names[i]),
 					 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 	}
+	/* The sentinel is the table itself: see cache_invalidate_trigger. */
+	sentinel_relid = rel_oids[REL_USERS];
 	for (int i = 0; i < IDX_COUNT; i++)
 	{
 		index_oids[i] = get_relname_relid(index_names[i], nsp);
@@ -565,6 +569,21 @@ resolve_model(void)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("workspace_authz index \"authz.%s\" is missing", index_names[i]),
 					 errhint("Recreate the index, or reinstall the extension.")));
+	}
+	/* Distributed with Citus: read this node's copies (see distributed.c). */
+	for (int i = 0; i < REL_COUNT; i++)
+	{
+		shards[i] = distributed_shard_of(rel_oids[i]);
+		if (shards[i] != 0)
+			rel_oids[i] = distributed_local_shard(nsp, rel_names[i], shards[i]);
+	}
+	for (int i = 0; i < IDX_COUNT; i++)
+	{
+		Oid			table = IndexGetRelation(index_oids[i], false);
+
+		for (int r = 0; r < REL_COUNT; r++)
+			if (shards[r] != 0 && get_relname_relid(rel_names[r], nsp) == table)
+				index_oids[i] = distributed_local_shard(nsp, index_names[i], shards[r]);
 	}
 	/*
 	 * Column numbers from each relation's descriptor: one relcache build per
@@ -600,7 +619,6 @@ resolve_model(void)
 		}
 		table_close(rel, AccessShareLock);
 	}
-	sentinel_relid = rel_oids[REL_USERS];
 }
 
 /*

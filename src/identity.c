@@ -228,6 +228,9 @@ claimed_user(pg_uuid_t *user_id)
 		*user_id = asserted_id;
 		return true;
 	}
+	/* on a Citus worker: the user asserted on the coordinator, verified */
+	if (distributed_token_user(user_id))
+		return true;
 	if (authz_jwt_claim != NULL && authz_jwt_claim[0] != '\0' && jwt_user(user_id))
 		return true;
 
@@ -331,6 +334,9 @@ identity_set_user(PG_FUNCTION_ARGS)
 							 PGC_SUSET, PGC_S_SESSION,
 							 is_local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
 							 true, 0, false);
+	/* on Citus, the transaction's worker connections carry it too */
+	if (is_local)
+		distributed_propagate_user(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0));
 	PG_RETURN_VOID();
 }
 

@@ -99,6 +99,11 @@ extern char *authz_jwt_claim;
 
 extern void identity_init(void);
 extern void cache_init(void);
+extern void distributed_init(void);
+extern int64 distributed_shard_of(Oid relid);
+extern Oid	distributed_local_shard(Oid nsp, const char *name, int64 shardid);
+extern void distributed_propagate_user(const pg_uuid_t *user_id);
+extern bool distributed_token_user(pg_uuid_t *user_id);
 
 /* ---- identity.c --------------------------------------------------------- */
 

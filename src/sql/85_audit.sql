@@ -56,6 +56,9 @@ DECLARE
     key text;
     org uuid;
     ws uuid;
+    -- the table's name, also when the trigger fires on a Citus shard of it
+    -- (authz.users_102008: see authz.distribute)
+    tbl text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
 BEGIN
     IF TG_OP = 'UPDATE' AND old_row = new_row THEN
         RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
@@ -71,7 +74,7 @@ BEGIN
         key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
     END LOOP;
 
-    CASE TG_TABLE_NAME
+    CASE tbl
         WHEN 'orgs' THEN org := r ->> 'id';
         WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
         WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
@@ -96,14 +99,14 @@ BEGIN
     END IF;
 
     INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
-    VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+    VALUES (authz.current_user_id(), tbl || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
             old_row, new_row);
 
     -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
     -- PREPARE, and every role may LISTEN. It carries nothing (notifications
     -- with one payload are folded into one per transaction): what changed is
     -- read from this log, which shows each reader only what they may see.
-    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations')
+    IF tbl NOT IN ('credit_movements', 'rate_cards', 'invitations')
        AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
         PERFORM pg_notify('workspace_authz', '');
     END IF;
