@@ -38,7 +38,10 @@ BEGIN;
 SELECT authz.set_user(:'ada');
 SELECT authz.create_org('acme') AS acme \gset
 SELECT authz.create_workspace(:'acme', 'genomics') AS ws \gset
-SELECT authz.add_org_member(:'acme', :'bob');
+COMMIT;
+SELECT authz.add_org_member(:'acme', :'bob');   -- the platform adds Bob
+BEGIN;
+SELECT authz.set_user(:'ada');
 SELECT authz.add_member(:'ws', :'bob', 'viewer');
 COMMIT;
 CREATE TABLE public.notes (id bigserial PRIMARY KEY, workspace_id uuid NOT NULL, body text NOT NULL);
