@@ -2137,3 +2137,482 @@ COMMENT ON FUNCTION authz.distribute() IS
     'On a Citus coordinator with its workers added: make the extension''s tables reference tables, copied to every node; idempotent; the extension owner only';
 REVOKE ALL ON FUNCTION authz.distribute() FROM PUBLIC;
 REVOKE ALL ON FUNCTION authz_internal._on_worker() FROM PUBLIC;
+
+-- External identities and JWT mode: users created with a given id
+-- (create_user's id), subjects of identity providers mapped to users
+-- (authz.user_subjects, map_subject, unmap_subject), read by JWT mode with
+-- the claim path in workspace_authz.jwt_claim.
+CREATE TABLE authz.user_subjects (
+    issuer     text COLLATE "C" NOT NULL,
+    subject    text COLLATE "C" NOT NULL,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_subjects_user_idx ON authz.user_subjects (user_id);
+COMMENT ON TABLE authz.user_subjects IS
+    'External subjects of identity providers mapped to users (authz.map_subject): in JWT mode a claim naming one resolves to its user';
+COMMENT ON COLUMN authz.user_subjects.issuer IS 'The identity provider, as its tokens'' "iss" claim names it';
+COMMENT ON COLUMN authz.user_subjects.subject IS 'The provider''s identifier of the person (its tokens'' claim value), compared byte for byte';
+COMMENT ON COLUMN authz.user_subjects.user_id IS 'The user the subject is';
+COMMENT ON COLUMN authz.user_subjects.created_at IS 'When the subject was mapped';
+CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authz.user_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache();
+ALTER TABLE authz.user_subjects ENABLE ALWAYS TRIGGER invalidate_cache;
+CREATE TRIGGER invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE ON authz.user_subjects
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache();
+ALTER TABLE authz.user_subjects ENABLE REPLICA TRIGGER invalidate_cache_replica;
+COMMENT ON TRIGGER invalidate_cache_replica ON authz.user_subjects IS
+    'Changes applied in replica mode (logical replication fires no statement triggers) invalidate every cache';
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.user_subjects
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._audit('issuer', 'subject');
+ALTER TABLE authz.user_subjects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.user_subjects FOR SELECT USING (user_id = authz.current_user_id());
+COMMENT ON POLICY visible ON authz.user_subjects IS 'Your own external subjects';
+GRANT SELECT ON authz.user_subjects TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('authz.user_subjects', '');
+
+DROP FUNCTION authz.create_user(text, text, text, name);
+CREATE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL, id uuid DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF create_user.id IS NOT NULL AND EXISTS (SELECT 1 FROM authz.users u WHERE u.id = create_user.id) THEN
+        RAISE EXCEPTION 'user id "%" is already taken', create_user.id USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    -- The id may be given: an identity provider's user id (Supabase auth.uid()).
+    uid := coalesce(create_user.id, pg_catalog.gen_random_uuid());
+    INSERT INTO authz.users (id, handle, email, display_name, pg_role)
+    VALUES (uid, handle, email, display_name, pg_role);
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
+REVOKE ALL ON FUNCTION authz.create_user(text, text, text, name, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.create_user(text, text, text, name, uuid) TO workspace_authz_trusted;
+
+-- External subjects (SPEC 12): in JWT mode a claim whose value is an
+-- issuer's subject mapped here names the user.
+CREATE FUNCTION authz.map_subject(user_id uuid, issuer text, subject text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    u authz.users;
+    other uuid;
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to map subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    u := authz_internal._user(user_id);
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    SELECT s.user_id INTO other FROM authz.user_subjects s
+     WHERE s.issuer = map_subject.issuer AND s.subject = map_subject.subject;
+    IF other = u.id THEN
+        RETURN;
+    ELSIF other IS NOT NULL THEN
+        RAISE EXCEPTION 'subject "%" of issuer "%" is already mapped to user "%"',
+            subject, issuer, authz_internal._user_label(other)
+            USING ERRCODE = '23505', HINT = 'Unmap it first with authz.unmap_subject().';
+    END IF;
+    INSERT INTO authz.user_subjects (issuer, subject, user_id) VALUES (issuer, subject, u.id);
+END
+$$;
+COMMENT ON FUNCTION authz.map_subject(uuid, text, text) IS
+    'Map an identity provider''s subject (the "iss" issuer and the claim value, such as auth0|123456) to a user, for JWT mode (trusted roles only); idempotent';
+REVOKE ALL ON FUNCTION authz.map_subject(uuid, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.map_subject(uuid, text, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.unmap_subject(issuer text, subject text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to unmap subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    DELETE FROM authz.user_subjects s WHERE s.issuer = unmap_subject.issuer AND s.subject = unmap_subject.subject;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION authz.unmap_subject(text, text) IS
+    'Remove the mapping of an identity provider''s subject (trusted roles only); true when there was one';
+REVOKE ALL ON FUNCTION authz.unmap_subject(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.unmap_subject(text, text) TO workspace_authz_trusted;
+
+-- who_can also returns each user's handle (a new result type: dropped and
+-- created again), and shares its candidates with authz.access.
+CREATE FUNCTION authz_internal._candidates(workspace_id uuid) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.personal_user_id FROM authz.workspaces w
+     WHERE w.id = _candidates.workspace_id AND w.personal_user_id IS NOT NULL
+    UNION
+    SELECT p.user_id FROM authz.participants p
+     WHERE p.workspace_id = _candidates.workspace_id AND p.user_id IS NOT NULL
+    UNION
+    SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
+     WHERE p.workspace_id = _candidates.workspace_id
+    UNION
+    SELECT m.user_id FROM authz.org_members m JOIN authz.workspaces w ON w.org_id = m.org_id
+     WHERE w.id = _candidates.workspace_id AND m.role <> 'guest'
+$$;
+COMMENT ON FUNCTION authz_internal._candidates(uuid) IS
+    'Internal: the users who may hold a role in a workspace (personal owner, participants, members of participating teams, non-guest org members)';
+REVOKE ALL ON FUNCTION authz_internal._candidates(uuid) FROM PUBLIC;
+
+DROP FUNCTION authz.who_can(uuid, text);
+CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
+    RETURNS TABLE (user_id uuid, role text, handle text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._workspace(workspace_id);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM authz_internal._check_permissions(ARRAY[permission]);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require(workspace_id, 'members.view');
+    END IF;
+    -- Handles as the users table shows them to the caller.
+    RETURN QUERY
+    SELECT c.uid, e.role,
+           CASE WHEN authz_internal._is_trusted() OR authz_internal._visible_user(c.uid) THEN u.handle END
+      FROM authz_internal._candidates(who_can.workspace_id) c(uid)
+      JOIN authz.users u ON u.id = c.uid,
+           LATERAL authz_internal._effective(c.uid, who_can.workspace_id) e
+     WHERE e.permissions OPERATOR(authz.@>) authz.permset(ARRAY[permission])
+     ORDER BY e.rank DESC, c.uid;
+END
+$$;
+COMMENT ON FUNCTION authz.who_can(uuid, text) IS
+    'Every user holding the permission in the workspace, with their effective role and handle (needs members.view there; the handle is NULL for users you may not see in authz.users)';
+
+-- authz.require, and names instead of uuids: user_id, org_id, workspace_id.
+-- What application code and the application's SECURITY DEFINER functions
+-- call before acting for the current user: a refusal naming the permission.
+CREATE FUNCTION authz.require(workspace_id uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require(workspace_id, permission);
+END
+$$;
+COMMENT ON FUNCTION authz.require(uuid, text) IS
+    'Raise 42501 naming the permission unless the current user holds it in the workspace (also for an unknown workspace); returns nothing';
+
+-- A user by handle, or by e-mail address (anything holding "@"). Resolved
+-- for trusted roles acting for the platform, for the user themselves, and
+-- for who manages the members of an organization the user belongs to; to
+-- anyone else an existing user and an unknown one are the same refusal.
+CREATE FUNCTION authz.user_id(handle_or_email text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+BEGIN
+    PERFORM authz_internal._check_text('handle or email', handle_or_email, 254);
+    IF strpos(handle_or_email, '@') > 0 THEN
+        SELECT u.id INTO uid FROM authz.users u
+         WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(handle_or_email) COLLATE "C";
+    ELSE
+        SELECT u.id INTO uid FROM authz.users u WHERE u.handle = handle_or_email;
+    END IF;
+    IF uid IS NULL
+       OR NOT (authz_internal._sees_all()
+               OR uid = authz.current_user_id()
+               OR EXISTS (SELECT 1 FROM authz.org_members m
+                           WHERE m.user_id = uid AND authz.can_org(m.org_id, 'org.members.manage'))) THEN
+        PERFORM authz_internal._hidden('user', handle_or_email);
+    END IF;
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.user_id(text) IS
+    'A user''s id by handle or e-mail address: for trusted roles, the user themselves, and who holds org.members.manage in an organization of the user (42704 otherwise)';
+
+-- An organization by slug, for its members (and trusted roles).
+CREATE FUNCTION authz.org_id(slug text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    oid_ uuid;
+BEGIN
+    PERFORM authz_internal._check_text('organization slug', slug, 63);
+    SELECT o.id INTO oid_ FROM authz.orgs o WHERE o.slug = org_id.slug;
+    IF oid_ IS NULL OR NOT (authz_internal._sees_all() OR authz.org_role(oid_) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('organization', slug);
+    END IF;
+    RETURN oid_;
+END
+$$;
+COMMENT ON FUNCTION authz.org_id(text) IS
+    'An organization''s id by slug, for its members and trusted roles (42704 otherwise)';
+
+-- A workspace by path 'org-slug/workspace-name', for who may view it or list
+-- the organization's workspaces (and trusted roles). Personal workspaces
+-- have no path: authz.personal_workspace() names them.
+CREATE FUNCTION authz.workspace_id(path text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    org_slug text;
+    ws_name text;
+    w authz.workspaces;
+BEGIN
+    PERFORM authz_internal._check_text('workspace path', path, 127, '^[^/]+/.+$',
+        'A workspace path is the organization''s slug and the workspace''s name: ''acme/genomics''.');
+    org_slug := split_part(path, '/', 1);
+    ws_name := substr(path, length(org_slug) + 2);
+    SELECT x.* INTO w FROM authz.workspaces x JOIN authz.orgs o ON o.id = x.org_id
+     WHERE o.slug = org_slug AND x.name = ws_name;
+    IF w.id IS NULL
+       OR NOT (authz_internal._sees_all()
+               OR authz.can(w.id, 'workspace.view')
+               OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false)) THEN
+        PERFORM authz_internal._hidden('workspace', path);
+    END IF;
+    RETURN w.id;
+END
+$$;
+COMMENT ON FUNCTION authz.workspace_id(text) IS
+    'A workspace''s id by path ''org-slug/workspace-name'', for who may view it or list its organization''s workspaces, and trusted roles (42704 otherwise)';
+
+-- Views of who holds what where: authz.my_access and authz.access.
+-- The current user's workspaces: each one they may view, with the
+-- organization's slug (to its members), their effective role and
+-- permissions, and the balance where they may see it.
+CREATE VIEW authz.my_access WITH (security_invoker = true) AS
+SELECT w.id AS workspace_id,
+       CASE WHEN authz.org_role(w.org_id) IS NOT NULL THEN o.slug END AS org,
+       w.name AS workspace,
+       w.personal_user_id IS NOT NULL AS personal,
+       authz.role_in(w.id) AS role,
+       authz.permissions_in(w.id) AS permissions,
+       CASE WHEN authz.can(w.id, 'billing.view') OR coalesce(authz.can_org(w.org_id, 'org.billing.view'), false)
+            THEN coalesce(a.balance, '0'::authz.credits) END AS balance
+  FROM pg_catalog.unnest(authz.workspace_array('workspace.view')) AS v(id)
+  JOIN authz.workspaces w ON w.id = v.id
+  LEFT JOIN authz.orgs o ON o.id = w.org_id
+  LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id;
+COMMENT ON VIEW authz.my_access IS
+    'The current user''s workspaces: each one they may view, with organization, role, permissions, and balance where they may see it';
+COMMENT ON COLUMN authz.my_access.workspace_id IS 'The workspace';
+COMMENT ON COLUMN authz.my_access.org IS 'The organization''s slug; NULL for a personal workspace, and for an organization you are not a member of (as a collaborator)';
+COMMENT ON COLUMN authz.my_access.workspace IS 'The workspace''s name';
+COMMENT ON COLUMN authz.my_access.personal IS 'Whether it is your personal workspace';
+COMMENT ON COLUMN authz.my_access.role IS 'Your effective role there (authz.role_in), NULL when you only view it (an open workspace)';
+COMMENT ON COLUMN authz.my_access.permissions IS 'Your effective permissions there (authz.permissions_in)';
+COMMENT ON COLUMN authz.my_access.balance IS 'The workspace''s credit balance, if you hold billing.view there or org.billing.view in its organization; else NULL';
+GRANT SELECT ON authz.my_access TO PUBLIC;
+
+-- Every source of every role in the workspaces where the reader holds
+-- members.view (all of them for trusted roles acting for the platform), as
+-- authz.explain tells it to that reader: users the reader may not see in
+-- authz.users are left out, teams are named to who sees them, and the
+-- organization's sources show as "organization" to who does not see its
+-- members.
+CREATE FUNCTION authz_internal._access()
+    RETURNS TABLE (workspace_id uuid, org text, workspace text, user_id uuid, handle text,
+                   role text, source text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    platform boolean := authz_internal._is_trusted();
+    me uuid := authz.current_user_id();
+BEGIN
+    IF NOT platform AND me IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH ws AS MATERIALIZED (
+        SELECT w.id, w.org_id, w.name FROM authz.workspaces w
+         WHERE platform OR w.id = ANY (authz.workspace_array('members.view'))
+    ),
+    seen AS MATERIALIZED (
+        SELECT ws.id, ws.org_id, ws.name, c.uid
+          FROM ws CROSS JOIN LATERAL authz_internal._candidates(ws.id) c(uid)
+         WHERE platform OR c.uid = me OR authz_internal._visible_user(c.uid)
+    )
+    SELECT s.id, CASE WHEN platform OR authz.org_role(s.org_id) IS NOT NULL THEN o.slug END, s.name,
+           s.uid, u.handle, x.role, x.source
+      FROM seen s
+      JOIN authz.users u ON u.id = s.uid
+      LEFT JOIN authz.orgs o ON o.id = s.org_id
+      CROSS JOIN LATERAL authz.explain(s.uid, s.id, 'workspace.view') x
+     WHERE x.source NOT IN ('result', 'grant', 'deny', 'no role', 'unknown user', 'deactivated user',
+                            'unknown workspace');
+END
+$$;
+COMMENT ON FUNCTION authz_internal._access() IS
+    'Internal: the rows of authz.access for the current reader';
+
+CREATE VIEW authz.access WITH (security_invoker = true) AS
+SELECT a.workspace_id, a.org, a.workspace, a.user_id, a.handle, a.role, a.source
+  FROM authz_internal._access() a;
+COMMENT ON VIEW authz.access IS
+    'Who holds which role where, one row per source, in the workspaces where you hold members.view (every workspace for trusted roles acting for the platform); sources as authz.explain tells them to you';
+COMMENT ON COLUMN authz.access.workspace_id IS 'The workspace';
+COMMENT ON COLUMN authz.access.org IS 'The organization''s slug, to its members; NULL for a personal workspace';
+COMMENT ON COLUMN authz.access.workspace IS 'The workspace''s name';
+COMMENT ON COLUMN authz.access.user_id IS 'The user holding the role';
+COMMENT ON COLUMN authz.access.handle IS 'The user''s handle';
+COMMENT ON COLUMN authz.access.role IS 'The role this source gives; NULL for an open workspace''s view right, and for an organization''s sources shown as "organization"';
+COMMENT ON COLUMN authz.access.source IS 'Where the role comes from, as authz.explain names it: personal, participant, team <name>, org-wide role, org admin, shared workspace, open workspace, organization';
+GRANT SELECT ON authz.access TO PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._access() FROM PUBLIC;
+-- authz.access reads through it; it shows each reader only what they may see.
+GRANT EXECUTE ON FUNCTION authz_internal._access() TO PUBLIC;
+
+-- org_credit_summary lists the workspaces by name, then the total.
+CREATE OR REPLACE FUNCTION authz.org_credit_summary(org_id uuid, since timestamptz DEFAULT '-infinity',
+                                         until timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (workspace_id uuid, workspace text, balance authz.credits, topups authz.credits,
+                   transfers_in authz.credits, transfers_out authz.credits, usage authz.credits)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._org(org_id);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require_org(org_id, 'org.billing.view');
+    END IF;
+    IF since IS NULL OR until IS NULL THEN
+        RAISE EXCEPTION 'period bounds must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    RETURN QUERY
+    WITH per_ws AS (
+        SELECT w.id, w.name, coalesce(a.balance, '0') AS balance,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'topup'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS topups,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_in,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_out,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'usage'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS used
+          FROM authz.workspaces w LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id
+         WHERE w.org_id = org_credit_summary.org_id
+    )
+    SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
+      FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
+            UNION ALL
+            SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+                   coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0'), true
+              FROM per_ws p) s
+     ORDER BY s.total, s.name, s.id;
+END
+$$;
+COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
+    'Per workspace of an organization, by name: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+
+-- create_user with an id of yours, the platform's alone, e-mails folded in ASCII.
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL, id uuid DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('create users');
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF create_user.id IS NOT NULL AND EXISTS (SELECT 1 FROM authz.users u WHERE u.id = create_user.id) THEN
+        RAISE EXCEPTION 'user id "%" is already taken', create_user.id USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    -- The id may be given: an identity provider's user id (Supabase auth.uid()).
+    uid := coalesce(create_user.id, pg_catalog.gen_random_uuid());
+    INSERT INTO authz.users (id, handle, email, display_name, pg_role)
+    VALUES (uid, handle, email, display_name, pg_role);
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
+

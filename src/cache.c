@@ -1396,6 +1396,62 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 	return e->found;
 }
 
+/*
+ * The user an issuer's external subject is mapped to (authz.user_subjects,
+ * written by authz.map_subject), if any. The table is not part of the model
+ * the loaders need: an installation from before it existed maps nothing.
+ * Read with the load snapshot, like the model; the caller memoises the
+ * answer for the cache generation.
+ */
+bool
+cache_subject_user(const char *issuer, const char *subject, pg_uuid_t *user_id)
+{
+	Oid			nsp = get_namespace_oid("authz", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("user_subjects", nsp) : InvalidOid;
+	Oid			indexid = OidIsValid(nsp) ? get_relname_relid("user_subjects_pkey", nsp) : InvalidOid;
+	AttrNumber	issuer_att,
+				subject_att,
+				user_att;
+	Relation	rel;
+	Snapshot	snap;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		return false;
+	issuer_att = get_attnum(relid, "issuer");
+	subject_att = get_attnum(relid, "subject");
+	user_att = get_attnum(relid, "user_id");
+	if (issuer_att == InvalidAttrNumber || subject_att == InvalidAttrNumber ||
+		user_att == InvalidAttrNumber)
+		return false;
+	/* the columns are COLLATE "C", as the scan keys compare */
+	ScanKeyInit(&keys[0], issuer_att, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(issuer));
+	ScanKeyInit(&keys[1], subject_att, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(subject));
+	snap = RegisterSnapshot(use_active_snapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, indexid, true, snap, 2, keys);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, user_att, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			*user_id = *DatumGetUUIDP(d);
+			found = true;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snap);
+	return found;
+}
+
 /* ---- memoised answers --------------------------------------------------- */
 
 ResultEntry *

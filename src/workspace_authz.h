@@ -278,6 +278,7 @@ extern const UserInfo *cache_user(const pg_uuid_t *id);
 extern void cache_user_candidates(const UserInfo *user);
 extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
+extern bool cache_subject_user(const char *issuer, const char *subject, pg_uuid_t *user_id);
 extern ResultEntry *cache_result_find(const ResultKey *key);
 extern void cache_result_store(const ResultEntry *entry, uint64 generation);
 

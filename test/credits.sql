@@ -693,15 +693,15 @@ SELECT results_eq(
     $$(SELECT * FROM (VALUES (pg_temp.id('alpha'), 'alpha', '51.75', '103', '5', '55', '1.25'),
                              (pg_temp.id('beta'), 'beta', '-0.5', '50', '30', '80', '0.5'),
                              (pg_temp.id('gamma'), 'gamma', '100', '0', '100', '0', '0')) v
-       ORDER BY 1)$$
+       ORDER BY 2)$$
     || $$ UNION ALL SELECT NULL::uuid, '(organization total)', '151.25', '153', '135', '135', '1.75'$$,
-    'org_credit_summary: one row per workspace (by id), then the organization total; an org member reads it');
+    'org_credit_summary: one row per workspace (by name), then the organization total; an org member reads it');
 SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text, usage::text
         FROM authz.org_credit_summary(pg_temp.id('acme'), now() + interval '1 hour')$$,
     $$(SELECT w, b, '0', '0', '0', '0' FROM (VALUES (pg_temp.id('alpha'), 'alpha', '51.75'),
              (pg_temp.id('beta'), 'beta', '-0.5'), (pg_temp.id('gamma'), 'gamma', '100')) v(i, w, b)
-       ORDER BY i)$$
+       ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '151.25', '0', '0', '0', '0'$$,
     'org_credit_summary: a period after every movement shows the balances and no flows');
 SELECT results_eq(
@@ -709,7 +709,7 @@ SELECT results_eq(
         FROM authz.org_credit_summary(pg_temp.id('acme'), now() - interval '1 hour', now())$$,
     $$(SELECT w, '0', '0', '0', '0' FROM (VALUES (pg_temp.id('alpha'), 'alpha'),
              (pg_temp.id('beta'), 'beta'), (pg_temp.id('gamma'), 'gamma')) v(i, w)
-       ORDER BY i)$$
+       ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '0', '0', '0', '0'$$,
     'org_credit_summary: the period ends before until (movements made at until are excluded)');
 SELECT results_eq(
@@ -756,14 +756,14 @@ SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
         FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '3 days', now() - interval '1 day')$$,
     $$(SELECT w, b, t, '0', '0' FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '1000'),
-                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY i)$$
+                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '1007', '1000', '0', '0'$$,
     'org_credit_summary: a period two days back counts only the movement made then; balances are today''s');
 SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
         FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '1 day')$$,
     $$(SELECT w, b, t, i_, o FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '7', '0', '1'),
-                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY i)$$
+                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '1007', '7', '1', '1'$$,
     'org_credit_summary: the last day counts today''s movements and not the one two days back');
 RESET SESSION AUTHORIZATION;

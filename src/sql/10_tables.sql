@@ -158,6 +158,23 @@ COMMENT ON COLUMN authz.users.status IS 'active or deactivated';
 COMMENT ON COLUMN authz.users.created_at IS 'When the user was created';
 COMMENT ON COLUMN authz.users.deactivated_at IS 'When the user was deactivated';
 
+-- External identities: the subject ("sub") an identity provider gives a user,
+-- per issuer ("iss"), for JWT mode. Opaque identifiers, compared byte for byte.
+CREATE TABLE authz.user_subjects (
+    issuer     text COLLATE "C" NOT NULL,
+    subject    text COLLATE "C" NOT NULL,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_subjects_user_idx ON authz.user_subjects (user_id);
+COMMENT ON TABLE authz.user_subjects IS
+    'External subjects of identity providers mapped to users (authz.map_subject): in JWT mode a claim naming one resolves to its user';
+COMMENT ON COLUMN authz.user_subjects.issuer IS 'The identity provider, as its tokens'' "iss" claim names it';
+COMMENT ON COLUMN authz.user_subjects.subject IS 'The provider''s identifier of the person (its tokens'' claim value), compared byte for byte';
+COMMENT ON COLUMN authz.user_subjects.user_id IS 'The user the subject is';
+COMMENT ON COLUMN authz.user_subjects.created_at IS 'When the subject was mapped';
+
 CREATE TABLE authz.orgs (
     id                            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     slug                          text NOT NULL UNIQUE,

@@ -308,6 +308,28 @@ END
 $$;
 COMMENT ON FUNCTION authz_internal._require(uuid, text) IS 'Internal: 42501 unless the current user holds the workspace permission';
 
+-- Everyone who may hold a role in a workspace: its personal owner, its user
+-- participants, the members of its participating teams, the non-guest
+-- members of its organization. The resolver decides what each one holds.
+CREATE FUNCTION authz_internal._candidates(workspace_id uuid) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.personal_user_id FROM authz.workspaces w
+     WHERE w.id = _candidates.workspace_id AND w.personal_user_id IS NOT NULL
+    UNION
+    SELECT p.user_id FROM authz.participants p
+     WHERE p.workspace_id = _candidates.workspace_id AND p.user_id IS NOT NULL
+    UNION
+    SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
+     WHERE p.workspace_id = _candidates.workspace_id
+    UNION
+    SELECT m.user_id FROM authz.org_members m JOIN authz.workspaces w ON w.org_id = m.org_id
+     WHERE w.id = _candidates.workspace_id AND m.role <> 'guest'
+$$;
+COMMENT ON FUNCTION authz_internal._candidates(uuid) IS
+    'Internal: the users who may hold a role in a workspace (personal owner, participants, members of participating teams, non-guest org members)';
+
 -- Effective rank of a user in a workspace (0 when they hold no role).
 CREATE FUNCTION authz_internal._rank(user_id uuid, workspace_id uuid) RETURNS integer
     LANGUAGE sql STABLE

@@ -86,6 +86,10 @@ CREATE POLICY visible ON authz.users FOR SELECT USING (authz_internal._visible_u
 COMMENT ON POLICY visible ON authz.users IS
     'Yourself, members of organizations where you see members, participants of workspaces where you see members';
 
+ALTER TABLE authz.user_subjects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.user_subjects FOR SELECT USING (user_id = authz.current_user_id());
+COMMENT ON POLICY visible ON authz.user_subjects IS 'Your own external subjects';
+
 ALTER TABLE authz.orgs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.orgs FOR SELECT USING (authz.org_role(id) IS NOT NULL);
 COMMENT ON POLICY visible ON authz.orgs IS 'Organizations you belong to';
@@ -130,7 +134,7 @@ COMMENT ON POLICY visible ON authz.participant_permissions IS 'Grants and denies
 
 GRANT SELECT ON authz.permissions, authz.org_role_permissions, authz.orgs, authz.roles,
     authz.role_permissions, authz.org_members, authz.workspaces, authz.teams, authz.team_members,
-    authz.participants, authz.participant_permissions TO PUBLIC;
+    authz.participants, authz.participant_permissions, authz.user_subjects TO PUBLIC;
 -- The users' e-mail addresses are read through authz.user_email() only.
 REVOKE SELECT ON authz.users FROM PUBLIC;
 GRANT SELECT (id, handle, display_name, pg_role, status, created_at, deactivated_at) ON authz.users TO PUBLIC;

@@ -518,16 +518,17 @@ BEGIN
           FROM authz.workspaces w LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id
          WHERE w.org_id = org_credit_summary.org_id
     )
-    SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used FROM per_ws p
-    UNION ALL
-    SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
-           coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0')
-      FROM per_ws p
-     ORDER BY 1 NULLS LAST;
+    SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
+      FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
+            UNION ALL
+            SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+                   coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0'), true
+              FROM per_ws p) s
+     ORDER BY s.total, s.name, s.id;
 END
 $$;
 COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
-    'Per workspace of an organization: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+    'Per workspace of an organization, by name: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
 
 CREATE FUNCTION authz.verify_ledger()
     RETURNS TABLE (workspace_id uuid, balance authz.credits, ledger_sum authz.credits)

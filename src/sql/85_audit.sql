@@ -127,7 +127,8 @@ BEGIN
         ('permissions', '''name'''), ('participants', '''id'''),
         ('participant_permissions', '''workspace_id'', ''user_id'', ''permission'''),
         ('projects', '''id'''), ('project_members', '''project_id'', ''user_id'''),
-        ('invitations', '''id'''), ('rate_cards', '''org_id'''), ('credit_movements', '''id''')) v(tbl, keys)
+        ('invitations', '''id'''), ('rate_cards', '''org_id'''), ('credit_movements', '''id'''),
+        ('user_subjects', '''issuer'', ''subject''')) v(tbl, keys)
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
