@@ -5,8 +5,9 @@
 SET search_path = public;
 
 -- fixture: ann owns org acme and its workspace lab; bob is a member of acme,
--- dee an admin; cat belongs to no organization but ann's other one (so that
--- ann, who may see cat, sees refusals name cat by handle)
+-- dee an admin; cat belongs to no organization but ann's other one, where bob
+-- and dee are members too (so that ann, bob and dee, who may see cat, see
+-- refusals name cat by handle, and the rank rules refuse what they try on him)
 SELECT authz.create_user('ann', 'ann@example.com', 'Ann') AS ann \gset
 SELECT authz.create_user('bob', 'bob@example.com') AS bob \gset
 SELECT authz.create_user('cat', 'cat@example.com') AS cat \gset
@@ -19,9 +20,15 @@ SELECT authz.create_team(:'acme', 'ops') AS ops \gset
 SELECT authz.create_org('other') AS other \gset
 SELECT authz.create_team(:'other', 'elsewhere') AS elsewhere \gset
 SELECT authz.personal_workspace() AS ann_home \gset
+-- (the platform puts them in: no user asserted; ann may add only people who
+-- already share an organization with her)
+SELECT authz.set_user(NULL, false);
 SELECT authz.add_org_member(:'acme', :'bob');
 SELECT authz.add_org_member(:'acme', :'dee', 'admin');
 SELECT authz.add_org_member(:'other', :'cat');
+SELECT authz.add_org_member(:'other', :'bob');
+SELECT authz.add_org_member(:'other', :'dee');
+SELECT authz.set_user(:'ann', false);
 
 -- set_user
 SELECT authz.set_user('00000000-0000-4000-8000-000000000000', false);

@@ -76,7 +76,10 @@ $$;
 -- only owner) and doomed (to be deleted); in main kim is a second owner, adam
 -- an admin and mia a member; pat views doomed; all of these are org members.
 -- nick joins and leaves the org; gus is not in it; dee deactivates herself;
--- ivy is invited; out is an outsider.
+-- ivy is invited; out is an outsider. olga also owns org neighbours, where
+-- the platform puts adam and mia as members and nick and gus as guests, so
+-- that olga, adam and mia see nick and gus and may add them elsewhere without
+-- an invitation.
 DO $$
 BEGIN
     PERFORM authz.create_user(h, h || '@example.com')
@@ -92,6 +95,11 @@ BEGIN
     PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('mia'), 'member');
     PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('kim'), 'owner');
     PERFORM pg_temp.add_member(pg_temp.ws('aud', 'doomed'), pg_temp.uid('pat'), 'viewer');
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'member')
+       FROM unnest(ARRAY['adam', 'mia']) h;
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'guest')
+       FROM unnest(ARRAY['nick', 'gus']) h;
     PERFORM authz.set_user(NULL);
 END
 $$;

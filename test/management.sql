@@ -6,7 +6,7 @@
 -- per table; the rules particular to a function have their own assertions.
 \ir lib/platform.sql
 BEGIN;
-SELECT plan(177);
+SELECT plan(178);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -115,7 +115,8 @@ SELECT lives_ok($$SELECT authz.create_user('pam', 'pam@example.com')$$,
 RESET ROLE;
 
 -- The cast. olivia owns org acme; adam and dora are its admins, gus a guest,
--- the others members; otto belongs to no organization; lou and lea own org lone.
+-- the others members; otto belongs to no organization but neighbours (below);
+-- lou and lea own org lone.
 DO $$
 BEGIN
     PERFORM authz.create_user(h, h || '@example.com')
@@ -167,6 +168,22 @@ BEGIN
     PERFORM authz.create_org('globex');
     PERFORM authz.create_workspace(pg_temp.org('globex'), 'alpha');
     PERFORM authz.create_team(pg_temp.org('globex'), 'core');
+END
+$$;
+
+-- Neighbours: the platform puts the people olivia, adam and lou add below in
+-- an organization they share with them (org neighbours, owned by olivia), so
+-- that they see them and may add them without an invitation. adam and lou are
+-- members there (members see the members); ada, mia, otis, otto and lea are
+-- guests (guests see nobody through it: mia still does not see otto).
+DO $$
+BEGIN
+    PERFORM pg_temp.act_as('olivia');
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'member')
+       FROM unnest(ARRAY['adam', 'lou']) h;
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'guest')
+       FROM unnest(ARRAY['ada', 'mia', 'otis', 'otto', 'lea']) h;
 END
 $$;
 
@@ -238,8 +255,8 @@ SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('g
     'set_org_role: a member may not change org roles');
 SELECT pg_temp.act_as('olivia');
 SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('otto'), 'member')$$,
-    '42704', format('user "%s" is not a member of organization "acme"', pg_temp.uid('otto')),
-    'set_org_role: a user outside the organization is refused with 42704');
+    '42704', 'user "otto" is not a member of organization "acme"',
+    'set_org_role: a user outside the organization (whom olivia sees in neighbours) is refused with 42704');
 SELECT results_eq($$SELECT pg_temp.membership('acme', h) FROM unnest(ARRAY['olivia', 'mia', 'gus']) h$$,
     $$VALUES ('owner/-'), ('member/-'), ('guest/-')$$,
     'set_org_role: the refused calls changed no org role');
@@ -332,7 +349,7 @@ SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.u
 SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mel'))$$,
     'add_member: the role defaults to member');
 SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('otto'), 'viewer')$$,
-    'add_member: a collaborator from outside the organization may be added');
+    'add_member: a collaborator from outside the organization (sharing neighbours with olivia) may be added');
 DO $$
 BEGIN
     PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('abe'), 'admin');
@@ -521,14 +538,17 @@ SELECT pg_temp.act_as('mia');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'alpha'))$$,
     '42501', 'workspace "acme/alpha" is invite-only',
     'join_workspace: an invite-only workspace cannot be joined');
+-- A guest sees only the workspaces they participate in, and a user outside the
+-- organization none of them: the open workspace is not found or not allowed.
 SELECT pg_temp.act_as('gus');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'lobby'))$$,
-    '42501', 'permission denied: "org.workspaces.join" is required in organization "acme"',
-    'join_workspace: a guest may not join open workspaces');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.ws('acme', 'lobby')),
+    'join_workspace: a guest may not join open workspaces (they do not even see them)');
 SELECT pg_temp.act_as('otto');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'lobby'))$$,
-    '42501', format('permission denied: "org.workspaces.join" is required in organization "%s"', pg_temp.org('acme')),
-    'join_workspace: a user outside the organization may not join');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.ws('acme', 'lobby')),
+    'join_workspace: a user outside the organization may not join (nor see the workspace)');
+SELECT pg_temp.act_as('mia');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.personal('mia'))$$,
     '22023', 'personal workspace "mia" has no participants',
     'join_workspace: a personal workspace cannot be joined (22023)');
@@ -554,8 +574,8 @@ SELECT throws_ok($$SELECT authz.add_team_member(pg_temp.team('acme', 'core'), pg
     '23505', 'user "mia" is already in team "core"',
     'add_team_member: adding a team member twice is refused with 23505');
 SELECT throws_ok($$SELECT authz.add_team_member(pg_temp.team('acme', 'core'), pg_temp.uid('otto'))$$,
-    '42704', format('user "%s" is not a member of organization "acme"', pg_temp.uid('otto')),
-    'add_team_member: a user outside the team''s organization is refused with 42704');
+    '42704', 'user "otto" is not a member of organization "acme"',
+    'add_team_member: a user outside the team''s organization (whom olivia sees in neighbours) is refused with 42704');
 SELECT pg_temp.act_as('mia');
 SELECT lives_ok($$SELECT authz.remove_team_member(pg_temp.team('acme', 'core'), pg_temp.uid('mia'))$$,
     'remove_team_member: a member may leave a team without org.teams.manage');
@@ -610,7 +630,8 @@ SELECT is(pg_temp.team_role('acme', 'alpha', 'core'), 'owner',
 -- Missing permission: the actor lacks what the function needs (42501).
 -- ===========================================================================
 INSERT INTO cases (grp, label, actor, call, expected) VALUES
-  ('perm', 'add_org_member', 'mia', $c$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('otto'))$c$,
+  -- (mia sees nobody outside acme: the permission check comes before the 23505 for a member already in)
+  ('perm', 'add_org_member', 'mia', $c$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'))$c$,
    '42501 permission denied: "org.members.manage" is required in organization "acme"'),
   ('perm', 'set_org_workspace_role', 'mia', $c$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mel'), 'viewer')$c$,
    '42501 permission denied: "org.members.manage" is required in organization "acme"'),
@@ -643,8 +664,9 @@ SELECT results_eq($$SELECT * FROM pg_temp.run_cases('perm')$$, $$SELECT * FROM p
 
 -- ===========================================================================
 -- No identity: every administration function needs a current user (42501),
--- but add_org_member, which a trusted role acting for the platform may call
--- with no user (this suite runs as a superuser).
+-- but add_org_member and add_member, which a trusted role acting for the
+-- platform may call with no user (this suite runs as a superuser): a role
+-- that is not trusted is refused them below.
 -- ===========================================================================
 INSERT INTO cases (grp, label, call, expected)
 SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUES
@@ -653,7 +675,6 @@ SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUE
   ('set_org_workspace_role', $c$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mia'), 'viewer')$c$),
   ('remove_org_member', $c$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('mia'))$c$),
   ('create_workspace', $c$SELECT authz.create_workspace(pg_temp.org('acme'), 'nobody-ws')$c$),
-  ('add_member', $c$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mia'))$c$),
   ('set_role', $c$SELECT authz.set_role(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), 'member')$c$),
   ('remove_member', $c$SELECT authz.remove_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'))$c$),
   ('grant', $c$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{content.read}')$c$),
@@ -670,10 +691,14 @@ SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUE
 SELECT results_eq($$SELECT * FROM pg_temp.run_cases('nobody')$$, $$SELECT * FROM pg_temp.wanted('nobody')$$,
     'with no identity set, every administration function is refused with 42501');
 SELECT pg_temp.act_as(NULL);
+SELECT pg_temp.ws('acme', 'alpha') AS alpha_id \gset
 SET ROLE regress_mgmt_app;
 SELECT throws_ok(format('SELECT authz.deactivate_user(%L)', :'otto_id'),
     '42501', 'no authz user is set for this session',
     'deactivate_user: a role that is not trusted needs an identity');
+SELECT throws_ok(format('SELECT authz.add_member(%L, %L)', :'alpha_id', :'mia_id'),
+    '42501', 'no authz user is set for this session',
+    'add_member: a role that is not trusted needs an identity');
 RESET ROLE;
 
 -- ===========================================================================
@@ -715,7 +740,7 @@ INSERT INTO cases (grp, label, actor, call, expected) VALUES
    '42704 user "00000000-0000-4000-8000-000000000000" not found or not allowed'),
   ('unknown', 'remove_org_member: not a member', 'olivia',
    $c$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('otto'))$c$,
-   format('42704 user "%s" is not a member of organization "acme"', pg_temp.uid('otto'))),
+   '42704 user "otto" is not a member of organization "acme"'),
   ('unknown', 'set_org_workspace_role: role', 'olivia',
    $c$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mel'), 'wizard')$c$,
    '42704 role "wizard" not found or not allowed');
@@ -787,6 +812,9 @@ SELECT results_eq(
 INSERT INTO cases (grp, label, actor, call, expected)
 SELECT 'deactivated', label, 'dora', call, '42501 user "dora" is deactivated'
   FROM cases WHERE grp = 'nobody' ORDER BY n;
+INSERT INTO cases (grp, label, actor, call, expected) VALUES
+  ('deactivated', 'add_member', 'dora', $c$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mia'))$c$,
+   '42501 user "dora" is deactivated');
 SELECT results_eq($$SELECT * FROM pg_temp.run_cases('deactivated')$$, $$SELECT * FROM pg_temp.wanted('deactivated')$$,
     'a deactivated user is refused by every administration function with 42501');
 
@@ -838,6 +866,7 @@ SELECT lives_ok($$SELECT authz.remove_org_member(pg_temp.org('lone'), pg_temp.ui
     'remove_org_member: an owner may leave once a second owner exists');
 SELECT pg_temp.act_as('lea');
 SELECT pg_temp.add_org_member(pg_temp.org('lone'), pg_temp.uid('lou'), 'owner');
+SELECT pg_temp.act_as(NULL);
 SELECT lives_ok($$SELECT authz.deactivate_user(pg_temp.uid('lea'))$$,
     'deactivate_user: a trusted role deactivates an owner once another active owner exists');
 SELECT results_eq(

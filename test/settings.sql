@@ -65,7 +65,7 @@ CREATE FUNCTION pg_temp.seats(ws uuid) RETURNS integer LANGUAGE sql STABLE
 
 -- The cast. olivia owns org acme (workspaces lab, lab2, scratch); adam is an
 -- org admin, gus a guest, the others members. In lab: wendy is admin, max
--- member, vera viewer. otto belongs to no org.
+-- member, vera viewer. otto belongs to no org (but neighbours, further down).
 DO $$
 DECLARE
     h text;
@@ -598,6 +598,10 @@ BEGIN
     PERFORM authz.create_workspace(pg_temp.org('closed'), 'cw');
     PERFORM authz.create_project(pg_temp.ws('closed', 'cw'), 'cp');
     PERFORM authz.update_org(pg_temp.org('closed'), '{"allow_collaborators": false}');
+    -- otto, outside closed, shares org neighbours with olivia: she may add him
+    -- without an invitation, so what refuses him is closed's policy alone.
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid('otto'), 'guest');
 END
 $$;
 SELECT (SELECT id FROM authz.projects WHERE name = 'cp') AS cp_id \gset
