@@ -325,7 +325,10 @@ SELECT is(ws_owners('ser'), '{s2}', 'serializable: exactly one owner is left');
 -- ---- 20 rounds of a real race --------------------------------------------------------
 -- Both statements are sent at once, in autocommit. Even rounds: each owner
 -- leaves; odd rounds: each owner removes the other. Exactly one may succeed.
--- The loser gets 23514, or 42501 when it is already gone when it starts.
+-- The loser gets 23514, or 42501 when it is already gone when it starts; o2,
+-- who is in no organization, then no longer sees the workspace either, and
+-- is refused as for an unknown one (42704). o1 owns the organization and
+-- always sees it.
 
 CALL act_as('a', 'o1');
 CALL act_as('b', 'o2');
@@ -355,15 +358,16 @@ SELECT is((SELECT count(*) FROM rounds WHERE (a = '00000') <> (b = '00000')), 20
     'race: in every round exactly one of the two changes succeeded');
 SELECT is((SELECT count(*) FROM rounds
             WHERE (a = '00000' AND b = '23514') OR (b = '00000' AND a = '23514')
-               OR (round % 2 = 1 AND ((a = '00000' AND b = '42501') OR (b = '00000' AND a = '42501')))),
-    20::bigint, 'race: the loser was refused with 23514 (or 42501 once removed by the winner)');
+               OR (round % 2 = 1 AND ((a = '00000' AND b IN ('42501', '42704')) OR (b = '00000' AND a = '42501')))),
+    20::bigint, 'race: the loser was refused with 23514 (or, once removed by the winner, 42501; 42704 for o2, who no longer sees the workspace)');
 SELECT is((SELECT count(*) FROM rounds r
             WHERE owners = CASE WHEN (r.a = '00000') = (r.round % 2 = 0) THEN '{o2}'::text[] ELSE '{o1}' END),
     20::bigint, 'race: the owner left is the one the winner did not remove');
 SELECT diag('race: rounds won by A: ' || count(*) FILTER (WHERE a = '00000')
             || ', by B: ' || count(*) FILTER (WHERE b = '00000')
             || '; losers refused with 23514: ' || count(*) FILTER (WHERE '23514' IN (a, b))
-            || ', with 42501: ' || count(*) FILTER (WHERE '42501' IN (a, b))) FROM rounds;
+            || ', with 42501: ' || count(*) FILTER (WHERE '42501' IN (a, b))
+            || ', with 42704: ' || count(*) FILTER (WHERE '42704' IN (a, b))) FROM rounds;
 
 DO $$ BEGIN PERFORM dblink_disconnect('a'); PERFORM dblink_disconnect('b'); END $$;
 

@@ -19,7 +19,7 @@ CREATE ROLE regress_cr_plain LOGIN;     -- ordinary role, mapped to nobody
 CREATE ROLE regress_cr_olivia LOGIN;    -- owner of acme, globex and initech
 CREATE ROLE regress_cr_adam LOGIN;      -- admin of acme
 CREATE ROLE regress_cr_mia LOGIN;       -- member of acme and initech
-CREATE ROLE regress_cr_gus LOGIN;       -- guest of acme, member participant of beta
+CREATE ROLE regress_cr_gus LOGIN;       -- guest of acme, member participant of beta, viewer of gamma
 CREATE ROLE regress_cr_wade LOGIN;      -- not in acme; admin participant of alpha
 CREATE ROLE regress_cr_vera LOGIN;      -- not in acme; viewer participant of alpha
 CREATE ROLE regress_cr_otto LOGIN;      -- in no organization
@@ -98,6 +98,7 @@ BEGIN
     PERFORM pg_temp.add_member(alpha, wade, 'admin');
     PERFORM pg_temp.add_member(alpha, vera, 'viewer');
     PERFORM pg_temp.add_member(beta, gus, 'member');
+    PERFORM pg_temp.add_member(gamma, gus, 'viewer');
     globex := authz.create_org('globex', 'Globex');
     omega := authz.create_workspace(globex, 'omega');
     sigma := authz.create_workspace(globex, 'sigma');
@@ -284,7 +285,9 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
     '42501', 'permission denied: "org.billing.manage" is required in organization "acme"',
     'transfer_credits: an org member may not transfer');
 SELECT authz.set_user(pg_temp.id('gus')) \g /dev/null
-SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('alpha'), '1')$$,
+-- (gus participates in both workspaces: he sees them, so what refuses him is
+-- the permission, not their visibility)
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('gamma'), '1')$$,
     '42501', 'permission denied: "org.billing.manage" is required in organization "acme"',
     'transfer_credits: an org guest may not transfer');
 SELECT authz.set_user(NULL) \g /dev/null

@@ -107,7 +107,9 @@ $$;
 -- with 2 (its owner own and p1). Org race allows 2; its 20 workspaces start
 -- with their owner alone. Org feed has no limit.
 -- adm is an admin of both orgs (so an admin in every workspace); j is a member
--- of lim who may join its open workspace; inv1 and inv2 are invited.
+-- of lim who may join its open workspace; inv1 and inv2 are invited. x, y, ua
+-- and ub, whom own and adm add, belong to neither: they share org neighbours
+-- (no workspaces) with own and adm, so that adding them needs no invitation.
 
 DO $$
 DECLARE
@@ -135,6 +137,11 @@ BEGIN
         INSERT INTO named VALUES ('r' || i, authz.create_workspace(id_of('race'), 'r' || i));
     END LOOP;
     PERFORM authz.update_org(id_of('race'), '{"max_participants": 2}');
+
+    INSERT INTO named VALUES ('neighbours', authz.create_org('neighbours'));
+    FOREACH n IN ARRAY '{adm,x,y,ua,ub}'::text[] LOOP
+        PERFORM pg_temp.add_org_member(id_of('neighbours'), id_of(n), 'member');
+    END LOOP;
 
     INSERT INTO named VALUES ('feedorg', authz.create_org('feed'));
     INSERT INTO named VALUES ('feed', authz.create_workspace(id_of('feedorg'), 'f'));

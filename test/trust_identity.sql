@@ -22,7 +22,9 @@ CREATE FUNCTION public.ti(text) RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT id
 
 -- acme: olga owns it and its workspaces w1 (with project p1) and w2; dave and
 -- rita are org admins; zed and dee are members; dee administers w1.
--- globex: mia owns it and its workspace g1.
+-- globex: mia owns it and its workspace g1. neighbours: mia owns it and zed is
+-- a member (so zed and mia see each other, and nothing of each other's
+-- tenant).
 DO $$
 BEGIN
     INSERT INTO public.ti
@@ -42,6 +44,8 @@ BEGIN
     PERFORM authz.set_user(public.ti('mia'), false);
     INSERT INTO public.ti VALUES ('globex', authz.create_org('ti-globex'));
     INSERT INTO public.ti VALUES ('g1', authz.create_workspace(public.ti('globex'), 'g1'));
+    INSERT INTO public.ti VALUES ('neighbours', authz.create_org('ti-neighbours'));
+    PERFORM pg_temp.add_org_member(public.ti('neighbours'), public.ti('zed'), 'member');
     PERFORM authz.set_user(NULL, false);
     PERFORM authz.add_credits(public.ti('w1'), '100');
     PERFORM authz.add_credits(public.ti('g1'), '100');
@@ -63,14 +67,18 @@ SET ROLE regress_ti_app;
 SELECT ok(authz.acting_for_platform(), 'a trusted role asserting no user acts for the platform');
 SELECT authz.set_user(public.ti('zed')) \g /dev/null
 SELECT ok(NOT authz.acting_for_platform(), 'once it asserts a user, it no longer acts for the platform');
-SELECT throws_ok(format('SELECT authz.balance(%L)', public.ti('g1')), '42501', NULL,
+SELECT throws_ok(format('SELECT authz.balance(%L)', public.ti('g1')), '42704',
+    format('workspace "%s" not found or not allowed', public.ti('g1')),
     'acting for zed: the balance of another tenant''s workspace is refused');
-SELECT throws_ok(format('SELECT * FROM authz.org_credit_summary(%L)', public.ti('globex')), '42501', NULL,
+SELECT throws_ok(format('SELECT * FROM authz.org_credit_summary(%L)', public.ti('globex')), '42704',
+    format('organization "%s" not found or not allowed', public.ti('globex')),
     'acting for zed: another tenant''s credit summary is refused');
-SELECT throws_ok(format('SELECT * FROM authz.who_can(%L, %L)', public.ti('g1'), 'content.read'), '42501', NULL,
+SELECT throws_ok(format('SELECT * FROM authz.who_can(%L, %L)', public.ti('g1'), 'content.read'), '42704',
+    format('workspace "%s" not found or not allowed', public.ti('g1')),
     'acting for zed: who_can in another tenant''s workspace is refused');
 SELECT throws_ok(format('SELECT * FROM authz.explain(%L, %L, %L)', public.ti('mia'), public.ti('g1'), 'content.read'),
-    '42501', NULL, 'acting for zed: explain of another user in another tenant is refused');
+    '42704', format('workspace "%s" not found or not allowed', public.ti('g1')),
+    'acting for zed: explain of another user in another tenant is refused');
 SELECT throws_ok(format('SELECT authz.personal_workspace(%L)', public.ti('mia')), '42501',
     'permission denied to look up the personal workspace of another user',
     'acting for zed: another user''s personal workspace is refused');
@@ -80,7 +88,7 @@ SELECT throws_ok(format('SELECT authz.check(%L, %L, %L)', public.ti('mia'), publ
 SELECT throws_ok(format('SELECT authz.add_credits(%L, %L)', public.ti('w1'), '1'), '42501',
     'permission denied to add credits: only a trusted role acting for no user may',
     'acting for zed: a top-up is refused');
-SELECT throws_ok(format('SELECT authz.record_usage(%L, 1, 1)', public.ti('g1')), '42501',
+SELECT throws_ok(format('SELECT authz.record_usage(%L, 1, 1)', public.ti('w1')), '42501',
     'permission denied to record usage: only a trusted role acting for no user may',
     'acting for zed: metering is refused');
 SELECT throws_ok('SELECT authz.create_user(''ti-forged'', ''forged@example.com'')', '42501',
@@ -115,7 +123,8 @@ SET LOCAL workspace_authz.jwt_claim = 'sub';
 SET ROLE regress_ti_app;
 SELECT set_config('request.jwt.claims', json_build_object('sub', public.ti('zed'))::text, true) \g /dev/null
 SELECT is(authz.current_user_id(), public.ti('zed'), 'JWT mode: the claim names zed');
-SELECT throws_ok(format('SELECT authz.balance(%L)', public.ti('g1')), '42501', NULL,
+SELECT throws_ok(format('SELECT authz.balance(%L)', public.ti('g1')), '42704',
+    format('workspace "%s" not found or not allowed', public.ti('g1')),
     'JWT mode, acting for zed: another tenant''s balance is refused');
 SELECT throws_ok(format('SELECT authz.add_credits(%L, %L)', public.ti('w1'), '1'), '42501', NULL,
     'JWT mode, acting for zed: a top-up is refused');
