@@ -2616,3 +2616,81 @@ $$;
 COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
     'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
 
+
+-- Project members are visible to who sees the members of the project's workspace,
+-- so its owners and admins can change or end a collaborator's project role.
+CREATE OR REPLACE FUNCTION authz_internal._visible_user(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT user_id = authz.current_user_id()
+        OR EXISTS (SELECT 1 FROM authz.org_members m
+                    WHERE m.user_id = _visible_user.user_id AND authz.can_org(m.org_id, 'org.members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participants p
+                    WHERE p.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.team_members tm
+                     JOIN authz.participants p ON p.team_id = tm.team_id
+                    WHERE tm.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
+                    WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
+                      AND authz.can(pp.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                    WHERE pm.user_id = _visible_user.user_id AND authz.can(pr.workspace_id, 'members.view'))
+$$;
+COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members, and members of those workspaces'' projects';
+
+
+
+-- add_project_member: changing the role of someone already in the project needs
+-- no new consent.
+CREATE OR REPLACE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- as add_member: the platform adds anyone, everyone else under the rules,
+    -- and someone new to the project with their consent
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+        IF NOT EXISTS (SELECT 1 FROM authz.project_members pm
+                        WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id) THEN
+            PERFORM authz_internal._check_consent(w.org_id, user_id);
+        END IF;
+    END IF;
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF NOT authz_internal._is_trusted()
+           AND current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
+

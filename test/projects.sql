@@ -8,7 +8,7 @@
 -- One transaction; identities are asserted with authz.set_user().
 \ir lib/platform.sql
 BEGIN;
-SELECT plan(87);
+SELECT plan(90);
 
 SET LOCAL client_min_messages = warning;
 
@@ -445,6 +445,24 @@ SELECT is((SELECT string_agg(id::text, ',' ORDER BY id) || '/' || count(*) FROM 
     'protect by project: through the index, vera reads exactly the 3 rows a sequential scan gives her');
 RESET enable_seqscan;
 RESET ROLE;
+
+-- ===========================================================================
+-- A project-only collaborator from outside every organization of the owner
+-- (added by the platform) is seen by who sees the workspace's members, so
+-- their project role can be changed and ended; nobody else learns of them.
+-- ===========================================================================
+SELECT authz.set_user(NULL);
+SELECT authz.create_user('pia', 'pia@example.com') AS pia_id \gset
+SELECT authz.add_project_member(:'p1_id', :'pia_id', 'viewer');
+SELECT pg_temp.act_as('olivia');
+SELECT lives_ok(format($$SELECT authz.add_project_member(%L, %L, 'member')$$, :'p1_id', :'pia_id'),
+    'outside collaborator: the workspace owner changes their project role');
+SELECT lives_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, :'p1_id', :'pia_id'),
+    'outside collaborator: the workspace owner ends their project role');
+SELECT pg_temp.act_as('eve');
+SELECT throws_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, :'p1_id', :'pia_id'),
+    '42704', format('project "%s" not found or not allowed', :'p1_id'),
+    'outside collaborator: someone outside the workspace learns nothing of them, nor of the project');
 
 -- ===========================================================================
 -- remove_project_member by oneself, delete_project

@@ -95,10 +95,14 @@ BEGIN
     PERFORM authz_internal._user(user_id);
     r := authz_internal._role(w.org_id, role);
     PERFORM authz_internal._check_expiry(expires_at, r);
-    -- as add_member: the platform adds anyone, everyone else under the rules
+    -- as add_member: the platform adds anyone, everyone else under the rules,
+    -- and someone new to the project with their consent
     IF NOT authz_internal._is_trusted() THEN
         PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
-        PERFORM authz_internal._check_consent(w.org_id, user_id);
+        IF NOT EXISTS (SELECT 1 FROM authz.project_members pm
+                        WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id) THEN
+            PERFORM authz_internal._check_consent(w.org_id, user_id);
+        END IF;
     END IF;
     -- an expired membership is gone for every purpose
     DELETE FROM authz.project_members pm

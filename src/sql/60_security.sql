@@ -22,9 +22,11 @@ AS $$
         OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
                     WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
                       AND authz.can(pp.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                    WHERE pm.user_id = _visible_user.user_id AND authz.can(pr.workspace_id, 'members.view'))
 $$;
 COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
-    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members';
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members, and members of those workspaces'' projects';
 
 -- E-mail addresses are personal: readable only by the user, by fellow
 -- members of an organization where the reader sees the members, and by
