@@ -30,6 +30,7 @@ SELECT 'ada00000-0000-4000-8000-000000000001' AS ada \gset
 SELECT id AS bob FROM authz.users WHERE handle = 'regress_dep_bob' \gset
 SELECT id AS gone FROM authz.users WHERE handle = 'regress_dep_gone' \gset
 SELECT authz.deactivate_user(:'gone') \g /dev/null
+SELECT set_config('request.jwt.claims', '', true) \g /dev/null
 SELECT authz.map_subject(:'bob', 'https://idp.example/', 'auth0|123456') \g /dev/null
 SELECT format('dbname=%s host=%s port=%s', current_database(),
               current_setting('unix_socket_directories'), current_setting('port')) AS conn \gset
@@ -117,6 +118,7 @@ SELECT set_config('request.jwt.claims', json_build_object('sub', :'ada', 'app_me
 SELECT is(authz.current_user_id(), NULL, 'a missing nested claim names nobody');
 SELECT set_config('request.jwt.claims', json_build_object('app_metadata', :'ada')::text, true) \g /dev/null
 SELECT is(authz.current_user_id(), NULL, 'a path through a string names nobody');
+SELECT set_config('request.jwt.claims', '', true) \g /dev/null
 SELECT authz.map_subject(:'ada', 'https://idp.example/', '123456') \g /dev/null
 SELECT set_config('request.jwt.claims', '{"iss": "https://idp.example/", "app_metadata": {"uid": 123456}}', true) \g /dev/null
 SELECT is(authz.current_user_id(), :'ada'::uuid, 'a number claim is a subject in its canonical text form');
@@ -131,12 +133,14 @@ SELECT is(authz.current_user_id(), NULL, 'an array claim names nobody');
 SELECT set_config('request.jwt.claims', '{"iss": "https://idp.example/", "app_metadata": {"uid": 123456', true) \g /dev/null
 SELECT throws_ok('SELECT authz.current_user_id()', '22P02', NULL, 'malformed claims are an error, never an identity');
 SELECT set_config('request.jwt.claims', '{"iss": "https://idp.example/", "app_metadata": {"uid": 123456}}', true) \g /dev/null
+SELECT set_config('request.jwt.claims', '', true) \g /dev/null
 SELECT authz.unmap_subject('https://idp.example/', '123456') \g /dev/null
 SELECT is(authz.current_user_id(), NULL, 'unmapping a subject ends its identity at once');
 
 -- A mapping wins over a user id: a provider whose subjects are uuids
 -- (Keycloak) names the user it is mapped to.
 SET LOCAL workspace_authz.jwt_claim = 'sub';
+SELECT set_config('request.jwt.claims', '', true) \g /dev/null
 SELECT authz.map_subject(:'ada', 'https://keycloak.example/', :'bob') \g /dev/null
 SELECT set_config('request.jwt.claims', json_build_object('sub', :'bob', 'iss', 'https://keycloak.example/')::text, true) \g /dev/null
 SELECT is(authz.current_user_id(), :'ada'::uuid, 'a mapped subject that looks like a user id names the user it is mapped to');
