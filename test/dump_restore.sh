@@ -38,10 +38,14 @@ SELECT apply_preset(:'acme', 'labstep');
 SELECT create_role(:'acme', 'analyst', 30, '{content.read,pipelines.launch}');
 SELECT create_workspace(:'acme', 'genomics') AS g \gset
 SELECT create_workspace(:'acme', 'shared', 'shared') AS s \gset
+-- bob and cy share no organization with ada: the platform adds them (no user
+-- asserted), then ada acts again.
+SELECT set_user(NULL, false);
 SELECT add_org_member(:'acme', :'bob');
+SELECT add_org_member(:'acme', :'cy', 'guest');
+SELECT set_user(:'ada', false);
 SELECT add_member(:'g', :'bob', 'analyst');
 SELECT authz.grant(:'g', :'bob', '{content.update}');
-SELECT add_org_member(:'acme', :'cy', 'guest');
 SELECT create_team(:'acme', 'wetlab') AS t \gset
 SELECT add_team_member(:'t', :'cy');
 SELECT add_team(:'g', :'t', 'viewer');

@@ -52,7 +52,10 @@ BEGIN;
 SELECT authz.set_user(:'ada') \gset
 SELECT authz.create_org('regress-node') AS org \gset
 SELECT authz.create_workspace(:'org', 'team') AS team \gset
+-- bob shares no organization with ada: the platform (no user asserted) adds him
+SELECT authz.set_user(NULL) \gset
 SELECT authz.add_org_member(:'org', :'bob') \gset
+SELECT authz.set_user(:'ada') \gset
 SELECT authz.add_member(:'team', :'bob', 'member') \gset
 COMMIT;
 INSERT INTO public.notes (workspace_id, body) VALUES

@@ -57,8 +57,9 @@ $$;
 -- ---------------------------------------------------------------------------
 -- Fixture. olga creates organisation lab (its owner); adam is an Admin; mira,
 -- mark, max and tina are Members; gwen is a Guest; alan is added and removed
--- as an Admin below. The workspaces legacy (open) and oldrun exist before
--- the preset is applied.
+-- as an Admin below (he and adam already share alan's organization
+-- neighbours, so adam may add him without an invitation). The workspaces
+-- legacy (open) and oldrun exist before the preset is applied.
 -- ---------------------------------------------------------------------------
 DO $$
 BEGIN
@@ -82,6 +83,9 @@ SELECT authz.create_workspace(:'lab', 'oldrun') AS oldrun \gset
 SELECT pg_temp.add_org_member(:'lab', :'adam', 'admin');
 SELECT pg_temp.add_org_member(:'lab', u, 'member') FROM unnest(ARRAY[:'mira', :'mark', :'max', :'tina']::uuid[]) u;
 SELECT pg_temp.add_org_member(:'lab', :'gwen', 'guest');
+SELECT pg_temp.act('alan');
+SELECT authz.create_org('neighbours') AS neighbours \gset
+SELECT pg_temp.add_org_member(:'neighbours', :'adam', 'member');
 
 -- ===========================================================================
 -- Applying the preset
@@ -211,8 +215,8 @@ SELECT set_eq('SELECT user_id FROM authz.org_members', ARRAY[:'gwen']::uuid[],
     'Labstep: "Guests can''t see the list of ... users within an organisation" -> a guest reads only its own org membership');
 RESET ROLE;
 SELECT throws_ok(format('SELECT authz.join_workspace(%L)', :'commons'),
-    '42501', 'permission denied: "org.workspaces.join" is required in organization "lab"',
-    'Labstep: Guests cannot "join open workspaces" -> join_workspace is refused');
+    '42704', format('workspace "%s" not found or not allowed', :'commons'),
+    'Labstep: Guests cannot "join open workspaces" -> join_workspace is refused (the guest does not see the workspace)');
 SELECT is(authz.can(:'commons', 'workspace.view'), false,
     'Labstep: Guests cannot "join open workspaces" -> an open workspace gives a guest no view either');
 SELECT pg_temp.act('mira');

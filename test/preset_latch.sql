@@ -66,7 +66,10 @@ $$;
 -- adele is its org Admin, max a Member and wes a Member already set to Viewer
 -- in all workspaces, all three from before the preset. After it: nora, vic and
 -- ada join as Members, iris by invitation. cora, val, ana, kai and tim are from
--- outside the org: each is added only to the workspaces they may use.
+-- outside the org: each is added only to the workspaces they may use. kai
+-- founds neighbours, an organization apart, whose members ana, cora, adele and
+-- nora are too: the people they add below (kai, nora) already share an
+-- organization with them, so no invitation is needed.
 SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.create_user(h, h || '@example.com')
   FROM unnest('{olga,adele,max,wes,nora,vic,ada,iris,cora,val,ana,kai,tim}'::text[]) h;
@@ -76,6 +79,9 @@ SELECT pg_temp.add_org_member(:'org', pg_temp.uid('adele'), 'admin');
 SELECT pg_temp.add_org_member(:'org', pg_temp.uid('max'));
 SELECT pg_temp.add_org_member(:'org', pg_temp.uid('wes'), 'member', 'viewer');
 SELECT authz.create_workspace(:'org', 'lab') AS lab \gset
+SELECT pg_temp.act_as('kai');
+SELECT authz.create_org('neighbours') AS neighbours \gset
+SELECT pg_temp.add_org_member(:'neighbours', pg_temp.uid(h)) FROM unnest('{ana,cora,adele,nora}'::text[]) h;
 
 -- ===========================================================================
 -- apply_preset: who may apply it, which names it knows

@@ -66,7 +66,9 @@ CREATE FUNCTION pg_temp.ws(o uuid, n text) RETURNS uuid LANGUAGE sql STABLE
 -- The cast. sofia founds org seqera-bio with alan as its admin and lena, mark,
 -- olive, tom and pat as members, and creates the shared workspace legacy,
 -- all before the preset. quinn and rita join the org later. carl and nina are
--- collaborators from outside the org. Teams: bio (tom) and infra (pat).
+-- collaborators from outside the org; sofia has worked with them before, in
+-- her organization neighbours, so she may add them to a workspace without an
+-- invitation. Teams: bio (tom) and infra (pat).
 SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.create_user(h, h || '@example.com')
   FROM unnest('{sofia,alan,lena,mark,olive,tom,pat,quinn,rita,carl,nina}'::text[]) h;
@@ -75,6 +77,8 @@ SELECT authz.create_org('seqera-bio', 'Seqera Bio') AS org \gset
 SELECT pg_temp.add_org_member(:'org', pg_temp.uid('alan'), 'admin');
 SELECT pg_temp.add_org_member(:'org', pg_temp.uid(h)) FROM unnest('{lena,mark,olive,tom,pat}'::text[]) h;
 SELECT authz.create_workspace(:'org', 'legacy', 'shared') AS legacy \gset
+SELECT authz.create_org('neighbours') AS neighbours \gset
+SELECT pg_temp.add_org_member(:'neighbours', pg_temp.uid(h)) FROM unnest('{carl,nina}'::text[]) h;
 
 -- ===========================================================================
 -- apply_preset: who may apply it, which names it knows, what it installs
