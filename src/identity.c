@@ -494,6 +494,9 @@ identity_set_user(PG_FUNCTION_ARGS)
 		(void) set_config_option("workspace_authz.user_id", "",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET,
 								 true, 0, false);
+		/* on Citus, the transaction's worker connections drop it too */
+		if (IsTransactionBlock())
+			distributed_propagate_user(NULL);
 		PG_RETURN_VOID();
 	}
 	if (pooled && !is_local && !superuser())
@@ -531,7 +534,7 @@ identity_set_user(PG_FUNCTION_ARGS)
 							 true, 0, false);
 	/* on Citus, the transaction's worker connections carry it too */
 	if (is_local)
-		distributed_propagate_user(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0));
+		distributed_propagate_user(id);
 	PG_RETURN_VOID();
 }
 

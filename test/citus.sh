@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tools/citus-cluster.sh
 
-PLAN=32
+PLAN=33
 if ! citus_available; then
   echo "1..$PLAN"
   for i in $(seq 1 $PLAN); do echo "ok $i # skip Citus is not installed in this PostgreSQL"; done
@@ -84,6 +84,8 @@ SELECT authz.create_org('acme') AS org \gset
 SELECT authz.create_workspace(:'org', 'w1') AS ws1 \gset
 SELECT authz.create_workspace(:'org', 'w2') AS ws2 \gset
 SELECT authz.create_workspace(:'org', 'w3') AS ws3 \gset
+-- bob shares no organization with alice: the platform adds him
+SELECT authz.set_user(NULL);
 SELECT authz.add_member(:'ws1', :'bob', 'viewer');
 SELECT authz.add_member(:'ws2', :'bob', 'member');
 COMMIT;
@@ -124,6 +126,8 @@ is "bob reads the rows of w1 and w2 (multi-shard)" 80 c regress_app -c "BEGIN" -
 is "carol reads nothing (multi-shard)" 0 c regress_app -c "BEGIN" -c "SELECT authz.set_user('$carol')" -c "SELECT count(*) FROM items"
 is "bob reads w1 (router)" 40 c regress_app -c "BEGIN" -c "SELECT authz.set_user('$bob')" -c "SELECT count(*) FROM items WHERE workspace_id = '$ws1'"
 is "bob reads nothing of w3 (router)" 0 c regress_app -c "BEGIN" -c "SELECT authz.set_user('$bob')" -c "SELECT count(*) FROM items WHERE workspace_id = '$ws3'"
+is "set_user(NULL) clears the user on the workers too" 0 c regress_app -c "BEGIN" -c "SELECT authz.set_user('$bob')" \
+  -c "SELECT count(*) FROM items" -c "SELECT authz.set_user(NULL)" -c "SELECT count(*) FROM items"
 got=$(on c regress_app <<SQL | paste -sd' '
 BEGIN;
 SELECT authz.set_user('$bob');
