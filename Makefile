@@ -10,6 +10,9 @@ OBJS = \
 	src/permset.o \
 	src/identity.o \
 	src/cache.o \
+	src/catalog.o \
+	src/loaders.o \
+	src/memo.o \
 	src/resolver.o \
 	src/checks.o \
 	src/planner.o \

@@ -3,10 +3,12 @@
  *		Declarations shared by the modules of workspace_authz.
  *
  * Module map: permset.c (the permset type), identity.c (who the current user
- * is), cache.c (per-backend cache of the model, its loaders and its
- * invalidation), resolver.c (SPEC rules: effective permissions and role),
- * checks.c (SQL-callable checks), planner.c (planner support for authz.can),
- * credits.c (the credits type), tokens.c (invitation tokens).
+ * is), cache.c (per-backend cache of the model: memory and invalidation),
+ * catalog.c (the model's relations, indexes and columns), loaders.c (reading
+ * the model into the cache), memo.c (memoised answers), resolver.c (SPEC
+ * rules: effective permissions and role), checks.c (SQL-callable checks),
+ * planner.c (planner support for authz.can), credits.c (the credits type),
+ * tokens.c (invitation tokens), distributed.c (Citus).
  */
 #ifndef WORKSPACE_AUTHZ_H
 #define WORKSPACE_AUTHZ_H
@@ -14,6 +16,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 #include "utils/uuid.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
@@ -78,12 +81,6 @@ permset_minus_into(PermSet *dst, const PermSet *src)
 		dst->w[i] &= ~src->w[i];
 }
 
-static inline bool
-permset_is_empty(const PermSet *s)
-{
-	return (s->w[0] | s->w[1] | s->w[2] | s->w[3]) == 0;
-}
-
 #define DatumGetPermSetP(X)		((PermSet *) DatumGetPointer(X))
 #define PG_GETARG_PERMSET_P(n)	DatumGetPermSetP(PG_GETARG_DATUM(n))
 #define PG_RETURN_PERMSET_P(x)	PG_RETURN_POINTER(x)
@@ -111,7 +108,7 @@ extern bool authz_current_user(pg_uuid_t *user_id);
 extern bool authz_user_asserted(void);
 extern bool authz_caller_is_trusted(void);
 
-/* ---- cache.c: the loaded model ------------------------------------------ */
+/* ---- cache.c, loaders.c, memo.c: the loaded model ----------------------- */
 
 typedef enum OrgRole
 {
@@ -267,7 +264,6 @@ extern void cache_leave(void);
 extern int	cache_permission_bit(const char *name, int len, bool missing_ok);
 extern const char *cache_permission_name(int bit);
 extern bool cache_permission_is_org(int bit);
-extern int	cache_permission_count(void);
 extern const PermSet *cache_org_role_perms(OrgRole role);
 extern int	cache_org_create_bit(void);
 extern const RoleInfo *cache_role(const pg_uuid_t *id);

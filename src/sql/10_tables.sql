@@ -2,6 +2,11 @@
 -- The model: permissions, users, organizations, roles, workspaces, teams,
 -- participants. Application roles never write these tables: every change goes
 -- through the functions of this extension, and reads are filtered by RLS.
+--
+-- The C loaders read these tables through indexes they find by name (the
+-- catalogue in src/catalog.c): every such index or constraint is named here
+-- explicitly, and a rename must be made in both places (and carried by the
+-- upgrade script).
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.permissions (
@@ -138,11 +143,11 @@ COMMENT ON TRIGGER restored ON authz.permissions IS
     'Restores: a registration takes the bit restored data already uses for it';
 
 CREATE TABLE authz.users (
-    id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id             uuid CONSTRAINT users_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     handle         text NOT NULL UNIQUE,
     email          text NOT NULL,
     display_name   text,
-    pg_role        name UNIQUE,
+    pg_role        name CONSTRAINT users_pg_role_key UNIQUE,
     status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deactivated')),
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     deactivated_at timestamptz
@@ -165,7 +170,7 @@ CREATE TABLE authz.user_subjects (
     subject    text COLLATE "C" NOT NULL,
     user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (issuer, subject)
+    CONSTRAINT user_subjects_pkey PRIMARY KEY (issuer, subject)
 );
 CREATE INDEX user_subjects_user_idx ON authz.user_subjects (user_id);
 COMMENT ON TABLE authz.user_subjects IS
@@ -176,7 +181,7 @@ COMMENT ON COLUMN authz.user_subjects.user_id IS 'The user the subject is';
 COMMENT ON COLUMN authz.user_subjects.created_at IS 'When the subject was mapped';
 
 CREATE TABLE authz.orgs (
-    id                            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id                            uuid CONSTRAINT orgs_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     slug                          text NOT NULL UNIQUE,
     full_name                     text,
     members_can_create_workspaces boolean NOT NULL DEFAULT false,
@@ -202,7 +207,7 @@ COMMENT ON COLUMN authz.orgs.allow_collaborators IS 'Users outside the organizat
 COMMENT ON COLUMN authz.orgs.created_at IS 'When the organization was created';
 
 CREATE TABLE authz.roles (
-    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id          uuid CONSTRAINT roles_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     org_id      uuid REFERENCES authz.orgs (id) ON DELETE CASCADE,
     name        text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]*$' AND length(name) <= 63),
     rank        integer NOT NULL CHECK (rank BETWEEN 1 AND 100),
@@ -235,7 +240,7 @@ CREATE TABLE authz.role_permissions (
     permission text NOT NULL REFERENCES authz.permissions (name),
     builtin    boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (role_id, permission)
+    CONSTRAINT role_permissions_pkey PRIMARY KEY (role_id, permission)
 );
 CREATE INDEX role_permissions_permission_idx ON authz.role_permissions (permission);
 COMMENT ON TABLE authz.role_permissions IS 'Workspace permissions each workspace role holds';
@@ -352,9 +357,9 @@ COMMENT ON COLUMN authz.org_members.workspace_role IS 'Org-wide workspace role: 
 COMMENT ON COLUMN authz.org_members.created_at IS 'When the user joined the organization';
 
 CREATE TABLE authz.workspaces (
-    id                     uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id                     uuid CONSTRAINT workspaces_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     org_id                 uuid REFERENCES authz.orgs (id) ON DELETE CASCADE,
-    personal_user_id       uuid UNIQUE REFERENCES authz.users (id) ON DELETE CASCADE,
+    personal_user_id       uuid CONSTRAINT workspaces_personal_user_id_key UNIQUE REFERENCES authz.users (id) ON DELETE CASCADE,
     name                   text NOT NULL,
     full_name              text,
     description            text,
@@ -368,7 +373,7 @@ CREATE TABLE authz.workspaces (
     session_lifespan_hours integer CHECK (session_lifespan_hours BETWEEN 1 AND 120),
     created_at             timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CHECK ((org_id IS NULL) <> (personal_user_id IS NULL)),
-    UNIQUE (org_id, name)
+    CONSTRAINT workspaces_org_id_name_key UNIQUE (org_id, name)
 );
 COMMENT ON TABLE authz.workspaces IS 'Workspaces: in one organization, or the personal workspace of one user';
 COMMENT ON COLUMN authz.workspaces.id IS 'Workspace identifier';
@@ -459,12 +464,12 @@ COMMENT ON COLUMN authz.participant_permissions.expires_at IS 'When the grant or
 COMMENT ON COLUMN authz.participant_permissions.created_at IS 'When it was set';
 
 CREATE TABLE authz.projects (
-    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id           uuid CONSTRAINT projects_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     workspace_id uuid NOT NULL REFERENCES authz.workspaces (id) ON DELETE CASCADE,
     name         text NOT NULL,
     description  text,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    UNIQUE (workspace_id, name)
+    CONSTRAINT projects_workspace_id_name_key UNIQUE (workspace_id, name)
 );
 COMMENT ON TABLE authz.projects IS 'Units inside a workspace, with participants of their own; workspace access flows into them';
 COMMENT ON COLUMN authz.projects.id IS 'Project identifier';
