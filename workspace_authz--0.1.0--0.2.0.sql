@@ -2694,3 +2694,10 @@ $$;
 COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
     'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
 
+-- authz.cache_stats(): the cache's counters, for operators
+CREATE FUNCTION authz.cache_stats(OUT hits bigint, OUT misses bigint, OUT loads bigint, OUT resets bigint,
+                                  OUT invalidations bigint, OUT bytes bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'cache_stats_sql' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION authz.cache_stats() IS
+    'This session''s cache of the model since it started: answers found in the memo (hits) and computed (misses), entries read from the model''s tables (loads), caches dropped whole (resets), invalidations of the model received, and the memory the caches hold now (bytes)';

@@ -40,9 +40,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
@@ -69,6 +71,8 @@ static int	cache_depth = 0;
 
 uint64		authz_cache_generation = 1;
 
+CacheStats	cache_stats;
+
 /* ---- invalidation ------------------------------------------------------- */
 
 static void
@@ -84,13 +88,17 @@ static void
 cache_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || (OidIsValid(model_sentinel_relid()) && relid == model_sentinel_relid()))
+	{
+		cache_stats.invalidations++;
 		mark_stale();
+	}
 }
 
 /* Syscache callback on pg_authid: login role names feed the identity map. */
 static void
 cache_authid_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
+	cache_stats.invalidations++;
 	mark_stale();
 }
 
@@ -165,6 +173,8 @@ cache_reset(AuthzCache *c)
 {
 	MemoryContext ctx = c->ctx;
 
+	if (c->valid)
+		cache_stats.resets++;
 	if (ctx)
 		MemoryContextReset(ctx);
 	memset(c, 0, sizeof(AuthzCache));
@@ -336,4 +346,34 @@ cache_leave(void)
 	Assert(cache_depth > 0);
 	if (cache_depth > 0)
 		cache_depth--;
+}
+
+/*
+ * authz.cache_stats(): this backend's counters, and the memory its caches
+ * hold now (the persistent cache and the snapshot one).
+ */
+PG_FUNCTION_INFO_V1(cache_stats_sql);
+Datum
+cache_stats_sql(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	Size		bytes = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("authz.cache_stats() must return a row")));
+	if (persistent_cache.ctx)
+		bytes += MemoryContextMemAllocated(persistent_cache.ctx, true);
+	if (transient_cache.ctx)
+		bytes += MemoryContextMemAllocated(transient_cache.ctx, true);
+	values[0] = Int64GetDatum((int64) cache_stats.hits);
+	values[1] = Int64GetDatum((int64) cache_stats.misses);
+	values[2] = Int64GetDatum((int64) cache_stats.loads);
+	values[3] = Int64GetDatum((int64) cache_stats.resets);
+	values[4] = Int64GetDatum((int64) cache_stats.invalidations);
+	values[5] = Int64GetDatum((int64) bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

@@ -58,6 +58,18 @@ typedef struct AuthzCache
 
 /* ---- cache.c: memory and snapshots -------------------------------------- */
 
+/* What this backend's caches did since it started (authz.cache_stats). */
+typedef struct CacheStats
+{
+	uint64		hits;			/* answers found in the memo store */
+	uint64		misses;			/* answers the memo store did not hold */
+	uint64		loads;			/* entries read from the model's tables */
+	uint64		resets;			/* caches dropped whole */
+	uint64		invalidations;	/* invalidations of the model received */
+} CacheStats;
+
+extern CacheStats cache_stats;
+
 extern AuthzCache *cache_cur;	/* the cache in use by the outermost entry */
 
 extern HTAB *cache_make_hash(AuthzCache *c, const char *name, Size keysize,

@@ -78,6 +78,7 @@ model_load_registry(AuthzCache *c)
 	ModelScan	s;
 	HeapTuple	tup;
 
+	cache_stats.loads++;
 	scan_begin(&s, REL_PERMISSIONS, -1, 0, NULL);
 	while ((tup = scan_next(&s)) != NULL)
 	{
@@ -164,6 +165,7 @@ cache_role(const pg_uuid_t *id)
 
 	if (r)
 		return r;
+	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 	scan_by_uuid(&s, REL_ROLES, IDX_ROLES_PKEY, C_ROLE_ID, id, &key);
@@ -206,6 +208,7 @@ cache_org(const pg_uuid_t *id)
 
 	if (o)
 		return o;
+	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 	scan_by_uuid(&s, REL_ORGS, IDX_ORGS_PKEY, C_ORG_ID, id, &key);
@@ -258,6 +261,7 @@ cache_workspace(const pg_uuid_t *id)
 
 	if (w)
 		return w;
+	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PKEY, C_WS_ID, id, &key);
@@ -280,6 +284,7 @@ cache_project(const pg_uuid_t *id)
 
 	if (p)
 		return p;
+	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 	scan_by_uuid(&s, REL_PROJECTS, IDX_PROJECTS_PKEY, C_PROJ_ID, id, &key);
@@ -464,6 +469,7 @@ cache_user(const pg_uuid_t *id)
 
 	if (u)
 		return u;
+	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
 
@@ -576,6 +582,7 @@ cache_user_candidates(const UserInfo *user)
 
 	if (u->candidates_loaded)
 		return;
+	cache_stats.loads++;
 
 	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PERSONAL, C_WS_PERSONAL, &u->id, &key);
 	while ((tup = scan_next(&s)) != NULL)
@@ -633,6 +640,7 @@ cache_user_project_candidates(const UserInfo *user)
 
 	if (u->project_candidates_loaded)
 		return;
+	cache_stats.loads++;
 	cache_user_candidates(u);
 	for (int i = 0; i < u->ncandidates; i++)
 	{
@@ -673,6 +681,7 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 	{
 		char	   *rolname = GetUserNameFromId(roleid, true);
 
+		cache_stats.loads++;
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.roleid = roleid;
 		if (rolname != NULL)

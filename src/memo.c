@@ -22,7 +22,13 @@ memo_create(AuthzCache *c)
 ResultEntry *
 cache_result_find(const ResultKey *key)
 {
-	return hash_search(cache_cur->results, key, HASH_FIND, NULL);
+	ResultEntry *e = hash_search(cache_cur->results, key, HASH_FIND, NULL);
+
+	if (e)
+		cache_stats.hits++;
+	else
+		cache_stats.misses++;
+	return e;
 }
 
 /* Store an answer computed under generation `generation`, unless outdated. */

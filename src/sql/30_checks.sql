@@ -142,3 +142,13 @@ END
 $$;
 COMMENT ON FUNCTION authz.explain(uuid, uuid, text) IS
     'Why a user has, or lacks, a permission in a workspace: one row per source, grant and deny, then the result (for another user, needs members.view; their org-derived sources show as "organization" unless you see the org''s members, and teams by name only if you see them)';
+
+-- ---------------------------------------------------------------------------
+-- The cache's counters, for operators.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authz.cache_stats(OUT hits bigint, OUT misses bigint, OUT loads bigint, OUT resets bigint,
+                                  OUT invalidations bigint, OUT bytes bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'cache_stats_sql' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION authz.cache_stats() IS
+    'This session''s cache of the model since it started: answers found in the memo (hits) and computed (misses), entries read from the model''s tables (loads), caches dropped whole (resets), invalidations of the model received, and the memory the caches hold now (bytes)';
