@@ -14,6 +14,7 @@ OBJS = \
 	src/checks.o \
 	src/planner.o \
 	src/credits.o \
+	src/ledger.o \
 	src/tokens.o
 
 # The current version's install script is assembled from the ordered pieces in
