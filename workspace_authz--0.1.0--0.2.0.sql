@@ -308,8 +308,12 @@ ALTER TABLE authz.credit_pending ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_pending FOR SELECT USING (authz_internal._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_pending IS 'Pending charges of workspaces where you see billing';
 ALTER TABLE authz.credit_holds ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_holds FOR SELECT USING (authz_internal._visible_credits(workspace_id));
-COMMENT ON POLICY visible ON authz.credit_holds IS 'Holds of workspaces where you see billing';
+CREATE POLICY visible ON authz.credit_holds FOR SELECT
+    USING (coalesce(authz_internal._visible_credits(workspace_id), false)
+           OR authz.current_user_id() IS NULL
+              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+COMMENT ON POLICY visible ON authz.credit_holds IS
+    'Holds of workspaces where you see billing; all of them for a trusted role acting for the platform (no current user), which makes them';
 GRANT SELECT ON authz.credit_pending TO PUBLIC;
 GRANT SELECT (tenant_id) ON authz.credit_movements TO PUBLIC;
 GRANT SELECT (id, workspace_id, amount, status, expires_at, captured, movement_id, actor_id, login_role, created_at,

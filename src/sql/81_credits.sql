@@ -482,8 +482,12 @@ ALTER TABLE authz.credit_pending ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_pending FOR SELECT USING (authz_internal._visible_credits(workspace_id));
 COMMENT ON POLICY visible ON authz.credit_pending IS 'Pending charges of workspaces where you see billing';
 ALTER TABLE authz.credit_holds ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON authz.credit_holds FOR SELECT USING (authz_internal._visible_credits(workspace_id));
-COMMENT ON POLICY visible ON authz.credit_holds IS 'Holds of workspaces where you see billing';
+CREATE POLICY visible ON authz.credit_holds FOR SELECT
+    USING (coalesce(authz_internal._visible_credits(workspace_id), false)
+           OR authz.current_user_id() IS NULL
+              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+COMMENT ON POLICY visible ON authz.credit_holds IS
+    'Holds of workspaces where you see billing; all of them for a trusted role acting for the platform (no current user), which makes them';
 ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.rate_cards FOR SELECT USING (authz.can_org(org_id, 'org.billing.view'));
 COMMENT ON POLICY visible ON authz.rate_cards IS 'Rate cards of organizations where you see billing';
