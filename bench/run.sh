@@ -91,4 +91,5 @@ SQL
   done
   echo
   bench/transfers.sh
+  bench/credits.sh
 } | tee "$out/report.md"

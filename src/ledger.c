@@ -76,6 +76,7 @@ typedef enum LedgerQuery
 	Q_MOVE_USAGE,
 	Q_REPLAY,
 	Q_LOCK,
+	Q_SUMS,
 	Q_OPEN,
 	Q_TRANSFER_APPLY,
 	Q_TOPUP_APPLY,
@@ -83,6 +84,8 @@ typedef enum LedgerQuery
 	Q_OPEN_NEW,
 	Q_USAGE_APPLY,
 	Q_PENDING,
+	Q_BULK_APPLY,
+	Q_BULK_PENDING,
 	Q_HOLD_INSERT,
 	Q_HOLD_REPLAY,
 	Q_HOLD_GET,
@@ -92,6 +95,7 @@ typedef enum LedgerQuery
 } LedgerQuery;
 
 #define CR	0		/* placeholder in the argument lists: authz.credits */
+#define CRA	1		/* placeholder: authz.credits[] */
 
 typedef struct QueryDef
 {
@@ -144,13 +148,19 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_REPLAY] = {
 		"SELECT r.id, r.amount FROM authz_internal._replay($1, $2, $3) r",
 		3, {UUIDOID, TEXTOID, TEXTOID}},
-	/* balance, pending charges and open holds of a locked account */
+	/* lock an account: its latest balance */
 	[Q_LOCK] = {
-		"SELECT a.balance,"
-		"       (SELECT authz.sum(p.amount) FROM authz.credit_pending p WHERE p.workspace_id = $1),"
+		"SELECT a.balance FROM authz.credit_accounts a WHERE a.workspace_id = $1 FOR UPDATE",
+		1, {UUIDOID}},
+	/*
+	 * Pending charges and open holds of an account locked by an earlier
+	 * statement: a statement started after the lock was granted sees what the
+	 * previous holder committed (a subquery of the locking statement would not).
+	 */
+	[Q_SUMS] = {
+		"SELECT (SELECT authz.sum(p.amount) FROM authz.credit_pending p WHERE p.workspace_id = $1),"
 		"       (SELECT authz.sum(h.amount) FROM authz.credit_holds h"
-		"         WHERE h.workspace_id = $1 AND h.status = 'open' AND h.expires_at > pg_catalog.now())"
-		"  FROM authz.credit_accounts a WHERE a.workspace_id = $1 FOR UPDATE OF a",
+		"         WHERE h.workspace_id = $1 AND h.status = 'open' AND h.expires_at > pg_catalog.now())",
 		1, {UUIDOID}},
 	[Q_OPEN] = {
 		"INSERT INTO authz.credit_accounts (workspace_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -196,6 +206,25 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_PENDING] = {
 		"INSERT INTO authz.credit_pending (workspace_id, movement_id, amount) VALUES ($1, $2, $3)",
 		3, {UUIDOID, INT8OID, CR}},
+	/* a batch's charges of one workspace ($2 movements, $3 amounts), as above */
+	[Q_BULK_APPLY] = {
+		"WITH d AS (DELETE FROM authz.credit_pending p WHERE p.workspace_id = $1"
+		"           RETURNING p.movement_id, p.amount),"
+		"     e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
+		"           SELECT x.movement_id, $1, x.amount"
+		"             FROM (SELECT d.movement_id, d.amount FROM d"
+		"                   UNION ALL SELECT u.m, u.a FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(m, a)) x"
+		"            ORDER BY x.movement_id"
+		"           RETURNING amount)"
+		"UPDATE authz.credit_accounts a SET balance = a.balance OPERATOR(authz.+) s.total,"
+		"       updated_at = pg_catalog.now()"
+		"  FROM (SELECT authz.sum(e.amount) AS total FROM e) s"
+		" WHERE a.workspace_id = $1 AND s.total IS NOT NULL",
+		3, {UUIDOID, INT8ARRAYOID, CRA}},
+	[Q_BULK_PENDING] = {
+		"INSERT INTO authz.credit_pending (workspace_id, movement_id, amount)"
+		"SELECT $1, u.m, u.a FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(m, a)",
+		3, {UUIDOID, INT8ARRAYOID, CRA}},
 	[Q_HOLD_INSERT] = {
 		"INSERT INTO authz.credit_holds (workspace_id, amount, tenant_id, idempotency_key, fingerprint,"
 		"                                expires_at, actor_id)"
@@ -221,6 +250,7 @@ static const QueryDef query_defs[Q_COUNT] = {
 
 static SPIPlanPtr plans[Q_COUNT];
 static Oid	plans_credits_oid = InvalidOid;
+static Oid	plans_credits_array_oid = InvalidOid;
 
 /*
  * The OID of authz.credits. When it changes (the extension was dropped and
@@ -244,6 +274,7 @@ credits_type(void)
 			plans[i] = NULL;
 		}
 		plans_credits_oid = typ;
+		plans_credits_array_oid = get_array_type(typ);
 	}
 	return typ;
 }
@@ -258,7 +289,8 @@ plan_for(LedgerQuery q)
 		SPIPlanPtr	p;
 
 		for (int i = 0; i < d->nargs; i++)
-			types[i] = d->argtypes[i] == CR ? plans_credits_oid : d->argtypes[i];
+			types[i] = d->argtypes[i] == CR ? plans_credits_oid :
+				d->argtypes[i] == CRA ? plans_credits_array_oid : d->argtypes[i];
 		p = SPI_prepare(d->sql, d->nargs, types);
 		if (p == NULL)
 			elog(ERROR, "could not prepare ledger statement %d: %s", (int) q,
@@ -480,10 +512,11 @@ typedef struct Account
 /*
  * Lock an account, opening it first when it does not exist. A session waits
  * only for an account above every account it holds (callers go in
- * workspace-id order), so no two sessions deadlock.
+ * workspace-id order), so no two sessions deadlock. With sums, also read its
+ * pending charges and open holds, once the lock is held.
  */
 static void
-lock_account(Datum workspace_id, Account *acc)
+lock_account(Datum workspace_id, Account *acc, bool sums)
 {
 	Datum		v[1] = {workspace_id};
 	bool		isnull;
@@ -504,9 +537,14 @@ lock_account(Datum workspace_id, Account *acc)
 		}
 	}
 	acc->balance = DatumGetInt64(col(0, 1, &isnull));
-	d = col(0, 2, &isnull);
+	acc->pending = 0;
+	acc->held = 0;
+	if (!sums)
+		return;
+	run(Q_SUMS, v, " ", false);
+	d = col(0, 1, &isnull);
 	acc->pending = isnull ? 0 : DatumGetInt64(d);
-	d = col(0, 3, &isnull);
+	d = col(0, 2, &isnull);
 	acc->held = isnull ? 0 : DatumGetInt64(d);
 }
 
@@ -552,18 +590,6 @@ book_usage(Datum workspace_id, int64 movement_id, int64 charge)
 		v3[2] = Int64GetDatum(-charge);
 		run(Q_PENDING, v3, "   ", false);
 	}
-}
-
-/* Fold a workspace's pending charges if its account is free; never waits. */
-static void
-try_fold(Datum workspace_id)
-{
-	Datum		v1[1] = {workspace_id};
-	Datum		v3[3] = {(Datum) 0, workspace_id, (Datum) 0};
-
-	run(Q_TRY_LOCK, v1, " ", false);
-	if (SPI_processed == 1)
-		run(Q_USAGE_APPLY, v3, "n n", false);
 }
 
 /* ---- usage prices ------------------------------------------------------------------ */
@@ -636,6 +662,23 @@ trimmed(Datum num)
 											   DirectFunctionCall1(numeric_trim_scale, num)));
 }
 
+/* the context of one event of a batch, current while it is booked */
+static MemoryContext per_event_cxt = NULL;
+
+/* A workspace as a batch sees it: looked up once, with its charges. */
+typedef struct BatchWorkspace
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		has_org;
+	pg_uuid_t	org;
+	bool		has_rates;
+	Rates		rates;			/* numeric, in the batch's context */
+	int			n;
+	int			cap;
+	Datum	   *movements;		/* int8 */
+	Datum	   *amounts;		/* credits (negative) */
+} BatchWorkspace;
+
 /* Result of one usage charge. */
 typedef struct UsageResult
 {
@@ -650,8 +693,9 @@ typedef struct UsageResult
  */
 static void
 usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
-		  Datum key, bool key_null, bool book, UsageResult *res)
+		  Datum key, bool key_null, HTAB *batch, MemoryContext batch_cxt, UsageResult *res)
 {
+	BatchWorkspace *bw = NULL;
 	Datum		v[11];
 	char		n[12] = "           ";
 	bool		isnull;
@@ -667,29 +711,66 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("workspace_id must not be NULL")));
-	v[0] = workspace_id;
-	run(Q_WORKSPACE_RATES, v, " ", true);
-	if (SPI_processed == 0)
+	if (batch)
 	{
-		run(Q_RAISE_WORKSPACE, v, " ", true);
-		elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
+		bool		found;
+
+		bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_FIND, &found);
 	}
-	d = col(0, 1, &isnull);
-	has_org = !isnull;
-	if (has_org)
-		org = datumCopy(d, false, UUID_LEN);
-	d = col(0, 2, &isnull);
-	if (isnull)
+	if (bw)
 	{
-		rates.cpu = numeric_text_default("0.1");
-		rates.mem = numeric_text_default("0.025");
-		rates.sto = numeric_text_default("0.025");
+		has_org = bw->has_org;
+		org = UUIDPGetDatum(&bw->org);
+		rates = bw->rates;
 	}
 	else
 	{
-		rates.cpu = numeric_of_credits(DatumGetInt64(d));
-		rates.mem = numeric_of_credits(DatumGetInt64(col(0, 3, &isnull)));
-		rates.sto = numeric_of_credits(DatumGetInt64(col(0, 4, &isnull)));
+		v[0] = workspace_id;
+		run(Q_WORKSPACE_RATES, v, " ", true);
+		if (SPI_processed == 0)
+		{
+			run(Q_RAISE_WORKSPACE, v, " ", true);
+			elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
+		}
+		if (batch)
+		{
+			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+			bool		found;
+
+			bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_ENTER, &found);
+			bw->n = 0;
+			bw->cap = 0;
+			bw->movements = NULL;
+			bw->amounts = NULL;
+			MemoryContextSwitchTo(old);
+		}
+		d = col(0, 1, &isnull);
+		has_org = !isnull;
+		if (has_org)
+			org = datumCopy(d, false, UUID_LEN);
+		if (batch)
+			MemoryContextSwitchTo(batch_cxt);
+		d = col(0, 2, &isnull);
+		if (isnull)
+		{
+			rates.cpu = numeric_text_default("0.1");
+			rates.mem = numeric_text_default("0.025");
+			rates.sto = numeric_text_default("0.025");
+		}
+		else
+		{
+			rates.cpu = numeric_of_credits(DatumGetInt64(d));
+			rates.mem = numeric_of_credits(DatumGetInt64(col(0, 3, &isnull)));
+			rates.sto = numeric_of_credits(DatumGetInt64(col(0, 4, &isnull)));
+		}
+		if (batch)
+		{
+			MemoryContextSwitchTo(per_event_cxt);
+			bw->has_org = has_org;
+			if (has_org)
+				memcpy(&bw->org, DatumGetPointer(org), UUID_LEN);
+			bw->rates = rates;
+		}
 	}
 	tenant = has_org ? org : workspace_id;
 
@@ -736,13 +817,25 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	/* Usage records what happened: it never fails for lack of funds. */
 	if (charge != 0)
 	{
-		if (book)
+		if (!batch)
 			book_usage(workspace_id, res->movement_id, charge);
 		else
 		{
-			Datum		p[3] = {workspace_id, Int64GetDatum(res->movement_id), Int64GetDatum(-charge)};
+			/* booked per workspace at the end of the batch */
+			if (bw->n == bw->cap)
+			{
+				MemoryContext old = MemoryContextSwitchTo(batch_cxt);
 
-			run(Q_PENDING, p, "   ", false);
+				bw->cap = bw->cap == 0 ? 16 : bw->cap * 2;
+				bw->movements = bw->movements ? repalloc(bw->movements, sizeof(Datum) * bw->cap)
+					: palloc(sizeof(Datum) * bw->cap);
+				bw->amounts = bw->amounts ? repalloc(bw->amounts, sizeof(Datum) * bw->cap)
+					: palloc(sizeof(Datum) * bw->cap);
+				MemoryContextSwitchTo(old);
+			}
+			bw->movements[bw->n] = Int64GetDatum(res->movement_id);
+			bw->amounts[bw->n] = Int64GetDatum(-charge);
+			bw->n++;
 		}
 	}
 }
@@ -799,7 +892,7 @@ ledger_add_credits(PG_FUNCTION_ARGS)
 		Account		acc;
 		Datum		v[3] = {Int64GetDatum(mid), ws, Int64GetDatum(amount)};
 
-		lock_account(ws, &acc);
+		lock_account(ws, &acc, false);
 		run(Q_TOPUP_APPLY, v, "   ", false);
 	}
 	SPI_finish();
@@ -905,13 +998,13 @@ ledger_transfer_credits(PG_FUNCTION_ARGS)
 	/* lock in workspace-id order */
 	if (DatumGetInt32(DirectFunctionCall2(uuid_cmp, from, to)) < 0)
 	{
-		lock_account(from, &src);
-		lock_account(to, &dst);
+		lock_account(from, &src, true);
+		lock_account(to, &dst, false);
 	}
 	else
 	{
-		lock_account(to, &dst);
-		lock_account(from, &src);
+		lock_account(to, &dst, false);
+		lock_account(from, &src, true);
 	}
 	{
 		int64		available = account_available(&src);
@@ -960,7 +1053,7 @@ ledger_record_usage(PG_FUNCTION_ARGS)
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(2),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(3), qty_null,
-			  key, key_null, true, &res);
+			  key, key_null, NULL, NULL, &res);
 	SPI_finish();
 	PG_RETURN_INT64(res.charge);
 }
@@ -984,9 +1077,9 @@ batch_error_context(void *arg)
 }
 
 static int
-uuid_datum_cmp(const void *a, const void *b)
+batch_ws_cmp(const void *a, const void *b)
 {
-	return memcmp(DatumGetPointer(*(const Datum *) a), DatumGetPointer(*(const Datum *) b), UUID_LEN);
+	return memcmp(&(*(BatchWorkspace *const *) a)->id, &(*(BatchWorkspace *const *) b)->id, UUID_LEN);
 }
 
 PG_FUNCTION_INFO_V1(ledger_record_usage_batch);
@@ -1003,8 +1096,9 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	bool	   *elemnulls;
 	int			nelems;
 	TupleDesc	evdesc;
-	Datum	   *touched;
-	int			ntouched = 0;
+	HTAB	   *batch;
+	HASHCTL		hctl;
+	MemoryContext batch_cxt;
 	BatchContext bctx;
 	ErrorContextCallback errcb;
 	MemoryContext per_event;
@@ -1029,7 +1123,12 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		elog(ERROR, "authz.usage_event has %d attributes, expected 5", evdesc->natts);
 
 	ledger_connect();
-	touched = palloc(sizeof(Datum) * Max(nelems, 1));
+	batch_cxt = CurrentMemoryContext;
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(pg_uuid_t);
+	hctl.entrysize = sizeof(BatchWorkspace);
+	hctl.hcxt = batch_cxt;
+	batch = hash_create("usage batch workspaces", 64, &hctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	bctx.event = 0;
 	bctx.nevents = nelems;
 	errcb.callback = batch_error_context;
@@ -1037,6 +1136,7 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	per_event = AllocSetContextCreate(CurrentMemoryContext, "usage batch event", ALLOCSET_DEFAULT_SIZES);
+	per_event_cxt = per_event;
 
 	for (int i = 0; i < nelems; i++)
 	{
@@ -1068,7 +1168,7 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 			key = f[4];
 			key_null = false;
 		}
-		usage_one(f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, false, &res);
+		usage_one(f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, batch, batch_cxt, &res);
 		MemoryContextSwitchTo(oldcxt);
 
 		out[0] = Int32GetDatum(i + 1);
@@ -1077,46 +1177,48 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		out[3] = Int64GetDatum(res.movement_id);
 		out[4] = BoolGetDatum(res.replayed);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
-		if (!res.replayed && res.charge != 0)
-		{
-			touched[ntouched++] = PointerGetDatum(palloc(UUID_LEN));
-			memcpy(DatumGetPointer(touched[ntouched - 1]), DatumGetPointer(f[0]), UUID_LEN);
-		}
 		MemoryContextReset(per_event);
 	}
 	bctx.event = 0;
 
-	/* Fold what each workspace now has pending, where its account is free. */
-	if (ntouched > 0)
+	/*
+	 * Book each workspace's charges in workspace-id order: into its ledger and
+	 * balance, with what it had pending, when its account is free or new;
+	 * else as pending charges. Never waits for an account.
+	 */
 	{
-		int			last = -1;
+		long		nws = hash_get_num_entries(batch);
+		BatchWorkspace **list = palloc(sizeof(BatchWorkspace *) * Max(nws, 1));
+		HASH_SEQ_STATUS seq;
+		BatchWorkspace *bw;
+		int			k = 0;
 
-		qsort(touched, ntouched, sizeof(Datum), uuid_datum_cmp);
-		for (int i = 0; i < ntouched; i++)
+		hash_seq_init(&seq, batch);
+		while ((bw = hash_seq_search(&seq)) != NULL)
+			if (bw->n > 0)
+				list[k++] = bw;
+		qsort(list, k, sizeof(BatchWorkspace *), batch_ws_cmp);
+		for (int i = 0; i < k; i++)
 		{
-			if (last >= 0 && uuid_datum_cmp(&touched[last], &touched[i]) == 0)
-				continue;
-			last = i;
-			try_fold(touched[i]);
-			{
-				/* a workspace without an account yet: open it, it is ours */
-				Datum		v1[1] = {touched[i]};
+			Datum		id = UUIDPGetDatum(&list[i]->id);
+			Datum		v1[1] = {id};
+			Datum		v3[3];
 
-				if (SPI_processed == 0)
-				{
-					run(Q_OPEN_NEW, v1, " ", false);
-					if (SPI_processed == 1)
-					{
-						Datum		v3[3] = {(Datum) 0, touched[i], (Datum) 0};
-
-						run(Q_USAGE_APPLY, v3, "n n", false);
-					}
-				}
-			}
+			v3[0] = id;
+			v3[1] = PointerGetDatum(construct_array(list[i]->movements, list[i]->n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+			v3[2] = PointerGetDatum(construct_array(list[i]->amounts, list[i]->n, plans_credits_oid, 8, true, TYPALIGN_DOUBLE));
+			run(Q_TRY_LOCK, v1, " ", false);
+			if (SPI_processed == 0)
+				run(Q_OPEN_NEW, v1, " ", false);
+			if (SPI_processed == 1)
+				run(Q_BULK_APPLY, v3, "   ", false);
+			else
+				run(Q_BULK_PENDING, v3, "   ", false);
 		}
 	}
 	error_context_stack = errcb.previous;
 	MemoryContextDelete(per_event);
+	per_event_cxt = NULL;
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -1195,7 +1297,7 @@ ledger_hold_credits(PG_FUNCTION_ARGS)
 	}
 
 	/* the account's open holds now include this one */
-	lock_account(ws, &acc);
+	lock_account(ws, &acc, true);
 	if (account_available(&acc) < 0)
 	{
 		int64		before = acc.balance + acc.pending - (acc.held - amount);
