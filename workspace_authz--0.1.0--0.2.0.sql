@@ -31,6 +31,1433 @@ BEGIN
 END
 $$;
 
+-- Trust boundary of the management layer: the rank rules apply through teams
+-- (add_team_member, remove_team_member) and to everything remove_org_member
+-- ends; a deny outlives the participation it was placed on (grants still end
+-- with it); adding a person who shares no organization with the actor needs
+-- their consent (an invitation); an invitation gives only what its inviter
+-- may still give; an argument the caller may not see is refused exactly as an
+-- unknown one (42704), and explain() hides what RLS hides; e-mail addresses
+-- are compared with ASCII letters folded only, and read through
+-- authz.user_email() by members of the same organizations.
+CREATE OR REPLACE FUNCTION authz_internal._fold_email(email text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.translate(email, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') $$;
+COMMENT ON FUNCTION authz_internal._fold_email(text) IS
+    'Internal: an e-mail address as it is compared, ASCII letters folded to lower case and nothing else';
+
+CREATE OR REPLACE FUNCTION authz.explain(user_id uuid, workspace_id uuid, permission text)
+    RETURNS TABLE (source text, role text, grants boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces;
+    sees_members boolean;
+BEGIN
+    PERFORM authz_internal._check_id('user_id', user_id);
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- Only what the caller may see is explained: an unknown or hidden
+    -- workspace or user is refused alike, before the permission check.
+    -- Trusted roles see everything, unknown things as rows of the answer.
+    IF authz_internal._is_trusted() THEN
+        SELECT x.* INTO w FROM authz.workspaces x WHERE x.id = workspace_id;
+    ELSE
+        w := authz_internal._workspace(workspace_id);
+        IF user_id IS DISTINCT FROM authz.current_user_id() THEN
+            PERFORM authz_internal._require(workspace_id, 'members.view');
+            PERFORM authz_internal._user(user_id);
+        END IF;
+    END IF;
+    -- Another user's org role, org-wide role and org membership are told only
+    -- to who may see the organization's members (not to collaborators), and a
+    -- team's name only to who may see the team.
+    sees_members := user_id IS NOT DISTINCT FROM authz.current_user_id() OR authz_internal._is_trusted()
+                    OR coalesce(authz.can_org(w.org_id, 'org.members.view'), false);
+    RETURN QUERY
+    SELECT CASE WHEN e.team_id IS NOT NULL
+                THEN 'team' || coalesce(' ' || t.name, '')
+                WHEN NOT sees_members AND e.source ~ '^(org-wide role|org admin|shared workspace|open workspace)'
+                THEN 'organization'
+                ELSE e.source END,
+           CASE WHEN e.team_id IS NULL AND NOT sees_members
+                     AND e.source ~ '^(org-wide role|org admin|shared workspace|open workspace)'
+                THEN NULL ELSE e.role END,
+           e.grants
+      FROM authz_internal._explain(user_id, workspace_id, permission) WITH ORDINALITY e
+      LEFT JOIN authz.teams t ON t.id = e.team_id
+                             AND (authz_internal._is_trusted() OR authz_internal._visible_team(t.id))
+     ORDER BY e.ordinality;
+END
+$$;
+COMMENT ON FUNCTION authz.explain(uuid, uuid, text) IS
+    'Why a user has, or lacks, a permission in a workspace: one row per source, grant and deny, then the result (for another user, needs members.view; their org-derived sources show as "organization" unless you see the org''s members, and teams by name only if you see them)';
+
+CREATE OR REPLACE FUNCTION authz_internal._hidden(what text, value text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION '% "%" not found or not allowed', what, value
+        USING ERRCODE = '42704',
+              HINT = 'It does not exist, or you may not see it.';
+END
+$$;
+COMMENT ON FUNCTION authz_internal._hidden(text, text) IS
+    'Internal: the one refusal (42704) for something unknown or not visible to the current user';
+
+CREATE OR REPLACE FUNCTION authz_internal._sees_all() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF authz_internal._is_trusted() THEN
+        RETURN true;
+    END IF;
+    PERFORM authz_internal._actor();
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._sees_all() IS
+    'Internal: true for trusted roles; otherwise false after checking the current user exists and is active (42501)';
+
+CREATE OR REPLACE FUNCTION authz_internal._user(user_id uuid) RETURNS authz.users
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.users;
+BEGIN
+    PERFORM authz_internal._check_id('user_id', user_id);
+    SELECT * INTO r FROM authz.users u WHERE u.id = user_id;
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz_internal._visible_user(user_id)) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._user(uuid) IS 'Internal: a user row the current user may see (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz_internal._org(org_id uuid) RETURNS authz.orgs
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.orgs;
+BEGIN
+    PERFORM authz_internal._check_id('org_id', org_id);
+    SELECT * INTO r FROM authz.orgs o WHERE o.id = org_id;
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz.org_role(org_id) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('organization', org_id::text);
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._org(uuid) IS
+    'Internal: an organization row the current user belongs to (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz_internal._workspace(workspace_id uuid) RETURNS authz.workspaces
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.workspaces;
+BEGIN
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
+    SELECT * INTO r FROM authz.workspaces w WHERE w.id = workspace_id;
+    IF NOT FOUND OR NOT (authz_internal._sees_all()
+                         OR authz.can(workspace_id, 'workspace.view')
+                         OR coalesce(authz.can_org(r.org_id, 'org.workspaces.list'), false)) THEN
+        PERFORM authz_internal._hidden('workspace', workspace_id::text);
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._workspace(uuid) IS
+    'Internal: a workspace row the current user may view or list (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz_internal._team(team_id uuid) RETURNS authz.teams
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.teams;
+BEGIN
+    PERFORM authz_internal._check_id('team_id', team_id);
+    SELECT * INTO r FROM authz.teams t WHERE t.id = team_id;
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz_internal._visible_team(team_id)) THEN
+        PERFORM authz_internal._hidden('team', team_id::text);
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._team(uuid) IS 'Internal: a team row the current user may see (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz_internal._role(org_id uuid, role_name text) RETURNS authz.roles
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.roles;
+BEGIN
+    PERFORM authz_internal._check_text('workspace role', role_name, 63);
+    SELECT * INTO r FROM authz.roles x
+     WHERE x.name = role_name AND (x.org_id IS NULL OR x.org_id = _role.org_id)
+     ORDER BY x.org_id NULLS LAST LIMIT 1;
+    IF NOT FOUND OR (r.org_id IS NOT NULL AND NOT authz_internal._sees_all()
+                     AND authz.org_role(r.org_id) IS NULL) THEN
+        RAISE EXCEPTION 'role "%" not found or not allowed', role_name
+            USING ERRCODE = '42704',
+                  HINT = 'Built-in roles are owner, admin, member and viewer; organizations may define their own, which their members see.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._role(uuid, text) IS
+    'Internal: a workspace role by name, custom to the org (seen by its members) or built-in (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz_internal._check_team_change(team_id uuid, user_id uuid, adding boolean) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    p record;
+    actor_rank integer;
+BEGIN
+    IF NOT adding AND user_id = actor THEN
+        RETURN;
+    END IF;
+    FOR p IN SELECT x.workspace_id, r.name, r.rank
+               FROM authz.participants x JOIN authz.roles r ON r.id = x.role_id
+              WHERE x.team_id = _check_team_change.team_id
+                AND (x.expires_at IS NULL OR x.expires_at > now())
+              ORDER BY x.workspace_id
+    LOOP
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage',
+                                            CASE WHEN adding THEN NULL ELSE user_id END, NULL);
+        actor_rank := authz_internal._rank(actor, p.workspace_id);
+        IF p.rank > actor_rank THEN
+            RAISE EXCEPTION 'cannot change the members of team "%", which holds role "%" (rank %) above your own rank (%) in workspace "%"',
+                (SELECT t.name FROM authz.teams t WHERE t.id = _check_team_change.team_id),
+                p.name, p.rank, actor_rank, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501',
+                      HINT = 'Someone ranked at least as high in that workspace, such as an owner, may change the team.';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._check_team_change(uuid, uuid, boolean) IS
+    'Internal: rank rules for adding a user to a team or removing one, in every workspace where the team participates (42501)';
+
+CREATE OR REPLACE FUNCTION authz_internal._check_consent(org_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF authz_internal._is_trusted() THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.org_members m
+                WHERE m.org_id = _check_consent.org_id AND m.user_id = _check_consent.user_id)
+       OR EXISTS (SELECT 1 FROM authz.org_members mine
+                    JOIN authz.org_members theirs ON theirs.org_id = mine.org_id
+                   WHERE mine.user_id = authz_internal._actor() AND theirs.user_id = _check_consent.user_id) THEN
+        RETURN;
+    END IF;
+    RAISE EXCEPTION 'cannot add user "%" without their consent: they share no organization with you',
+        authz_internal._user_label(user_id)
+        USING ERRCODE = '42501',
+              HINT = 'Invite them with authz.invite() or authz.invite_to_org(): they join when they accept.';
+END
+$$;
+COMMENT ON FUNCTION authz_internal._check_consent(uuid, uuid) IS
+    'Internal: 42501 when adding a user who is not in the organization and shares none with the actor (they must accept an invitation); trusted roles pass';
+
+CREATE OR REPLACE FUNCTION authz_internal._participants_end_grants() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM authz.participant_permissions pp
+     WHERE pp.workspace_id = OLD.workspace_id AND pp.user_id = OLD.user_id AND pp.effect = 'grant';
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._participants_end_grants() IS
+    'Internal trigger: a user participant''s grants end with the participation (denies outlive it)';
+
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    INSERT INTO authz.users (handle, email, display_name, pg_role)
+    VALUES (handle, email, display_name, pg_role)
+    RETURNING id INTO uid;
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user';
+
+CREATE OR REPLACE FUNCTION authz_internal._org_wide_role(org_id uuid, role text, workspace_role text) RETURNS authz.roles
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r authz.roles;
+    lim integer;
+BEGIN
+    IF workspace_role IS NULL THEN
+        RETURN r;
+    END IF;
+    IF role = 'guest' THEN
+        RAISE EXCEPTION 'guests of organization "%" cannot hold an org-wide workspace role',
+            authz_internal._org_label(org_id)
+            USING ERRCODE = '22023', HINT = 'Add guests to the workspaces they may see instead.';
+    END IF;
+    r := authz_internal._role(org_id, workspace_role);
+    -- a trusted role acting for the platform (no current user) has no limit
+    lim := CASE WHEN authz.current_user_id() IS NULL AND authz_internal._is_trusted() THEN 100
+                ELSE coalesce(authz_internal._org_wide_limit(org_id), 0) END;
+    IF r.rank > lim THEN
+        RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%) in organization "%"',
+            r.name, r.rank, lim, authz_internal._org_label(org_id)
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._org_wide_role(uuid, text, text) IS
+    'Internal: validate an org-wide workspace role for an org role against the actor''s limit';
+
+CREATE OR REPLACE FUNCTION authz.add_org_member(org_id uuid, user_id uuid, role text DEFAULT 'member',
+                                     workspace_role text DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    o authz.orgs := authz_internal._org(org_id);
+    u authz.users := authz_internal._user(user_id);
+    wr authz.roles;
+BEGIN
+    PERFORM authz_internal._check_org_role(role);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF authz.current_user_id() IS NOT NULL OR NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_org_ranks(org_id, NULL, role);
+        PERFORM authz_internal._check_consent(org_id, user_id);
+    END IF;
+    IF workspace_role IS NOT NULL OR role = 'guest' THEN
+        wr := authz_internal._org_wide_role(org_id, role, workspace_role);
+    ELSE
+        -- the organization's default org-wide role for new members, if any
+        SELECT x.* INTO wr FROM authz.roles x WHERE x.id = o.member_workspace_role;
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.org_members m
+                WHERE m.org_id = add_org_member.org_id AND m.user_id = add_org_member.user_id) THEN
+        RAISE EXCEPTION 'user "%" is already a member of organization "%"', u.handle, o.slug
+            USING ERRCODE = '23505', HINT = 'Use authz.set_org_role() to change their role.';
+    END IF;
+    INSERT INTO authz.org_members (org_id, user_id, role, workspace_role)
+    VALUES (org_id, user_id, role, wr.id);
+END
+$$;
+COMMENT ON FUNCTION authz.add_org_member(uuid, uuid, text, text) IS
+    'Add a user to an organization with an org role and an org-wide workspace role (default: the org''s member_workspace_role; none for guests); someone who shares no organization with you must be invited instead (trusted roles acting for the platform may add anyone)';
+
+CREATE OR REPLACE FUNCTION authz_internal._org_member(org_id uuid, user_id uuid) RETURNS authz.org_members
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m authz.org_members;
+BEGIN
+    -- whether someone is a member is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = authz.current_user_id()
+            OR authz.can_org(org_id, 'org.members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
+    SELECT * INTO m FROM authz.org_members x
+     WHERE x.org_id = _org_member.org_id AND x.user_id = _org_member.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of organization "%"',
+            authz_internal._user_label(user_id), authz_internal._org_label(org_id)
+            USING ERRCODE = '42704';
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._org_member(uuid, uuid) IS 'Internal: an org membership row (42704 when absent, or when the current user may not see the members)';
+
+CREATE OR REPLACE FUNCTION authz.remove_org_member(org_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    membership authz.org_members;
+    t uuid;
+    w uuid;
+BEGIN
+    PERFORM authz_internal._org(org_id);
+    PERFORM authz_internal._user(user_id);
+    membership := authz_internal._org_member(org_id, user_id);
+    IF user_id <> actor THEN
+        PERFORM authz_internal._check_org_ranks(org_id, user_id, NULL);
+        -- removing a member drops their org-wide role: only if the actor could change it
+        PERFORM authz_internal._check_org_wide_held(org_id, user_id, membership.workspace_role);
+        -- ... and ends their teams, participations and project roles there:
+        -- each only if the actor could end it by itself (remove_team_member,
+        -- remove_member, remove_project_member)
+        FOR t IN SELECT tm.team_id FROM authz.team_members tm JOIN authz.teams x ON x.id = tm.team_id
+                  WHERE x.org_id = remove_org_member.org_id AND tm.user_id = remove_org_member.user_id
+                  ORDER BY 1
+        LOOP
+            PERFORM authz_internal._check_team_change(t, user_id, false);
+        END LOOP;
+        FOR w IN SELECT p.workspace_id FROM authz.participants p JOIN authz.workspaces x ON x.id = p.workspace_id
+                  WHERE x.org_id = remove_org_member.org_id AND p.user_id = remove_org_member.user_id
+                    AND (p.expires_at IS NULL OR p.expires_at > now())
+                 UNION
+                 SELECT pr.workspace_id FROM authz.project_members pm
+                   JOIN authz.projects pr ON pr.id = pm.project_id JOIN authz.workspaces x ON x.id = pr.workspace_id
+                  WHERE x.org_id = remove_org_member.org_id AND pm.user_id = remove_org_member.user_id
+                    AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                  ORDER BY 1
+        LOOP
+            PERFORM authz_internal._check_ranks(w, 'members.manage', user_id, NULL);
+            IF EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                         JOIN authz.roles r ON r.id = pm.role_id
+                        WHERE pr.workspace_id = w AND pm.user_id = remove_org_member.user_id
+                          AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                          AND r.rank > authz_internal._rank(actor, w)) THEN
+                RAISE EXCEPTION 'cannot change user "%" (a project role) who ranks above you in workspace "%"',
+                    authz_internal._user_label(user_id), authz_internal._workspace_label(w)
+                    USING ERRCODE = '42501';
+            END IF;
+        END LOOP;
+    END IF;
+    -- Leaving the org ends the user's teams and participations in it.
+    DELETE FROM authz.team_members tm USING authz.teams t
+     WHERE t.id = tm.team_id AND t.org_id = remove_org_member.org_id
+       AND tm.user_id = remove_org_member.user_id;
+    DELETE FROM authz.participants p USING authz.workspaces w
+     WHERE w.id = p.workspace_id AND w.org_id = remove_org_member.org_id
+       AND p.user_id = remove_org_member.user_id;
+    DELETE FROM authz.project_members pm USING authz.projects pr, authz.workspaces w
+     WHERE pr.id = pm.project_id AND w.id = pr.workspace_id AND w.org_id = remove_org_member.org_id
+       AND pm.user_id = remove_org_member.user_id;
+    DELETE FROM authz.org_members m
+     WHERE m.org_id = remove_org_member.org_id AND m.user_id = remove_org_member.user_id;
+END
+$$;
+COMMENT ON FUNCTION authz.remove_org_member(uuid, uuid) IS
+    'Remove a user from an organization with their teams, participations and project roles there, each only where you could remove it by itself (members may leave)';
+
+CREATE OR REPLACE FUNCTION authz_internal._participant(workspace_id uuid, user_id uuid) RETURNS authz.participants
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p authz.participants;
+BEGIN
+    -- whether someone participates is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = authz.current_user_id()
+            OR authz.can(workspace_id, 'members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
+    SELECT * INTO p FROM authz.participants x
+     WHERE x.workspace_id = _participant.workspace_id AND x.user_id = _participant.user_id
+       AND (x.expires_at IS NULL OR x.expires_at > now());
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a participant of workspace "%"',
+            authz_internal._user_label(user_id), authz_internal._workspace_label(workspace_id)
+            USING ERRCODE = '42704';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired, or when the current user may not see the members)';
+
+CREATE OR REPLACE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member',
+                                 expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    u authz.users := authz_internal._user(user_id);
+    r authz.roles := authz_internal._role(w.org_id, role);
+BEGIN
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._check_consent(w.org_id, user_id);
+    PERFORM authz_internal._purge_expired(workspace_id, user_id);
+    IF EXISTS (SELECT 1 FROM authz.participants p
+                WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
+        RAISE EXCEPTION 'user "%" is already a participant of workspace "%"',
+            u.handle, authz_internal._workspace_label(workspace_id)
+            USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
+    END IF;
+    PERFORM authz_internal._check_capacity(workspace_id, user_id);
+    INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
+    VALUES (workspace_id, user_id, r.id, expires_at);
+END
+$$;
+COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited), until expires_at when given';
+
+CREATE OR REPLACE FUNCTION authz.reset_permissions(workspace_id uuid, user_id uuid, permissions text[] DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    -- as _adjust_target, but the user need not participate any more: a deny
+    -- outlives the participation, and only this lifts it
+    PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._user(user_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', user_id, NULL);
+    DELETE FROM authz.participant_permissions x
+     WHERE x.workspace_id = reset_permissions.workspace_id AND x.user_id = reset_permissions.user_id
+       AND (permissions IS NULL OR x.permission = ANY (authz_internal._check_permissions(permissions)));
+END
+$$;
+COMMENT ON FUNCTION authz.reset_permissions(uuid, uuid, text[]) IS
+    'Drop a participant''s grants and denies (all of them, or those of the given permissions); also the denies of a user who no longer participates, which nothing else lifts';
+
+CREATE OR REPLACE FUNCTION authz.add_team_member(team_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    t authz.teams := authz_internal._team(team_id);
+    u authz.users := authz_internal._user(user_id);
+BEGIN
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
+    PERFORM authz_internal._org_member(t.org_id, user_id);
+    PERFORM authz_internal._check_team_change(team_id, user_id, true);
+    IF EXISTS (SELECT 1 FROM authz.team_members tm
+                WHERE tm.team_id = add_team_member.team_id AND tm.user_id = add_team_member.user_id) THEN
+        RAISE EXCEPTION 'user "%" is already in team "%"', u.handle, t.name USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO authz.team_members (team_id, user_id) VALUES (team_id, user_id);
+END
+$$;
+COMMENT ON FUNCTION authz.add_team_member(uuid, uuid) IS
+    'Add a member of the team''s organization to the team (needs org.teams.manage, and the rank rules in every workspace where the team participates)';
+
+CREATE OR REPLACE FUNCTION authz.remove_team_member(team_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    t authz.teams := authz_internal._team(team_id);
+    u authz.users := authz_internal._user(user_id);
+BEGIN
+    IF user_id <> actor THEN
+        PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
+        PERFORM authz_internal._check_team_change(team_id, user_id, false);
+    END IF;
+    DELETE FROM authz.team_members tm
+     WHERE tm.team_id = remove_team_member.team_id AND tm.user_id = remove_team_member.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not in team "%"', u.handle, t.name USING ERRCODE = '42704';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz.remove_team_member(uuid, uuid) IS
+    'Remove a user from a team (needs org.teams.manage, and the rank rules in every workspace where the team participates; anyone may leave)';
+
+CREATE OR REPLACE FUNCTION authz.remove_team(workspace_id uuid, team_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    t authz.teams := authz_internal._team(team_id);
+    r authz.roles;
+BEGIN
+    PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, NULL);
+    SELECT x.* INTO r FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
+     WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'team "%" is not a participant of workspace "%"',
+            t.name, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42704';
+    END IF;
+    IF r.rank > authz_internal._rank(authz_internal._actor(), workspace_id) THEN
+        RAISE EXCEPTION 'cannot remove team "%" (role "%", rank %) which ranks above you in workspace "%"',
+            t.name, r.name, r.rank, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42501';
+    END IF;
+    DELETE FROM authz.participants p
+     WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
+END
+$$;
+COMMENT ON FUNCTION authz.remove_team(uuid, uuid) IS 'Remove a team from a workspace''s participants';
+
+CREATE OR REPLACE FUNCTION authz_internal._project(project_id uuid) RETURNS authz.projects
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p authz.projects;
+BEGIN
+    PERFORM authz_internal._check_id('project_id', project_id);
+    SELECT * INTO p FROM authz.projects x WHERE x.id = project_id;
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz.can(p.workspace_id, 'workspace.view')
+                         OR authz.role_in_project(project_id) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('project', project_id::text);
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._project(uuid) IS
+    'Internal: a project row the current user may see (42704 when unknown or not visible)';
+
+CREATE OR REPLACE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._check_consent(w.org_id, user_id);
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited)';
+
+CREATE OR REPLACE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    actor uuid := authz_internal._actor();
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    -- whether someone is a member is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = actor OR authz.can_project(p.id, 'members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id
+       AND (pm.expires_at IS NULL OR pm.expires_at > now());
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of project "%"', authz_internal._user_label(user_id), p.name
+            USING ERRCODE = '42704';
+    END IF;
+    IF user_id <> actor THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, NULL);
+        IF current.rank > authz_internal._rank(actor, p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    END IF;
+    DELETE FROM authz.project_members pm WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id;
+END
+$$;
+COMMENT ON FUNCTION authz.remove_project_member(uuid, uuid) IS
+    'Remove a user from a project (needs members.manage in the workspace; anyone may leave)';
+
+CREATE OR REPLACE FUNCTION authz_internal._inviter_may_still(i authz.invitations, offered authz.roles) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT u.status = 'active' FROM authz.users u WHERE u.id = i.inviter_id), false)
+       AND CASE
+           WHEN i.workspace_id IS NOT NULL THEN
+               coalesce((SELECT e.permissions OPERATOR(authz.@>) authz.permset(ARRAY['members.manage'])
+                                AND e.rank >= coalesce(offered.rank, 0)
+                           FROM authz_internal._effective(i.inviter_id, i.workspace_id) e), false)
+           ELSE
+               EXISTS (SELECT 1 FROM authz.org_role_permissions orp
+                        WHERE orp.role = authz_internal._org_role_of(i.org_id, i.inviter_id)
+                          AND orp.permission = 'org.members.manage')
+               AND authz_internal._org_rank(i.org_role)
+                   <= authz_internal._org_rank(authz_internal._org_role_of(i.org_id, i.inviter_id))
+               AND coalesce(offered.rank, 0) <= coalesce(authz_internal._org_wide_limit_of(i.org_id, i.inviter_id), 0)
+           END
+$$;
+COMMENT ON FUNCTION authz_internal._inviter_may_still(authz.invitations, authz.roles) IS
+    'Internal: whether an invitation''s inviter is still active and still allowed to give the offered roles where it invites to';
+
+CREATE OR REPLACE FUNCTION authz.accept_invitation(token text) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    u authz.users := authz_internal._user(actor);
+    i authz.invitations;
+    r authz.roles;
+    have authz.roles;
+    m authz.org_members;
+    new_role text;
+    new_wr uuid;
+BEGIN
+    IF token IS NULL THEN
+        RAISE EXCEPTION 'token must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- The lock makes a second acceptance of the same token wait, then see it used.
+    SELECT * INTO i FROM authz.invitations x WHERE x.token_hash = authz_internal._token_hash(token) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invitation not found'
+            USING ERRCODE = '42704', HINT = 'Check the link; ask for a new invitation if it still fails.';
+    END IF;
+    IF i.revoked_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation was revoked' USING ERRCODE = '55000';
+    END IF;
+    IF i.accepted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation was already used' USING ERRCODE = '55000';
+    END IF;
+    IF i.expires_at <= now() THEN
+        RAISE EXCEPTION 'invitation expired at %', i.expires_at
+            USING ERRCODE = '55000', HINT = 'Ask for a new invitation.';
+    END IF;
+    IF authz_internal._fold_email(i.email) COLLATE "C" <> authz_internal._fold_email(u.email) COLLATE "C" THEN
+        RAISE EXCEPTION 'invitation was sent to another email address'
+            USING ERRCODE = '42501', HINT = 'Sign in as the user it was sent to.';
+    END IF;
+
+    -- The offered role as it is now: within the inviter's rank when they invited.
+    SELECT * INTO r FROM authz.roles x WHERE x.id = i.role_id;
+    IF NOT FOUND AND i.workspace_id IS NOT NULL THEN
+        RAISE EXCEPTION 'the role this invitation offered no longer exists' USING ERRCODE = '55000';
+    END IF;
+    IF r.rank > i.inviter_rank THEN
+        RAISE EXCEPTION 'invitation offers role "%" (now rank %), above its inviter''s rank (%) when it was sent',
+            r.name, r.rank, i.inviter_rank
+            USING ERRCODE = '55000', HINT = 'The role was raised since: ask for a new invitation.';
+    END IF;
+    -- An invitation gives only what its inviter may still give.
+    IF NOT authz_internal._inviter_may_still(i, r) THEN
+        RAISE EXCEPTION 'invitation is no longer valid: its inviter may no longer give what it offers'
+            USING ERRCODE = '55000',
+                  HINT = 'The inviter was deactivated, removed or demoted since: ask for a new invitation.';
+    END IF;
+
+    IF i.workspace_id IS NULL THEN
+        -- Organization invitation: join, or keep the higher of the two org roles
+        -- and of the two org-wide workspace roles.
+        SELECT x.* INTO m FROM authz.org_members x WHERE x.org_id = i.org_id AND x.user_id = actor;
+        IF NOT FOUND THEN
+            -- like add_org_member: the org's default org-wide role unless one was offered
+            INSERT INTO authz.org_members (org_id, user_id, role, workspace_role)
+            SELECT i.org_id, actor, i.org_role,
+                   CASE WHEN i.org_role = 'guest' THEN NULL ELSE coalesce(i.role_id, o.member_workspace_role) END
+              FROM authz.orgs o WHERE o.id = i.org_id;
+        ELSE
+            new_role := CASE WHEN authz_internal._org_rank(i.org_role) > authz_internal._org_rank(m.role) THEN i.org_role ELSE m.role END;
+            new_wr := CASE
+                WHEN new_role = 'guest' THEN NULL
+                -- a guest made a member: as set_org_role, the org's default unless one was offered
+                WHEN m.role = 'guest' THEN coalesce(i.role_id, (SELECT o.member_workspace_role FROM authz.orgs o
+                                                                 WHERE o.id = i.org_id))
+                WHEN r.rank > coalesce((SELECT x.rank FROM authz.roles x WHERE x.id = m.workspace_role), 0) THEN r.id
+                ELSE m.workspace_role END;
+            IF new_role <> m.role OR new_wr IS DISTINCT FROM m.workspace_role THEN
+                UPDATE authz.org_members x SET role = new_role, workspace_role = new_wr
+                 WHERE x.org_id = i.org_id AND x.user_id = actor;
+            END IF;
+        END IF;
+    ELSE
+        -- Workspace invitation: participate, or keep the higher of the two roles.
+        PERFORM authz_internal._purge_expired(i.workspace_id, actor);
+        SELECT x.* INTO have FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
+         WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
+        IF NOT FOUND THEN
+            PERFORM authz_internal._check_capacity(i.workspace_id, actor);
+            INSERT INTO authz.participants (workspace_id, user_id, role_id) VALUES (i.workspace_id, actor, r.id);
+        ELSIF r.rank > have.rank THEN
+            UPDATE authz.participants p SET role_id = r.id, expires_at = NULL
+             WHERE p.workspace_id = i.workspace_id AND p.user_id = actor;
+        END IF;
+    END IF;
+    UPDATE authz.invitations x SET accepted_at = now(), accepted_by = actor WHERE x.id = i.id;
+    RETURN coalesce(i.workspace_id, i.org_id);
+END
+$$;
+COMMENT ON FUNCTION authz.accept_invitation(text) IS
+    'Accept an invitation sent to the current user''s email (ASCII letters matched regardless of case): join the workspace or organization with the offered roles (each kept if already higher; refused with 55000 if the offered role now ranks above the inviter''s rank when inviting, or if the inviter is no longer active or no longer allowed to give it); returns its id';
+
+CREATE OR REPLACE FUNCTION authz.revoke_invitation(invitation_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    i authz.invitations;
+BEGIN
+    PERFORM authz_internal._check_id('invitation_id', invitation_id);
+    SELECT * INTO i FROM authz.invitations x WHERE x.id = invitation_id FOR UPDATE;
+    -- an invitation the current user may not see is refused as an unknown one
+    IF NOT FOUND OR NOT (i.inviter_id = actor
+                         OR CASE WHEN i.workspace_id IS NULL THEN authz.can_org(i.org_id, 'org.members.manage')
+                                 ELSE authz.can(i.workspace_id, 'members.manage') END) THEN
+        PERFORM authz_internal._hidden('invitation', invitation_id::text);
+    END IF;
+    IF i.accepted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'invitation "%" was already accepted', invitation_id USING ERRCODE = '55000';
+    END IF;
+    IF i.revoked_at IS NULL THEN
+        UPDATE authz.invitations x SET revoked_at = now(), revoked_by = actor WHERE x.id = i.id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz.revoke_invitation(uuid) IS
+    'Revoke a pending invitation (its inviter, or whoever manages the members it would join)';
+
+CREATE OR REPLACE FUNCTION authz_internal._visible_user(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT user_id = authz.current_user_id()
+        OR EXISTS (SELECT 1 FROM authz.org_members m
+                    WHERE m.user_id = _visible_user.user_id AND authz.can_org(m.org_id, 'org.members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participants p
+                    WHERE p.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.team_members tm
+                     JOIN authz.participants p ON p.team_id = tm.team_id
+                    WHERE tm.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
+                    WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
+                      AND authz.can(pp.workspace_id, 'members.view'))
+$$;
+COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members';
+
+CREATE OR REPLACE FUNCTION authz_internal._may_read_email(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT user_id = authz.current_user_id()
+        OR authz_internal._is_trusted()
+        OR EXISTS (SELECT 1 FROM authz.org_members m
+                    WHERE m.user_id = _may_read_email.user_id AND authz.can_org(m.org_id, 'org.members.view'))
+$$;
+COMMENT ON FUNCTION authz_internal._may_read_email(uuid) IS
+    'Policy helper: whether the current user may read a user''s e-mail address (themselves, members of their organizations where they see members, trusted roles)';
+
+CREATE OR REPLACE FUNCTION authz.user_email(user_id uuid) RETURNS text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.email FROM authz.users u WHERE u.id = user_email.user_id AND authz_internal._may_read_email(u.id)
+$$;
+COMMENT ON FUNCTION authz.user_email(uuid) IS
+    'A user''s e-mail address, or NULL: readable by the user, by members of their organizations who see the members, and by trusted roles';
+
+CREATE OR REPLACE FUNCTION authz.transfer_credits(from_workspace uuid, to_workspace uuid, amount authz.credits,
+                                       memo text DEFAULT NULL, idempotency_key text DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    src_org uuid;
+    dst_org uuid;
+    fp text;
+    mid bigint;
+    available authz.credits;
+BEGIN
+    PERFORM authz_internal._check_id('from_workspace', from_workspace);
+    PERFORM authz_internal._check_id('to_workspace', to_workspace);
+    PERFORM authz_internal._check_amount(amount);
+    IF memo IS NOT NULL THEN
+        PERFORM authz_internal._check_text('memo', memo, 1000);
+    END IF;
+    -- unknown and hidden workspaces alike (42704): whether two workspaces
+    -- share an organization is told only about workspaces the caller sees
+    src_org := (authz_internal._workspace(from_workspace)).org_id;
+    dst_org := (authz_internal._workspace(to_workspace)).org_id;
+    IF from_workspace = to_workspace THEN
+        RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz_internal._workspace_label(from_workspace)
+            USING ERRCODE = '22023';
+    END IF;
+    IF src_org IS NULL OR dst_org IS DISTINCT FROM src_org THEN
+        RAISE EXCEPTION 'workspaces "%" and "%" are not in the same organization',
+            authz_internal._workspace_label(from_workspace), authz_internal._workspace_label(to_workspace)
+            USING ERRCODE = '22023', HINT = 'Credits move between workspaces of one organization.';
+    END IF;
+    IF NOT authz.can_org(src_org, 'org.billing.manage') THEN
+        PERFORM authz_internal._actor();     -- names a missing or deactivated current user
+        PERFORM authz_internal._require_org(src_org, 'org.billing.manage');
+    END IF;
+
+    fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
+    mid := authz_internal._record_movement('transfer', amount, from_workspace, to_workspace, memo, src_org, idempotency_key, fp);
+    IF mid IS NULL THEN
+        RETURN (authz_internal._replay(src_org, idempotency_key, fp)).id;
+    END IF;
+    available := authz_internal._lock_accounts(from_workspace, to_workspace);
+    IF available IS NULL OR available < amount THEN
+        RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
+            authz_internal._workspace_label(from_workspace), available, amount
+            USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
+    END IF;
+    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
+    VALUES (mid, from_workspace, -amount), (mid, to_workspace, amount);
+    UPDATE authz.credit_accounts a
+       SET balance = a.balance + CASE WHEN a.workspace_id = from_workspace THEN -amount ELSE amount END,
+           updated_at = now()
+     WHERE a.workspace_id IN (from_workspace, to_workspace);
+    RETURN mid;
+END
+$$;
+COMMENT ON FUNCTION authz.transfer_credits(uuid, uuid, authz.credits, text, text) IS
+    'Move credits between two workspaces of one organization (needs org.billing.manage); never overdraws; returns the movement id; idempotent on its key';
+
+COMMENT ON FUNCTION authz.deny(uuid, uuid, text[], timestamptz) IS
+    'Deny a participant permissions whatever their roles say, until expires_at when given (not on owners; replaces grants); the deny outlives the participation until lifted with reset_permissions or grant';
+
+DROP INDEX authz.users_email_key;
+CREATE UNIQUE INDEX users_email_key ON authz.users (authz_internal._fold_email(email));
+COMMENT ON COLUMN authz.users.email IS 'Email address, unique regardless of the case of its ASCII letters (readable by members of your organizations only)';
+
+ALTER TABLE authz.participant_permissions
+    DROP CONSTRAINT participant_permissions_workspace_id_user_id_fkey,
+    ADD CONSTRAINT participant_permissions_workspace_id_fkey
+        FOREIGN KEY (workspace_id) REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    ADD CONSTRAINT participant_permissions_user_id_fkey
+        FOREIGN KEY (user_id) REFERENCES authz.users (id) ON DELETE CASCADE;
+COMMENT ON TABLE authz.participant_permissions IS
+    'Per-participant grants and denies on top of the role, for user participants (a deny wins over every source); a grant ends with the participation, a deny outlives it until someone who manages the members lifts it';
+COMMENT ON COLUMN authz.participant_permissions.user_id IS 'Participating user (a denied user stays denied after leaving)';
+
+CREATE TRIGGER end_grants AFTER DELETE ON authz.participants FOR EACH ROW
+    WHEN (OLD.user_id IS NOT NULL)
+    EXECUTE FUNCTION authz_internal._participants_end_grants();
+
+REVOKE ALL ON FUNCTION authz_internal._fold_email(text), authz_internal._hidden(text, text),
+    authz_internal._sees_all(), authz_internal._check_team_change(uuid, uuid, boolean),
+    authz_internal._check_consent(uuid, uuid), authz_internal._participants_end_grants(),
+    authz_internal._inviter_may_still(authz.invitations, authz.roles), authz_internal._may_read_email(uuid)
+    FROM PUBLIC;
+
+REVOKE SELECT ON authz.users FROM PUBLIC;
+GRANT SELECT (id, handle, display_name, pg_role, status, created_at, deactivated_at) ON authz.users TO PUBLIC;
+
+-- Idempotency keys are scoped by actor class as well as by tenant: the keys of
+-- the platform's calls (no current user: add_credits, record_usage) and those
+-- of the tenant's users (transfer_credits) never collide, so a tenant cannot
+-- take the platform's next invoice or metering key.
+ALTER TABLE authz.credit_movements
+    ADD COLUMN by_platform boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED;
+ALTER TABLE authz.credit_movements DROP CONSTRAINT credit_movements_key;
+ALTER TABLE authz.credit_movements
+    ADD CONSTRAINT credit_movements_key UNIQUE (tenant_id, by_platform, idempotency_key);
+
+COMMENT ON COLUMN authz.credit_movements.idempotency_key IS
+    'Caller''s key, unique in the tenant and actor class: a retry with it returns this movement and moves nothing';
+
+COMMENT ON COLUMN authz.credit_movements.by_platform IS
+    'Actor class of its idempotency key: made by the platform (no current user), not by a user of the tenant';
+
+COMMENT ON CONSTRAINT credit_movements_key ON authz.credit_movements IS
+    'An idempotency key makes one movement per tenant and actor class (keys in other tenants, and the platform''s keys and the tenant users'' keys, are others; NULL keys never conflict)';
+
+CREATE OR REPLACE FUNCTION authz_internal._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    m authz.credit_movements;
+BEGIN
+    SELECT * INTO m FROM authz.credit_movements x
+     WHERE x.tenant_id = _replay.tenant_id AND x.idempotency_key = _replay.idempotency_key
+       AND x.by_platform = (authz.current_user_id() IS NULL);
+    IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
+        RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
+            USING ERRCODE = '23505', HINT = 'Use a new key for a new movement.';
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._replay(uuid, text, text) IS
+    'Internal: the movement already made in a tenant with an idempotency key by the caller''s actor class (23505 when its arguments differ)';
+
+COMMENT ON FUNCTION authz_internal._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
+    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant by its actor class';
+
+-- Rate cards are the platform's: set by trusted roles acting for the platform,
+-- read by the organizations.
+
+CREATE OR REPLACE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT '0.1',
+                                    memory_gib_hour authz.credits DEFAULT '0.025',
+                                    storage_gb_month authz.credits DEFAULT '0.025')
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    -- Prices are the platform's: tenants read their rate card, never set it.
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied: rate cards are set by the platform'
+            USING ERRCODE = '42501',
+                  HINT = 'A trusted role with no user asserted (the billing system) sets prices; organizations read theirs in authz.rate_cards.';
+    END IF;
+    PERFORM authz_internal._org(org_id);
+    IF cpu_hour IS NULL OR memory_gib_hour IS NULL OR storage_gb_month IS NULL THEN
+        RAISE EXCEPTION 'rates must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cpu_hour < '0' OR memory_gib_hour < '0' OR storage_gb_month < '0' THEN
+        RAISE EXCEPTION 'rates must not be negative' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO authz.rate_cards AS r (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    VALUES (org_id, cpu_hour, memory_gib_hour, storage_gb_month)
+    ON CONFLICT ON CONSTRAINT rate_cards_pkey DO UPDATE
+       SET cpu_hour = EXCLUDED.cpu_hour, memory_gib_hour = EXCLUDED.memory_gib_hour,
+           storage_gb_month = EXCLUDED.storage_gb_month, updated_at = now();
+END
+$$;
+COMMENT ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) IS
+    'Set an organization''s usage prices per CPU-hour, GiB-hour and GB-month (trusted roles acting for the platform: the billing system)';
+REVOKE ALL ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) TO workspace_authz_trusted;
+
+-- The change feed is the audit log. NOTIFY workspace_authz is an opt-in
+-- wake-up with an empty payload (setting workspace_authz.notify), so model
+-- changes can be prepared for two-phase commit and LISTEN reveals nothing.
+
+CREATE OR REPLACE FUNCTION authz_internal._audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    r jsonb := coalesce(new_row, old_row);
+    key text;
+    org uuid;
+    ws uuid;
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
+    END IF;
+    -- A row created before this transaction is being loaded by a restore: its
+    -- history is in the restored log already. (The extension's functions
+    -- insert with DEFAULT now(); application roles cannot insert at all.)
+    IF TG_OP = 'INSERT'
+       AND coalesce(new_row ->> 'created_at', new_row ->> 'updated_at')::timestamptz < now() THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
+    END LOOP;
+
+    CASE TG_TABLE_NAME
+        WHEN 'orgs' THEN org := r ->> 'id';
+        WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
+        WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
+        WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
+        WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
+        WHEN 'project_members' THEN
+            SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+            IF NOT FOUND THEN
+                -- deleted by the same cascade: the project's own audit rows know
+                SELECT a.workspace_id INTO ws FROM authz.audit_log a
+                 WHERE a.target = r ->> 'project_id' AND a.action LIKE 'projects.%' ORDER BY a.id DESC LIMIT 1;
+            END IF;
+        ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
+    END CASE;
+    IF org IS NULL AND ws IS NOT NULL THEN
+        SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+        IF NOT FOUND THEN
+            -- the workspace went in the same cascade: its audit history knows its org
+            SELECT a.org_id INTO org FROM authz.audit_log a
+             WHERE a.workspace_id = ws AND a.org_id IS NOT NULL ORDER BY a.id DESC LIMIT 1;
+        END IF;
+    END IF;
+
+    INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
+    VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+            old_row, new_row);
+
+    -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
+    -- PREPARE, and every role may LISTEN. It carries nothing (notifications
+    -- with one payload are folded into one per transaction): what changed is
+    -- read from this log, which shows each reader only what they may see.
+    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations')
+       AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
+        PERFORM pg_notify('workspace_authz', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._audit() IS
+    'Internal trigger: write an audit row for a change, and with workspace_authz.notify on send an empty wake-up on channel workspace_authz for model changes';
+
+-- Partitioned tables: authz.protect protects every partition, at every depth,
+-- and an event trigger protects the partitions created or attached later;
+-- authz.unprotect undoes it all.
+
+-- Is the table protected, i.e. does it carry authz.protect's policies?
+CREATE FUNCTION authz_internal._is_protected(tbl regclass) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_policy x
+                    WHERE x.polrelid = tbl
+                      AND x.polname IN ('authz_select', 'authz_insert', 'authz_update', 'authz_delete'))
+$$;
+COMMENT ON FUNCTION authz_internal._is_protected(regclass) IS
+    'Internal: does the table carry the policies authz.protect creates?';
+
+-- A partition gets its parent's policies, as they are, and row-level
+-- security: read directly, it shows and accepts what the parent would.
+-- Runs as the caller, who owns the partition.
+CREATE FUNCTION authz_internal._protect_partition(part regclass, parent regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = part) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'partition "%" of protected table "%" cannot be protected', part, parent
+            USING ERRCODE = '42809',
+                  DETAIL = 'Row-level security applies to tables and partitioned tables only.',
+                  HINT = 'Keep foreign tables out of protected partitioned tables.';
+    END IF;
+    PERFORM authz_internal._drop_policies(part);
+    FOR p IN SELECT x.polname, x.polpermissive,
+                    CASE x.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                  WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS cmd,
+                    (SELECT string_agg(CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE quote_ident(a.rolname) END, ', ')
+                       FROM unnest(x.polroles) r(oid) LEFT JOIN pg_roles a ON a.oid = r.oid) AS roles,
+                    pg_get_expr(x.polqual, x.polrelid) AS qual,
+                    pg_get_expr(x.polwithcheck, x.polrelid) AS with_check,
+                    obj_description(x.oid, 'pg_policy') AS comment
+               FROM pg_policy x
+              WHERE x.polrelid = parent
+                AND x.polname IN ('authz_select', 'authz_insert', 'authz_update', 'authz_delete')
+              ORDER BY x.polname
+    LOOP
+        EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, part,
+                       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, p.cmd, p.roles,
+                       ' USING (' || p.qual || ')', ' WITH CHECK (' || p.with_check || ')');
+        EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', p.polname, part, p.comment);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
+END
+$$;
+COMMENT ON FUNCTION authz_internal._protect_partition(regclass, regclass) IS
+    'Internal: give a partition the policies authz.protect created on its parent, and enable RLS on it (runs as the caller)';
+
+-- Partitions of a protected table are protected with it, whenever and however
+-- they come: CREATE TABLE ... PARTITION OF, ALTER TABLE ... ATTACH PARTITION,
+-- at any depth. A partition of a protected table found without row-level
+-- security at the end of a command (new, attached, or disabled by hand) gets
+-- its parent's policies. Runs as the role running the command, who owns the
+-- tables (or the command fails, and nothing is left open).
+CREATE FUNCTION authz_internal._protect_new_partitions() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cmd record;
+    r record;
+BEGIN
+    FOR cmd IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
+                WHERE c.classid = 'pg_class'::regclass AND c.object_type IN ('table', 'foreign table')
+    LOOP
+        FOR r IN SELECT t.relid, t.parentrelid FROM pg_partition_tree(cmd.objid) t
+                  WHERE t.parentrelid IS NOT NULL ORDER BY t.level
+        LOOP
+            IF NOT (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = r.relid)
+               AND authz_internal._is_protected(r.parentrelid) THEN
+                PERFORM authz_internal._protect_partition(r.relid, r.parentrelid);
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._protect_new_partitions() IS
+    'Internal event trigger: a partition of a protected table never stays without its parent''s policies and row-level security';
+
+CREATE EVENT TRIGGER workspace_authz_partitions ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE FOREIGN TABLE')
+    EXECUTE FUNCTION authz_internal._protect_new_partitions();
+COMMENT ON EVENT TRIGGER workspace_authz_partitions IS
+    'Partitions created in or attached to a protected table, at any depth, are protected as their parent';
+
+REVOKE ALL ON FUNCTION authz_internal._is_protected(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._protect_partition(regclass, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._protect_new_partitions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz_internal._is_protected(regclass),
+    authz_internal._protect_partition(regclass, regclass) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION authz.protect(tbl regclass, workspace_column name DEFAULT 'workspace_id',
+                              read_permission text DEFAULT 'content.read',
+                              write_permission text DEFAULT 'content.update',
+                              insert_permission text DEFAULT 'content.create',
+                              delete_permission text DEFAULT 'content.delete',
+                              scope text DEFAULT 'workspace')
+    RETURNS void LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    att record;
+    p text;
+    pscope text;
+    kind "char";
+    check_fn text;
+    part record;
+BEGIN
+    IF scope IS NULL OR scope NOT IN ('workspace', 'project') THEN
+        RAISE EXCEPTION 'invalid scope: "%"', scope
+            USING ERRCODE = '22023', HINT = 'Rows are keyed by a workspace or by a project.';
+    END IF;
+    check_fn := CASE scope WHEN 'workspace' THEN 'authz.can' ELSE 'authz.can_project' END;
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF workspace_column IS NULL THEN
+        RAISE EXCEPTION 'workspace column must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = tbl;
+    IF kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    -- Rows of a partition are read and written through its parents too: the
+    -- partition tree is protected from its root, as one.
+    IF (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl) THEN
+        RAISE EXCEPTION '"%" is a partition of "%"', tbl, pg_partition_root(tbl)
+            USING ERRCODE = '42809',
+                  DETAIL = 'Its rows are also read and written through the partitioned table.',
+                  HINT = format('Protect the partitioned table %s: its partitions are protected with it.',
+                                pg_partition_root(tbl));
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_partition_tree(tbl) t JOIN pg_class c ON c.oid = t.relid
+                WHERE c.relkind NOT IN ('r', 'p')) THEN
+        RAISE EXCEPTION 'partitioned table "%" has partitions that cannot be protected', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Row-level security applies to tables and partitioned tables only.',
+                  HINT = 'Keep foreign tables out of protected partitioned tables.';
+    END IF;
+    SELECT a.attnum, a.atttypid INTO att FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = workspace_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', workspace_column, tbl
+            USING ERRCODE = '42703';
+    END IF;
+    IF att.atttypid <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'column "%" of relation "%" must be of type uuid, not %',
+            workspace_column, tbl, att.atttypid::regtype USING ERRCODE = '42804';
+    END IF;
+    FOREACH p IN ARRAY ARRAY[read_permission, write_permission, insert_permission, delete_permission] LOOP
+        IF p IS NULL THEN
+            RAISE EXCEPTION 'permissions must not be NULL' USING ERRCODE = '22004';
+        END IF;
+        SELECT x.scope INTO pscope FROM authz.permissions x WHERE x.name = p;
+        IF pscope IS NULL THEN
+            RAISE EXCEPTION 'permission "%" does not exist', p
+                USING ERRCODE = '42704', HINT = 'Register it with authz.define_permission().';
+        ELSIF pscope <> 'workspace' THEN
+            RAISE EXCEPTION 'permission "%" is an org permission, not a workspace permission', p
+                USING ERRCODE = '22023', HINT = 'Rows are protected with workspace permissions.';
+        END IF;
+    END LOOP;
+
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    PERFORM authz_internal._drop_policies(tbl);
+    EXECUTE format('CREATE POLICY authz_select ON %s FOR SELECT USING (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, read_permission);
+    EXECUTE format('CREATE POLICY authz_insert ON %s FOR INSERT WITH CHECK (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, insert_permission);
+    EXECUTE format('CREATE POLICY authz_update ON %s FOR UPDATE USING (%s(%I, %L)) WITH CHECK (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, write_permission, check_fn, workspace_column, write_permission);
+    EXECUTE format('CREATE POLICY authz_delete ON %s FOR DELETE USING (%s(%I, %L))',
+                   tbl, check_fn, workspace_column, delete_permission);
+    EXECUTE format('COMMENT ON POLICY authz_select ON %s IS %L', tbl, 'workspace_authz: read needs ' || read_permission);
+    EXECUTE format('COMMENT ON POLICY authz_insert ON %s IS %L', tbl, 'workspace_authz: insert needs ' || insert_permission);
+    EXECUTE format('COMMENT ON POLICY authz_update ON %s IS %L', tbl, 'workspace_authz: update needs ' || write_permission);
+    EXECUTE format('COMMENT ON POLICY authz_delete ON %s IS %L', tbl, 'workspace_authz: delete needs ' || delete_permission);
+    -- Every partition, at every depth, as its parent (those created or
+    -- attached later too: see authz_internal._protect_new_partitions).
+    FOR part IN SELECT t.relid, t.parentrelid FROM pg_partition_tree(tbl) t
+                 WHERE t.parentrelid IS NOT NULL ORDER BY t.level
+    LOOP
+        PERFORM authz_internal._protect_partition(part.relid, part.parentrelid);
+    END LOOP;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = att.attnum) THEN
+        RAISE NOTICE 'no index on "%" starts with column "%"', tbl, workspace_column
+            USING HINT = format('CREATE INDEX ON %s (%I) lets selective queries use an index scan.',
+                                tbl, workspace_column);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION authz.protect(regclass, name, text, text, text, text, text) IS
+    'Enable RLS on a table keyed by workspace (or, with scope => ''project'', by project), one policy per command checking authz.can (or authz.can_project); a partitioned table with all its partitions, present and future; idempotent; table owner only';
+
+CREATE OR REPLACE FUNCTION authz.unprotect(tbl regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel regclass;
+    parent regclass;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    SELECT i.inhparent INTO parent FROM pg_inherits i
+     WHERE i.inhrelid = tbl AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl);
+    IF parent IS NOT NULL AND authz_internal._is_protected(parent) THEN
+        RAISE EXCEPTION '"%" is a partition of protected table "%"', tbl, parent
+            USING ERRCODE = '42809',
+                  DETAIL = 'The partitions of a protected table are protected as it is.',
+                  HINT = format('Unprotect the partitioned table %s, or detach the partition first.',
+                                pg_partition_root(tbl));
+    END IF;
+    -- The table first, then its partitions from the top: none is ever left
+    -- without row-level security under a parent that still has the policies.
+    FOR rel IN SELECT x.relid FROM (SELECT tbl AS relid, 0 AS level
+                                    UNION ALL
+                                    SELECT t.relid, t.level FROM pg_partition_tree(tbl) t
+                                     WHERE t.parentrelid IS NOT NULL) x
+                ORDER BY x.level
+    LOOP
+        PERFORM authz_internal._drop_policies(rel);
+        IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = rel)
+           AND (SELECT c.relkind FROM pg_class c WHERE c.oid = rel) IN ('r', 'p') THEN
+            EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', rel);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz.unprotect(regclass) IS
+    'Drop the policies authz.protect created, on the table and its partitions; RLS is disabled again on each unless other policies remain';
+
+-- Cache invalidation and the append-only rule hold for every writer: also
+-- for logical replication's apply workers and for sessions that set
+-- session_replication_role = replica (restores), where ordinary triggers do
+-- not fire. Apply workers fire row triggers only, never statement triggers:
+-- a row trigger enabled for replica mode only invalidates the caches there.
+-- (The audit trigger stays an ordinary one: a subscriber receives the
+-- publisher's audit rows, and a restore loads the log as it was.)
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgname = 'invalidate_cache'
+                AND g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+              ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE ON %s'
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache()', t.rel);
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE REPLICA TRIGGER invalidate_cache_replica', t.rel);
+        EXECUTE pg_catalog.format(
+            'COMMENT ON TRIGGER invalidate_cache_replica ON %s IS %L', t.rel,
+            'Changes applied in replica mode (logical replication fires no statement triggers) invalidate every cache');
+    END LOOP;
+    FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+                AND g.tgname IN ('invalidate_cache', 'append_only', 'append_only_truncate')
+              ORDER BY 2, 1
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
+    END LOOP;
+END
+$$;
+
+-- Partitions of tables protected before this version get their parent's
+-- policies now.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT t.relid, t.parentrelid
+               FROM pg_catalog.pg_class c, LATERAL pg_catalog.pg_partition_tree(c.oid) t
+              WHERE c.relkind = 'p' AND NOT c.relispartition AND authz_internal._is_protected(c.oid)
+                AND t.parentrelid IS NOT NULL
+              ORDER BY c.oid, t.level
+    LOOP
+        IF NOT (SELECT x.relrowsecurity FROM pg_catalog.pg_class x WHERE x.oid = r.relid) THEN
+            PERFORM authz_internal._protect_partition(r.relid, r.parentrelid);
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- The credit ledger engine in C (src/ledger.c): top-ups, transfers and usage
 -- charges; usage charges that do not wait for the account (pending charges,
 -- folded lazily); batched usage; holds; a lighter ledger (the movement row is
@@ -79,7 +1506,8 @@ CREATE TABLE authz.credit_holds (
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     closed_at       timestamptz,
-    CONSTRAINT credit_holds_key UNIQUE (tenant_id, idempotency_key),
+    by_platform     boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED,
+    CONSTRAINT credit_holds_key UNIQUE (tenant_id, by_platform, idempotency_key),
     CHECK ((status = 'captured') = (captured IS NOT NULL AND movement_id IS NOT NULL))
 );
 CREATE INDEX credit_holds_open_idx ON authz.credit_holds (workspace_id) WHERE status = 'open';
@@ -95,14 +1523,17 @@ COMMENT ON COLUMN authz.credit_holds.expires_at IS 'After this an open hold rese
 COMMENT ON COLUMN authz.credit_holds.captured IS 'Amount charged at capture';
 COMMENT ON COLUMN authz.credit_holds.movement_id IS 'The usage movement made by the capture';
 COMMENT ON COLUMN authz.credit_holds.tenant_id IS 'Tenant whose idempotency keys it shares (as for movements)';
-COMMENT ON COLUMN authz.credit_holds.idempotency_key IS 'Caller''s key, unique in the tenant: a retry returns this hold';
+COMMENT ON COLUMN authz.credit_holds.idempotency_key IS
+    'Caller''s key, unique in the tenant and actor class: a retry returns this hold';
 COMMENT ON COLUMN authz.credit_holds.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
 COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
 COMMENT ON COLUMN authz.credit_holds.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_holds.created_at IS 'When it was made';
 COMMENT ON COLUMN authz.credit_holds.closed_at IS 'When it was captured or released';
+COMMENT ON COLUMN authz.credit_holds.by_platform IS
+    'Actor class of its idempotency key, as for movements: made by the platform (no current user)';
 COMMENT ON CONSTRAINT credit_holds_key ON authz.credit_holds IS
-    'An idempotency key makes one hold per tenant (NULL keys never conflict)';
+    'An idempotency key makes one hold per tenant and actor class (NULL keys never conflict)';
 COMMENT ON INDEX authz.credit_holds_open_idx IS 'Open holds of an account, summed under its lock';
 
 CREATE TYPE authz.usage_event AS (

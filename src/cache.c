@@ -1002,6 +1002,48 @@ load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uu
 	scan_end(&s);
 }
 
+/*
+ * A deny outlives the participation it was placed on (SPEC 3: only someone
+ * who manages the members lifts it): for each workspace where the user holds
+ * a deny but no longer participates directly, add a direct participation that
+ * is never current, so that load_overrides() attaches the deny to it and the
+ * resolver applies it, as it does for an expired participation. `parts` is
+ * sorted on entry and on return.
+ */
+static void
+add_deny_placeholders(Growable *parts, const pg_uuid_t *user_id)
+{
+	ModelScan	s;
+	ScanKeyData key;
+	HeapTuple	tup;
+	int			sorted = parts->n;
+
+	scan_by_uuid(&s, REL_PARTICIPANT_PERMISSIONS, IDX_PARTICIPANT_PERMISSIONS_USER,
+				 C_PP_USER, user_id, &key);
+	while ((tup = scan_next(&s)) != NULL)
+	{
+		Participation probe;
+		bool		known = false;
+
+		if (get_text_is(&s, tup, C_PP_EFFECT, "grant"))
+			continue;
+		memset(&probe, 0, sizeof(probe));
+		get_uuid(&s, tup, C_PP_WS, &probe.workspace_id);
+		if (sorted > 0 && bsearch(&probe, parts->items, sorted, sizeof(Participation),
+								  participation_cmp) != NULL)
+			continue;
+		for (int i = sorted; i < parts->n && !known; i++)
+			known = participation_cmp(&probe, (Participation *) parts->items + i) == 0;
+		if (known)
+			continue;
+		probe.expires_at = DT_NOBEGIN;
+		*(Participation *) grow(parts) = probe;
+	}
+	scan_end(&s);
+	if (parts->n > sorted && parts->n > 1)
+		qsort(parts->items, parts->n, parts->size, participation_cmp);
+}
+
 /* Attach the user's grants and denies to their direct participations. */
 static void
 load_overrides(UserInfo *u)
@@ -1106,6 +1148,7 @@ cache_user(const pg_uuid_t *id)
 		tmp.projects = keep(&projects);
 		if (parts.n > 1)
 			qsort(parts.items, parts.n, parts.size, participation_cmp);
+		add_deny_placeholders(&parts, id);
 		tmp.norgs = orgs.n;
 		tmp.orgs = keep(&orgs);
 		tmp.nparts = parts.n;

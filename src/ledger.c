@@ -72,6 +72,7 @@ typedef enum LedgerQuery
 	Q_CAN_BILL,
 	Q_RAISE_BILL,
 	Q_LABEL,
+	Q_RAISE_HIDDEN,
 	Q_MOVE,
 	Q_MOVE_USAGE,
 	Q_REPLAY,
@@ -106,12 +107,11 @@ typedef struct QueryDef
 
 static const QueryDef query_defs[Q_COUNT] = {
 	[Q_WORKSPACE] = {
-		"SELECT w.org_id FROM authz.workspaces w WHERE w.id = $1",
+		"SELECT w.org_id FROM authz_internal._workspace($1) w",
 		1, {UUIDOID}},
 	[Q_WORKSPACE_RATES] = {
 		"SELECT w.org_id, r.cpu_hour, r.memory_gib_hour, r.storage_gb_month"
-		"  FROM authz.workspaces w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id"
-		" WHERE w.id = $1",
+		"  FROM authz_internal._workspace($1) w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id",
 		1, {UUIDOID}},
 	[Q_RAISE_WORKSPACE] = {
 		"SELECT authz_internal._workspace($1)",
@@ -128,6 +128,9 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_LABEL] = {
 		"SELECT authz_internal._workspace_label($1)",
 		1, {UUIDOID}},
+	[Q_RAISE_HIDDEN] = {
+		"SELECT authz_internal._hidden($1, $2)",
+		2, {TEXTOID, TEXTOID}},
 	[Q_MOVE] = {
 		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,"
 		"                                    idempotency_key, fingerprint, usage, actor_id)"
@@ -232,7 +235,8 @@ static const QueryDef query_defs[Q_COUNT] = {
 		" ON CONFLICT ON CONSTRAINT credit_holds_key DO NOTHING RETURNING id",
 		6, {UUIDOID, CR, UUIDOID, TEXTOID, TEXTOID, INTERVALOID}},
 	[Q_HOLD_REPLAY] = {
-		"SELECT h.id, h.fingerprint FROM authz.credit_holds h WHERE h.tenant_id = $1 AND h.idempotency_key = $2",
+		"SELECT h.id, h.fingerprint FROM authz.credit_holds h WHERE h.tenant_id = $1 AND h.idempotency_key = $2"
+		"   AND h.by_platform = (authz.current_user_id() IS NULL)",
 		2, {UUIDOID, TEXTOID}},
 	[Q_HOLD_GET] = {
 		"SELECT h.workspace_id, h.amount, h.status, h.expires_at <= pg_catalog.now(), h.captured,"
@@ -1334,9 +1338,12 @@ get_hold(int64 hold_id, HoldRow *h)
 
 	run(Q_HOLD_GET, v, " ", false);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("hold %lld does not exist", (long long) hold_id)));
+	{
+		Datum		r[2] = {CStringGetTextDatum("hold"), CStringGetTextDatum(psprintf("%lld", (long long) hold_id))};
+
+		run(Q_RAISE_HIDDEN, r, "  ", true);	/* 42704, as for anything unknown */
+		elog(ERROR, "hold %lld was not found", (long long) hold_id);
+	}
 	h->workspace_id = datumCopy(col(0, 1, &isnull), false, UUID_LEN);
 	h->amount = DatumGetInt64(col(0, 2, &isnull));
 	h->status = TextDatumGetCString(col(0, 3, &isnull));

@@ -15,6 +15,9 @@ PG_MODULE_MAGIC;
 
 int			authz_cache_size_kb = 16384;
 
+/* Read by the audit trigger (SQL) through current_setting(). */
+static bool authz_notify = false;
+
 void		_PG_init(void);
 
 void
@@ -28,6 +31,15 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("workspace_authz.notify",
+							 "Send an empty NOTIFY workspace_authz when a transaction changes the authorization model.",
+							 "A wake-up only: consumers read the changes from authz.audit_log. "
+							 "A transaction that sent it cannot be prepared for two-phase commit.",
+							 &authz_notify,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	identity_init();
 	cache_init();
 	MarkGUCPrefixReserved("workspace_authz");

@@ -274,11 +274,11 @@ SELECT results_eq(
     $$SELECT action, actor, own_login, before ->> 'pg_role', after ->> 'pg_role' FROM pg_temp.fresh()$$,
     $$VALUES ('users.update', '(none)', true, NULL, 'regress_audit_login')$$,
     'map_login_role: one row users.update with no actor (the platform) and the login role of the session');
-SELECT pg_temp.run('olga', $$SELECT authz.set_rate_card(pg_temp.org('aud'), '0.2')$$);
+SELECT pg_temp.run(NULL, $$SELECT authz.set_rate_card(pg_temp.org('aud'), '0.2')$$);
 SELECT results_eq(
     $$SELECT action, actor, org, ws, after ->> 'cpu_hour' FROM pg_temp.fresh()$$,
-    $$VALUES ('rate_cards.insert', 'olga', 'aud', NULL, '0.2')$$,
-    'set_rate_card: one row rate_cards.insert in the organization');
+    $$VALUES ('rate_cards.insert', '(none)', 'aud', NULL, '0.2')$$,
+    'set_rate_card: one row rate_cards.insert in the organization, by the platform');
 SELECT pg_temp.run(NULL, $$SELECT authz.add_credits(pg_temp.ws('aud', 'main'), '10', 'top-up')$$);
 SELECT results_eq(
     $$SELECT action, actor, org, ws, changes ->> 'kind', changes ->> 'amount', changes ->> 'memo', logged

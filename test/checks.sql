@@ -330,7 +330,7 @@ SELECT is(ARRAY(SELECT authz.check(:'carol', :'alpha', p) FROM unnest('{content.
 SET ROLE regress_checks_app;
 SELECT lives_ok(format('SELECT count(*) FROM authz.who_can(%L, %L)', :'alpha', 'workspace.view'),
     'a viewer may list who can view the workspace (members.view)');
-SELECT throws_ok(format('SELECT authz.add_member(%L, %L, %L)', :'alpha', :'zed', 'viewer'),
+SELECT throws_ok(format('SELECT authz.add_member(%L, %L, %L)', :'alpha', :'frank', 'viewer'),
     '42501', 'permission denied: "members.manage" is required in workspace "acme/alpha"',
     'a viewer still may not add members afterwards in the same transaction (members.manage)');
 RESET ROLE;

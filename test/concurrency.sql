@@ -202,13 +202,15 @@ CALL remote('a', 'COMMIT');
 SELECT is(left(await('b'), 5), '23514', 'deactivation + removal: once A commits, B is refused with 23514');
 SELECT is(ws_owners('deact2'), '{d4}', 'deactivation + removal: exactly one active owner is left');
 
--- Removing someone from the organization removes their participations: it
--- races with a workspace owner leaving like any other removal.
-CALL act_as('a', 'o1');
+-- Leaving the organization removes one's participations: it races with a
+-- workspace owner leaving like any other removal. (Nobody else may remove
+-- owner 1 from the organization: they rank above anyone but an owner of the
+-- workspace, as for authz.remove_member.)
+CALL act_as('a', 'x1');
 CALL act_as('b', 'x2');
 CALL remote('a', 'BEGIN');
 SELECT is(remote_state('a', format('SELECT authz.remove_org_member(%L, %L)', fx('org'), fx('x1'))), '00000',
-    'org removal + leave: A removes owner 1 from the organization, not committed yet');
+    'org removal + leave: A (owner 1) leaves the organization, not committed yet');
 CALL send('b', format('SELECT authz.remove_member(%L, %L)', fx('cascade'), fx('x2')));
 SELECT ok(waits_for_lock((SELECT b FROM pids)), 'org removal + leave: B (owner 2) leaving waits for A''s lock');
 CALL remote('a', 'COMMIT');

@@ -7,7 +7,7 @@
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 BEGIN;
-SELECT plan(169);
+SELECT plan(173);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -161,7 +161,7 @@ SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('alpha'), '0')$$,
 SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('alpha'), '-5')$$,
     '22023', 'amount must be positive, not -5', 'add_credits: a negative amount is refused with 22023');
 SELECT throws_ok($$SELECT authz.add_credits('00000000-0000-0000-0000-0000000000ff', '5')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'add_credits: an unknown workspace is refused with 42704');
 SELECT throws_ok($$SELECT authz.add_credits(pg_temp.id('omega'), '5', repeat('m', 1001))$$,
     '22023', 'memo is too long (1001 characters, at most 1000)',
@@ -300,18 +300,18 @@ RESET SESSION AUTHORIZATION;
 -- refusal names the organization by its id only.
 SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: a workspace admin outside the org may not transfer (and is not told the org''s name)');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'transfer_credits: a workspace admin outside the org may not transfer (and is not told the org''s name) (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_vera;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: a workspace viewer may not transfer');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'transfer_credits: a workspace viewer may not transfer (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1')$$,
-    '42501', format('permission denied: "org.billing.manage" is required in organization "%s"', pg_temp.id('acme')),
-    'transfer_credits: an outsider may not transfer');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('alpha')),
+    'transfer_credits: an outsider may not transfer (the workspace it may not see is refused as an unknown one)');
 RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.books(), :'books_before_refusals',
     'transfer_credits: the refused transfers moved nothing');
@@ -347,10 +347,10 @@ SELECT throws_ok($$SELECT authz.transfer_credits(NULL, pg_temp.id('beta'), '1')$
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), NULL, '1')$$,
     '22004', 'to_workspace must not be NULL', 'transfer_credits: a NULL destination is refused with 22004');
 SELECT throws_ok($$SELECT authz.transfer_credits('00000000-0000-0000-0000-0000000000ff', pg_temp.id('beta'), '1')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'transfer_credits: an unknown source is refused with 42704');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), '00000000-0000-0000-0000-0000000000ff', '1')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'transfer_credits: an unknown destination is refused with 42704');
 SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1', repeat('m', 1001))$$,
     '22023', 'memo is too long (1001 characters, at most 1000)',
@@ -390,9 +390,9 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
 SELECT is(pg_temp.failure($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('gamma'), '25', 'other', 'tr-1')$$),
     '23505|idempotency key "tr-1" was already used with other arguments||Use a new key for a new movement.',
     'transfer_credits: the same key with another memo is refused with 23505, without a detail about the first call');
-SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '50', 'beta', 'topup-beta-1')$$,
-    '23505', 'idempotency key "topup-beta-1" was already used with other arguments',
-    'transfer_credits: keys are the organization''s: a top-up''s key cannot be reused for a transfer');
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id('beta'), '1000000', 'beta', 'topup-beta-1')$$,
+    '23514', NULL,
+    'transfer_credits: the platform''s keys are not the tenant''s: a top-up''s key is no obstacle to a transfer (refused here only for lack of funds)');
 RESET ROLE;
 SELECT is(pg_temp.books(), :'books_after_tr1',
     'transfer_credits: the retry and the refused reuses moved nothing');
@@ -467,7 +467,7 @@ SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 'NaN', 0, 0)$$
 SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 0, 'Infinity', 0)$$,
     '22023', 'usage quantities must be finite numbers', 'record_usage: Infinity is refused with 22023');
 SELECT throws_ok($$SELECT authz.record_usage('00000000-0000-0000-0000-0000000000ff', 1, 0)$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'record_usage: an unknown workspace is refused with 42704');
 SELECT throws_ok($$SELECT authz.record_usage(pg_temp.id('alpha'), 1e20, 0)$$,
     '22003', 'value "10000000000000000000.000000" is out of range for type authz.credits',
@@ -557,26 +557,41 @@ SELECT results_eq(
 SET SESSION AUTHORIZATION regress_cr_billing;
 INSERT INTO mv (k, charge) VALUES ('use_m', authz.record_usage(pg_temp.id('meter'), 1, 0, 0, 'use-m'));
 RESET SESSION AUTHORIZATION;
-SET ROLE regress_cr_app;
-SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+-- Prices are the platform's: the billing system sets them, tenants read them.
+SET SESSION AUTHORIZATION regress_cr_billing;
 SELECT lives_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '0.01', '0.2')$$,
-    'set_rate_card: the org owner sets the organization''s prices');
-SELECT authz.set_user(pg_temp.id('mia')) \g /dev/null
-SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
-    '42501', 'permission denied: "org.billing.manage" is required in organization "initech"',
-    'set_rate_card: an org member may not set prices');
-SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+    'set_rate_card: the billing system (a trusted role, no user asserted) sets the organization''s prices');
 SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '-0.01', '0.2')$$,
     '22023', 'rates must not be negative', 'set_rate_card: a negative rate is refused with 22023');
 SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0.5', '0.01', NULL)$$,
     '22004', 'rates must not be NULL', 'set_rate_card: a NULL rate is refused with 22004');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_olivia;
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: the org owner (org.billing.manage) may not price the organization''s usage');
+SELECT results_eq($$SELECT cpu_hour::text, memory_gib_hour::text, storage_gb_month::text FROM authz.rate_cards$$,
+    $$VALUES ('0.5', '0.01', '0.2')$$,
+    'rate_cards: the org owner reads the organization''s rate card');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_mia;
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: an org member may not set prices');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_cr_otto;
+SELECT is((SELECT count(*) FROM authz.rate_cards), 0::bigint,
+    'rate_cards: a user in no organization reads no rate card');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_cr_app;
+SELECT authz.set_user(pg_temp.id('olivia')) \g /dev/null
+SELECT throws_ok($$SELECT authz.set_rate_card(pg_temp.id('initech'), '0', '0', '0')$$,
+    '42501', NULL, 'set_rate_card: nor may the org owner through the application');
 SELECT authz.set_user(NULL) \g /dev/null
 RESET ROLE;
 SELECT results_eq(
     $$SELECT cpu_hour::text, memory_gib_hour::text, storage_gb_month::text FROM authz.rate_cards
        WHERE org_id = pg_temp.id('initech')$$,
     $$VALUES ('0.5', '0.01', '0.2')$$,
-    'set_rate_card: the refused calls left the prices the owner set');
+    'set_rate_card: the refused calls left the prices the billing system set');
 SET SESSION AUTHORIZATION regress_cr_billing;
 SELECT is(pg_temp.try($$SELECT authz.record_usage(pg_temp.id('meter'), 2, 10, 1)$$), '1.3',
     'record_usage: charges at the organization''s rate card (2 x 0.5 + 10 x 0.01 + 1 x 0.2)');
@@ -638,8 +653,8 @@ SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('alpha'))$$), '51.75',
     'balance: a workspace admin reads it (billing.view), even from outside the organization');
 SELECT throws_ok($$SELECT authz.balance(pg_temp.id('beta'))$$,
-    '42501', format('permission denied: "billing.view" is required in workspace "%s"', pg_temp.id('beta')),
-    'balance: that admin may not read another workspace''s balance');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('beta')),
+    'balance: that admin may not read another workspace''s balance (which they may not see)');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_mia;
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('beta'))$$), '-0.5',
@@ -659,7 +674,7 @@ SELECT throws_ok($$SELECT authz.balance(pg_temp.id('beta'))$$,
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT authz.balance(pg_temp.id('alpha'))$$,
-    '42501', format('permission denied: "billing.view" is required in workspace "%s"', pg_temp.id('alpha')),
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.id('alpha')),
     'balance: an outsider may not read it (and is not told the workspace''s name)');
 SELECT is(pg_temp.try($$SELECT authz.balance(pg_temp.id('otto_home'))$$), '7',
     'balance: the owner of a personal workspace reads its balance');
@@ -713,12 +728,12 @@ SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_wade;
 SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
-    '42501', format('permission denied: "org.billing.view" is required in organization "%s"', pg_temp.id('acme')),
+    '42704', format('organization "%s" not found or not allowed', pg_temp.id('acme')),
     'org_credit_summary: a workspace admin outside the organization may not read it');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_otto;
 SELECT throws_ok($$SELECT * FROM authz.org_credit_summary(pg_temp.id('acme'))$$,
-    '42501', format('permission denied: "org.billing.view" is required in organization "%s"', pg_temp.id('acme')),
+    '42704', format('organization "%s" not found or not allowed', pg_temp.id('acme')),
     'org_credit_summary: an outsider may not read it');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cr_billing;

@@ -88,7 +88,7 @@ SELECT is(pg_temp.state('run'), 'balance 86.5 available 86.5', '...and its 70 cr
 SELECT lives_ok($$SELECT authz.release_hold(pg_temp.h('h2'))$$, 'release_hold: releasing it again does nothing');
 SELECT throws_ok($$SELECT authz.capture_hold(pg_temp.h('h2'), '1')$$, '55000', NULL,
     'capture_hold: a released hold cannot be captured (55000)');
-SELECT throws_ok($$SELECT authz.capture_hold(-1, '1')$$, '42704', 'hold -1 does not exist',
+SELECT throws_ok($$SELECT authz.capture_hold(-1, '1')$$, '42704', 'hold "-1" not found or not allowed',
     'capture_hold: an unknown hold is refused (42704)');
 
 -- ===========================================================================

@@ -37,8 +37,11 @@ SELECT add_team(:'g', :'t', 'viewer');
 SELECT create_project(:'g', 'Run 1') AS p \gset
 SELECT add_project_member(:'p', :'cy', 'editor');
 SELECT invite(:'g', 'dan@example.com', 'viewer');
+SELECT set_user(NULL, false);
 SELECT add_credits(:'g', '100', 'plan', 'inv-1');
+SELECT set_user(:'ada', false);
 SELECT transfer_credits(:'g', :'s', '30', 'budget', 'tr-1');
+SELECT set_user(NULL, false);
 SELECT record_usage(:'s', 10, 40);
 SQL
 ok $? "a tenancy with custom permissions and roles, teams, projects, invitations and credits"

@@ -1,18 +1,16 @@
--- Participant limits under concurrency, and the change feed (features:
--- participant limits, audit). Two sessions adding the last allowed participant
--- of a workspace at once: exactly one succeeds. In READ COMMITTED the second
--- waits for the first's lock on the workspace row, then gets 23514; in
--- REPEATABLE READ it gets 40001 or 23514; never one participant too many.
--- Then NOTIFY workspace_authz: one JSON message per model change, delivered at
--- commit, nothing on rollback, nothing for invitations, credits or rate cards.
--- Sessions A and B (dblink 'a' and 'b') act; L (dblink 'l') listens. The
--- fixtures are committed: this file runs without an outer transaction, in a
--- database thrown away afterwards. Every session connects as the superuser
--- running the file, so no login role is created.
+-- Participant limits under concurrency (feature: participant limits). Two
+-- sessions adding the last allowed participant of a workspace at once:
+-- exactly one succeeds. In READ COMMITTED the second waits for the first's
+-- lock on the workspace row, then gets 23514; in REPEATABLE READ it gets 40001
+-- or 23514; never one participant too many. (The change feed is tested in
+-- trust_ops.sql.) Sessions A and B (dblink 'a' and 'b') act. The fixtures are
+-- committed: this file runs without an outer transaction, in a database
+-- thrown away afterwards. Every session connects as the superuser running the
+-- file, so no login role is created.
 
 SET client_min_messages = warning;
 
-SELECT plan(55);
+SELECT plan(45);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -106,7 +104,7 @@ $$;
 -- ---- fixture (committed) ---------------------------------------------------
 -- Org lim allows 3 participants per workspace; each scenario workspace starts
 -- with 2 (its owner own and p1). Org race allows 2; its 20 workspaces start
--- with their owner alone. Org feed has no limit, for the change feed.
+-- with their owner alone. Org feed has no limit.
 -- adm is an admin of both orgs (so an admin in every workspace); j is a member
 -- of lim who may join its open workspace; inv1 and inv2 are invited.
 
@@ -350,86 +348,8 @@ SELECT is((SELECT count(*) FROM rounds WHERE '23514' IN (a, b)), 20::bigint,
 SELECT diag('race: seats won by A: ' || count(*) FILTER (WHERE a = '00000')
             || ', by B: ' || count(*) FILTER (WHERE b = '00000')) FROM rounds;
 
--- ---- the change feed: NOTIFY workspace_authz -------------------------------------------
--- L listens; B makes changes. Notifications arrive in commit order, so after
--- a change that must not notify, B commits a change that must (a marker):
--- when the marker arrives, anything sent before it has arrived too.
-
 DO $$
 BEGIN
-    PERFORM dblink_connect('l', peer_conninfo());
-END
-$$;
-CALL on_peer('l', 'LISTEN workspace_authz');
-CREATE TABLE heard (n serial PRIMARY KEY, channel text, pid int, payload jsonb);
--- Collect what L received until it has `want` notifications in all (at most
--- `seconds` seconds); returns how many it has.
-CREATE FUNCTION listen_for(want int, seconds numeric DEFAULT 20) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
-BEGIN
-    LOOP
-        INSERT INTO heard (channel, pid, payload)
-        SELECT notify_name, be_pid, extra::jsonb FROM dblink_get_notify('l');
-        EXIT WHEN (SELECT count(*) FROM heard) >= want OR clock_timestamp() > deadline;
-        PERFORM pg_sleep(0.01);
-    END LOOP;
-    RETURN (SELECT count(*) FROM heard);
-END
-$$;
-CREATE PROCEDURE forget() LANGUAGE sql AS $$ TRUNCATE heard $$;
-
-CALL peer_user('b', 'own');
-CALL on_peer('b', 'BEGIN');
-CALL on_peer('b', format('SELECT authz.add_member(%L, %L)', id_of('feed'), id_of('z1')));
-SELECT is(listen_for(1, 0.5), 0::bigint, 'feed: nothing is announced before the change commits');
-CALL on_peer('b', 'COMMIT');
-SELECT is(listen_for(1), 1::bigint, 'feed: a committed add_member is announced exactly once');
-SELECT results_eq(
-    $$SELECT channel, pid, payload ->> 'table', payload ->> 'operation', (payload ->> 'org_id')::uuid,
-             (payload ->> 'workspace_id')::uuid, (payload ->> 'user_id')::uuid FROM heard$$,
-    format($$VALUES ('workspace_authz', %s, 'participants', 'insert', %L::uuid, %L::uuid, %L::uuid)$$,
-           (SELECT pid FROM pids WHERE conn = 'b'), id_of('feedorg'), id_of('feed'), id_of('z1')),
-    'feed: on channel workspace_authz, from B, a JSON payload naming the table, operation, org, workspace and user');
-SELECT is((SELECT count(*) FROM heard h, jsonb_object_keys(h.payload) k), 5::bigint,
-    'feed: the payload has exactly the keys table, operation, org_id, workspace_id and user_id');
-
-CALL forget();
-CALL on_peer('b', 'BEGIN');
-CALL on_peer('b', format('SELECT authz.add_member(%L, %L)', id_of('feed'), id_of('z2')));
-CALL on_peer('b', 'ROLLBACK');
-CALL on_peer('b', format('SELECT authz.set_role(%L, %L, %L)', id_of('feed'), id_of('z1'), 'viewer'));
-SELECT is(listen_for(2, 1), 1::bigint, 'feed: a rolled-back change announces nothing (only the next committed one arrives)');
-SELECT results_eq($$SELECT payload ->> 'table', payload ->> 'operation', (payload ->> 'user_id')::uuid FROM heard$$,
-    format($$VALUES ('participants', 'update', %L::uuid)$$, id_of('z1')),
-    'feed: the one announcement is the committed role change');
-
-CALL forget();
-CALL on_peer('b', format('SELECT authz.invite(%L, %L)', id_of('feed'), 'someone@example.com'));
-CALL on_peer('b', format('SELECT authz.set_rate_card(%L, %L)', id_of('feedorg'), '0.3'));
-CALL on_peer('b', format('SELECT authz.add_credits(%L, %L)', id_of('feed'), '5'));
-CALL on_peer('b', format('SELECT authz.update_workspace(%L, %L)', id_of('feed'), '{"labels": []}'));
-CALL on_peer('b', format('SELECT authz.remove_member(%L, %L)', id_of('feed'), id_of('z1')));
-SELECT is(listen_for(2, 1), 1::bigint,
-    'feed: invitations, rate cards, credits and an update that changes nothing announce nothing');
-SELECT results_eq($$SELECT payload ->> 'table', payload ->> 'operation' FROM heard$$,
-    $$VALUES ('participants', 'delete')$$,
-    'feed: only the committed removal that followed them was announced');
-
-CALL forget();
-CALL on_peer('b', format('SELECT authz.update_workspace(%L, %L)', id_of('feed'), '{"visibility": "shared"}'));
-CALL on_peer('b', format('SELECT authz.add_org_member(%L, %L)', id_of('feedorg'), id_of('z2')));
-SELECT is(listen_for(3, 1), 2::bigint, 'feed: two committed model changes, two announcements');
-SELECT results_eq(
-    $$SELECT payload ->> 'table', payload ->> 'operation', (payload ->> 'org_id')::uuid, (payload ->> 'workspace_id')::uuid,
-             (payload ->> 'user_id')::uuid FROM heard ORDER BY n$$,
-    format($$VALUES ('workspaces', 'update', %L::uuid, %L::uuid, NULL::uuid), ('org_members', 'insert', %L::uuid, NULL, %L::uuid)$$,
-           id_of('feedorg'), id_of('feed'), id_of('feedorg'), id_of('z2')),
-    'feed: a settings change names its workspace; an org change its organization and user; in commit order');
-
-DO $$
-BEGIN
-    PERFORM dblink_disconnect('l');
     PERFORM dblink_disconnect('a');
     PERFORM dblink_disconnect('b');
 END

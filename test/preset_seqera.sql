@@ -231,7 +231,9 @@ RESET ROLE;
 -- An organization that had its own prices before it adopted the preset.
 SELECT pg_temp.act_as('sofia');
 SELECT authz.create_org('seqera-old') AS old_org \gset
+SELECT pg_temp.act_as(NULL);
 SELECT authz.set_rate_card(:'old_org', '0.5', '0.1', '0.1');
+SELECT pg_temp.act_as('sofia');
 SELECT authz.apply_preset(:'old_org', 'seqera');
 SELECT authz.create_workspace(:'old_org', 'w') AS old_ws \gset
 SELECT results_eq(

@@ -116,7 +116,7 @@ SELECT throws_ok(format($$SELECT authz.create_project(%L, '-p')$$, pg_temp.ws('a
     '22023', 'invalid project name: "-p"',
     'create_project: a malformed name is refused with 22023');
 SELECT throws_ok($$SELECT authz.create_project('00000000-0000-0000-0000-0000000000ff', 'p9')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'create_project: an unknown workspace is refused with 42704');
 SELECT pg_temp.act_as('vera');
 SELECT throws_ok(format($$SELECT authz.create_project(%L, 'p9')$$, pg_temp.ws('acme', 'lab')),
@@ -161,15 +161,15 @@ SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'owner')$$, pg
     '42501', 'cannot assign role "owner" (rank 100) above your own rank (80) in workspace "acme/lab"',
     'add_project_member: an admin may not give a role above their own rank');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'boss')$$, pg_temp.prj('lab', 'p1'), pg_temp.uid('mia')),
-    '42704', 'role "boss" does not exist',
+    '42704', 'role "boss" not found or not allowed',
     'add_project_member: an unknown role is refused with 42704');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'member')$$, pg_temp.prj('lab', 'p1'),
                         '00000000-0000-0000-0000-0000000000ee'),
-    '42704', 'user "00000000-0000-0000-0000-0000000000ee" does not exist',
+    '42704', 'user "00000000-0000-0000-0000-0000000000ee" not found or not allowed',
     'add_project_member: an unknown user is refused with 42704');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'member')$$, '00000000-0000-0000-0000-0000000000dd',
                         pg_temp.uid('mia')),
-    '42704', 'project "00000000-0000-0000-0000-0000000000dd" does not exist',
+    '42704', 'project "00000000-0000-0000-0000-0000000000dd" not found or not allowed',
     'add_project_member: an unknown project is refused with 42704');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'member', now() - interval '1 hour')$$,
                         pg_temp.prj('lab', 'p1'), pg_temp.uid('mia')),
@@ -465,7 +465,7 @@ SELECT results_eq(
 SELECT is(pg_temp.can_project('mia', :'p1_id', 'content.read'), false,
     'delete_project: a deleted project answers false');
 SELECT throws_ok(format($$SELECT authz.delete_project(%L)$$, :'p1_id'),
-    '42704', format('project "%s" does not exist', :'p1_id'),
+    '42704', format('project "%s" not found or not allowed', :'p1_id'),
     'delete_project: an unknown project is refused with 42704');
 
 -- ===========================================================================

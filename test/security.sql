@@ -59,7 +59,13 @@ BEGIN
     bteam := authz.create_team(org_b, 'bteam');
     PERFORM authz.add_team_member(bteam, bo);
 
+    -- Eve and Ivy share an organization (the platform put Ivy in it), so
+    -- that Eve may add Ivy to her own organizations without an invitation.
+    PERFORM authz.set_user(eve);
+    PERFORM authz.create_org('regress-e', 'Org E');
     PERFORM authz.set_user(NULL);
+    PERFORM authz.add_org_member((SELECT o.id FROM authz.orgs o WHERE o.slug = 'regress-e'), ivy, 'member');
+
     INSERT INTO ids VALUES ('ann', ann, 'regress-a'), ('mia', mia, 'regress-a'), ('gus', gus, 'regress-a'),
         ('cole', cole, NULL), ('bea', bea, 'regress-b'), ('bo', bo, 'regress-b'), ('eve', eve, NULL),
         ('ivy', ivy, NULL), ('regress-a', org_a, 'regress-a'), ('regress-b', org_b, 'regress-b'),
@@ -429,9 +435,9 @@ RESET SESSION AUTHORIZATION;
 
 -- Questions about other users need the right to see members.
 SET SESSION AUTHORIZATION regress_sec_bea;
-SELECT throws_ok(format('SELECT * FROM authz.who_can(%L, ''content.read'')', :'alpha'), '42501', NULL,
+SELECT throws_ok(format('SELECT * FROM authz.who_can(%L, ''content.read'')', :'alpha'), '42704', NULL,
                  'the owner of org B cannot list who may read in a workspace of org A');
-SELECT throws_ok(format('SELECT * FROM authz.explain(%L, %L, ''content.read'')', :'ann', :'alpha'), '42501', NULL,
+SELECT throws_ok(format('SELECT * FROM authz.explain(%L, %L, ''content.read'')', :'ann', :'alpha'), '42704', NULL,
                  'the owner of org B cannot ask why a user of org A holds a permission');
 SELECT throws_ok(format('SELECT authz.personal_workspace(%L)', :'ann'), '42501',
                  'permission denied to look up the personal workspace of another user',

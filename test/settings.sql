@@ -114,7 +114,7 @@ SELECT throws_ok(format($$SELECT authz.update_org(%L, '{"admin_workspace_role": 
     '22023', 'setting "admin_workspace_role" must be a role name, not 42',
     'update_org: a role setting must be a role name');
 SELECT throws_ok(format($$SELECT authz.update_org(%L, '{"member_workspace_role": "boss"}')$$, pg_temp.org('acme')),
-    '42704', 'role "boss" does not exist',
+    '42704', 'role "boss" not found or not allowed',
     'update_org: an unknown role is refused with 42704');
 SELECT throws_ok(format($$SELECT authz.update_org(%L, '{"default_shared_role": "owner"}')$$, pg_temp.org('acme')),
     '22023', 'setting "default_shared_role" cannot be role "owner"',
@@ -403,7 +403,7 @@ SELECT throws_ok(format($$SELECT authz.update_workspace(%L, '{"shared_role": "ow
     '42501', 'cannot make role "owner" (rank 100) the shared or join role of workspace "acme/lab"',
     'update_workspace: even the owner may not make owner the shared role');
 SELECT throws_ok(format($$SELECT authz.update_workspace(%L, '{"join_role": "boss"}')$$, pg_temp.ws('acme', 'lab')),
-    '42704', 'role "boss" does not exist',
+    '42704', 'role "boss" not found or not allowed',
     'update_workspace: an unknown join role is refused with 42704');
 SELECT lives_ok(format($$SELECT authz.update_workspace(%L, '{"join_role": "lead"}')$$, pg_temp.ws('acme', 'lab')),
     'update_workspace: the owner may make a custom role ranked 90 the join role');
@@ -498,7 +498,7 @@ SELECT throws_ok(format($$SELECT authz.delete_workspace(%L)$$, pg_temp.personal(
     '22023', 'personal workspace "olivia" cannot be deleted',
     'delete_workspace: a personal workspace is refused with 22023');
 SELECT throws_ok($$SELECT authz.delete_workspace('00000000-0000-0000-0000-0000000000ff')$$,
-    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" does not exist',
+    '42704', 'workspace "00000000-0000-0000-0000-0000000000ff" not found or not allowed',
     'delete_workspace: an unknown workspace is refused with 42704');
 SELECT pg_temp.act_as(NULL);
 SELECT authz.add_credits(pg_temp.ws('acme', 'lab-two'), '10');

@@ -23,7 +23,7 @@ q() { psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 categories=(members functions types operators casts aggregates tables columns constraints indexes policies
             triggers views schemas config)
-echo "1..$((10 + ${#categories[@]}))"
+echo "1..$((11 + ${#categories[@]}))"
 
 current=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" workspace_authz.control)
 for db in "$old" "$new"; do psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null || exit 1; done
@@ -60,6 +60,11 @@ CREATE TABLE public.notes (id serial PRIMARY KEY, workspace_id uuid NOT NULL, bo
 CREATE INDEX ON public.notes (workspace_id);
 SELECT protect('public.notes');
 INSERT INTO public.notes (workspace_id, body, perms) VALUES (:'g', 'g1', '{pipelines.launch}'), (:'s', 's1', '{}');
+CREATE TABLE public.parted_notes (workspace_id uuid NOT NULL, body text) PARTITION BY HASH (workspace_id);
+CREATE TABLE public.parted_notes_0 PARTITION OF public.parted_notes FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE public.parted_notes_1 PARTITION OF public.parted_notes FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE INDEX ON public.parted_notes (workspace_id);
+SELECT protect('public.parted_notes');
 CREATE ROLE regress_upgrade_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.notes TO regress_upgrade_app;
 GRANT workspace_authz_trusted TO regress_upgrade_app;
@@ -217,3 +222,8 @@ is "$(q "$old" "$answers" 2>&1)" "$before_answers" "every check answers as befor
 is "$(q "$old" "$books" 2>&1)" "$before_books" "every balance is as before the update"
 is "$(q "$old" "SELECT count(*) FROM authz.verify_ledger()" 2>&1)" "0" "the ledger verifies after the update"
 is "$(q "$old" "$as_bob" 2>&1)" "$before_rows" "the protected table shows the same rows to the same user through RLS"
+is "$(q "$old" "SELECT string_agg(c.relname || ':' || c.relrowsecurity || ':' ||
+                          (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid), ',' ORDER BY c.relname)
+                     FROM pg_class c WHERE c.relname LIKE 'parted\_notes%' AND c.relkind IN ('r', 'p')" 2>&1)" \
+   "parted_notes:true:4,parted_notes_0:true:4,parted_notes_1:true:4" \
+   "the partitions of a table protected before the update are protected as it is"

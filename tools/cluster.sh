@@ -34,14 +34,16 @@ cluster_start() {
     -o "$opts" -w -t 60 start >/dev/null \
     || { tail -n 30 "$CLUSTER_DIR/server.log"; return 1; }
   CLUSTER_PID=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
+  CLUSTER_OPTS=$opts
   export PGHOST="$CLUSTER_DIR" PGPORT="$CLUSTER_PORT" PGUSER=postgres PGDATABASE=postgres
-  export CLUSTER_DIR CLUSTER_PORT CLUSTER_PID
+  export CLUSTER_DIR CLUSTER_PORT CLUSTER_PID CLUSTER_OPTS
 }
 
-# Restart the same cluster (used after a crash test).
+# Restart the same cluster, with the options it was started with (used after a
+# crash test).
 cluster_restart() {
   as_postgres "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
-    -o "-c listen_addresses='' -c unix_socket_directories='$CLUSTER_DIR' -c port=$CLUSTER_PORT" \
+    -o "${CLUSTER_OPTS:-"-c listen_addresses='' -c unix_socket_directories='$CLUSTER_DIR' -c port=$CLUSTER_PORT"}" \
     -w -t 120 start >/dev/null || { tail -n 30 "$CLUSTER_DIR/server.log"; return 1; }
   CLUSTER_PID=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
   export CLUSTER_PID

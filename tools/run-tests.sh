@@ -15,7 +15,8 @@ passed=0
 failed=0
 failures=()
 
-cluster_start fsync=off max_connections=200 >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+# Two-phase commit and logical replication are part of what the suites test.
+cluster_start fsync=off max_connections=200 max_prepared_transactions=10 wal_level=logical >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 trap cluster_stop EXIT
 
 # Count TAP lines of one run: ok/not ok, plus a failure for a bad plan or a crash.
@@ -42,9 +43,10 @@ if [ $# -eq 0 ]; then
   echo "== pg_regress"
   out=$(make -s installcheck 2>&1)
   rc=$?
-  echo "$out" | grep -E '(\.\.\.|^test ) ' || true
-  ok=$(grep -cE '\.\.\. ok' <<<"$out")
-  bad=$(grep -cE '\.\.\. FAILED' <<<"$out")
+  # pg_regress prints "test x ... ok" up to 15, TAP lines ("ok 1 - x") from 16 on.
+  echo "$out" | grep -E '(\.\.\.|^test ) |^(not )?ok [0-9]+ ' || true
+  ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' <<<"$out")
+  bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' <<<"$out")
   passed=$((passed + ok))
   failed=$((failed + bad))
   if [ "$rc" -ne 0 ]; then

@@ -25,7 +25,7 @@ as_postgres valgrind --quiet --trace-children=yes --track-origins=yes \
   --num-callers=30 --error-limit=no --log-file="$CLUSTER_DIR/vg.%p.log" \
   "$PGBIN/postgres" -D "$CLUSTER_DIR/data" -c listen_addresses='' \
   -c unix_socket_directories="$CLUSTER_DIR" -c port="$CLUSTER_PORT" -c fsync=off \
-  -c max_parallel_workers_per_gather=2 >"$CLUSTER_DIR/server.log" 2>&1 &
+  -c max_parallel_workers_per_gather=2 -c max_prepared_transactions=10 >"$CLUSTER_DIR/server.log" 2>&1 &
 export PGHOST="$CLUSTER_DIR" PGPORT="$CLUSTER_PORT" PGUSER=postgres PGDATABASE=postgres
 for i in $(seq 1 180); do pg_isready -q && break; sleep 1; done
 if ! pg_isready -q; then

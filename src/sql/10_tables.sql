@@ -48,6 +48,17 @@ INSERT INTO authz.permissions (name, bit, scope, description, builtin) VALUES
   ('org.teams.manage', 23, 'org', 'Create teams and manage their members', true),
   ('org.roles.manage', 24, 'org', 'Define custom workspace roles', true);
 
+-- E-mail addresses are compared with their ASCII letters folded to lower
+-- case and nothing else: lower() also folds look-alikes such as the Kelvin
+-- sign (U+212A) to "k" and U+0130 to "i" under most collations, so that
+-- "<Kelvin sign>ate@example.com" would match, and block, kate@example.com.
+CREATE FUNCTION authz_internal._fold_email(email text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.translate(email, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') $$;
+COMMENT ON FUNCTION authz_internal._fold_email(text) IS
+    'Internal: an e-mail address as it is compared, ASCII letters folded to lower case and nothing else';
+
 CREATE TABLE authz.users (
     id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     handle         text NOT NULL UNIQUE,
@@ -58,11 +69,11 @@ CREATE TABLE authz.users (
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     deactivated_at timestamptz
 );
-CREATE UNIQUE INDEX users_email_key ON authz.users (pg_catalog.lower(email));
+CREATE UNIQUE INDEX users_email_key ON authz.users (authz_internal._fold_email(email));
 COMMENT ON TABLE authz.users IS 'People; a deactivated user has no access anywhere';
 COMMENT ON COLUMN authz.users.id IS 'User identifier, as passed to authz.set_user()';
 COMMENT ON COLUMN authz.users.handle IS 'Unique short name';
-COMMENT ON COLUMN authz.users.email IS 'Email address, unique regardless of case';
+COMMENT ON COLUMN authz.users.email IS 'Email address, unique regardless of the case of its ASCII letters (readable by members of your organizations only)';
 COMMENT ON COLUMN authz.users.display_name IS 'Name shown to people';
 COMMENT ON COLUMN authz.users.pg_role IS 'Login role that is this user when no user is asserted (psql users)';
 COMMENT ON COLUMN authz.users.status IS 'active or deactivated';
@@ -339,13 +350,14 @@ CREATE TABLE authz.participant_permissions (
     expires_at   timestamptz,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (workspace_id, user_id, permission),
-    FOREIGN KEY (workspace_id, user_id) REFERENCES authz.participants (workspace_id, user_id) ON DELETE CASCADE
+    FOREIGN KEY (workspace_id) REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    FOREIGN KEY (user_id) REFERENCES authz.users (id) ON DELETE CASCADE
 );
 CREATE INDEX participant_permissions_user_idx ON authz.participant_permissions (user_id);
 COMMENT ON TABLE authz.participant_permissions IS
-    'Per-participant grants and denies on top of the role, for user participants (a deny wins over every source)';
+    'Per-participant grants and denies on top of the role, for user participants (a deny wins over every source); a grant ends with the participation, a deny outlives it until someone who manages the members lifts it';
 COMMENT ON COLUMN authz.participant_permissions.workspace_id IS 'Workspace';
-COMMENT ON COLUMN authz.participant_permissions.user_id IS 'Participating user';
+COMMENT ON COLUMN authz.participant_permissions.user_id IS 'Participating user (a denied user stays denied after leaving)';
 COMMENT ON COLUMN authz.participant_permissions.permission IS 'Permission granted or denied';
 COMMENT ON COLUMN authz.participant_permissions.effect IS 'grant or deny';
 COMMENT ON COLUMN authz.participant_permissions.expires_at IS 'When the grant or deny ends by itself; NULL for never';

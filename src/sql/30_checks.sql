@@ -107,23 +107,47 @@ CREATE FUNCTION authz.explain(user_id uuid, workspace_id uuid, permission text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
+DECLARE
+    w authz.workspaces;
+    sees_members boolean;
 BEGIN
     PERFORM authz_internal._check_id('user_id', user_id);
     PERFORM authz_internal._check_id('workspace_id', workspace_id);
     IF permission IS NULL THEN
         RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF user_id IS DISTINCT FROM authz.current_user_id() AND NOT authz_internal._is_trusted() THEN
-        PERFORM authz_internal._require(workspace_id, 'members.view');
+    -- Only what the caller may see is explained: an unknown or hidden
+    -- workspace or user is refused alike, before the permission check.
+    -- Trusted roles see everything, unknown things as rows of the answer.
+    IF authz_internal._is_trusted() THEN
+        SELECT x.* INTO w FROM authz.workspaces x WHERE x.id = workspace_id;
+    ELSE
+        w := authz_internal._workspace(workspace_id);
+        IF user_id IS DISTINCT FROM authz.current_user_id() THEN
+            PERFORM authz_internal._require(workspace_id, 'members.view');
+            PERFORM authz_internal._user(user_id);
+        END IF;
     END IF;
+    -- Another user's org role, org-wide role and org membership are told only
+    -- to who may see the organization's members (not to collaborators), and a
+    -- team's name only to who may see the team.
+    sees_members := user_id IS NOT DISTINCT FROM authz.current_user_id() OR authz_internal._is_trusted()
+                    OR coalesce(authz.can_org(w.org_id, 'org.members.view'), false);
     RETURN QUERY
-    SELECT CASE WHEN e.team_id IS NULL THEN e.source
-                ELSE 'team ' || coalesce(t.name, e.team_id::text) END,
-           e.role, e.grants
+    SELECT CASE WHEN e.team_id IS NOT NULL
+                THEN 'team' || coalesce(' ' || t.name, '')
+                WHEN NOT sees_members AND e.source ~ '^(org-wide role|org admin|shared workspace|open workspace)'
+                THEN 'organization'
+                ELSE e.source END,
+           CASE WHEN e.team_id IS NULL AND NOT sees_members
+                     AND e.source ~ '^(org-wide role|org admin|shared workspace|open workspace)'
+                THEN NULL ELSE e.role END,
+           e.grants
       FROM authz_internal._explain(user_id, workspace_id, permission) WITH ORDINALITY e
       LEFT JOIN authz.teams t ON t.id = e.team_id
+                             AND (authz_internal._is_trusted() OR authz_internal._visible_team(t.id))
      ORDER BY e.ordinality;
 END
 $$;
 COMMENT ON FUNCTION authz.explain(uuid, uuid, text) IS
-    'Why a user has, or lacks, a permission in a workspace: one row per source, grant and deny, then the result';
+    'Why a user has, or lacks, a permission in a workspace: one row per source, grant and deny, then the result (for another user, needs members.view; their org-derived sources show as "organization" unless you see the org''s members, and teams by name only if you see them)';

@@ -69,6 +69,42 @@ END
 $$;
 COMMENT ON FUNCTION authz_internal._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';
 
+-- Arguments name things the actor may not be allowed to see. Each helper
+-- below resolves one kind of argument and refuses, with one message and one
+-- code (42704), both an unknown identifier and one the current user may not
+-- see, before any permission check: a refusal never tells whether something
+-- exists, nor names it. The actor is checked first (42501 for no user or a
+-- deactivated one); trusted roles see everything.
+CREATE FUNCTION authz_internal._hidden(what text, value text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION '% "%" not found or not allowed', what, value
+        USING ERRCODE = '42704',
+              HINT = 'It does not exist, or you may not see it.';
+END
+$$;
+COMMENT ON FUNCTION authz_internal._hidden(text, text) IS
+    'Internal: the one refusal (42704) for something unknown or not visible to the current user';
+
+-- May the current user see things they have not been shown? Trusted roles
+-- may; everyone else must be an active user.
+CREATE FUNCTION authz_internal._sees_all() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF authz_internal._is_trusted() THEN
+        RETURN true;
+    END IF;
+    PERFORM authz_internal._actor();
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._sees_all() IS
+    'Internal: true for trusted roles; otherwise false after checking the current user exists and is active (42501)';
+
 CREATE FUNCTION authz_internal._user(user_id uuid) RETURNS authz.users
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -78,13 +114,13 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('user_id', user_id);
     SELECT * INTO r FROM authz.users u WHERE u.id = user_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = '42704';
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz_internal._visible_user(user_id)) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._user(uuid) IS 'Internal: a user row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._user(uuid) IS 'Internal: a user row the current user may see (42704 when unknown or not visible)';
 
 CREATE FUNCTION authz_internal._org(org_id uuid) RETURNS authz.orgs
     LANGUAGE plpgsql STABLE
@@ -95,13 +131,14 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('org_id', org_id);
     SELECT * INTO r FROM authz.orgs o WHERE o.id = org_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'organization "%" does not exist', org_id USING ERRCODE = '42704';
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz.org_role(org_id) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('organization', org_id::text);
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._org(uuid) IS 'Internal: an organization row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._org(uuid) IS
+    'Internal: an organization row the current user belongs to (42704 when unknown or not visible)';
 
 CREATE FUNCTION authz_internal._workspace(workspace_id uuid) RETURNS authz.workspaces
     LANGUAGE plpgsql STABLE
@@ -112,13 +149,16 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('workspace_id', workspace_id);
     SELECT * INTO r FROM authz.workspaces w WHERE w.id = workspace_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'workspace "%" does not exist', workspace_id USING ERRCODE = '42704';
+    IF NOT FOUND OR NOT (authz_internal._sees_all()
+                         OR authz.can(workspace_id, 'workspace.view')
+                         OR coalesce(authz.can_org(r.org_id, 'org.workspaces.list'), false)) THEN
+        PERFORM authz_internal._hidden('workspace', workspace_id::text);
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._workspace(uuid) IS 'Internal: a workspace row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._workspace(uuid) IS
+    'Internal: a workspace row the current user may view or list (42704 when unknown or not visible)';
 
 CREATE FUNCTION authz_internal._team(team_id uuid) RETURNS authz.teams
     LANGUAGE plpgsql STABLE
@@ -129,13 +169,13 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('team_id', team_id);
     SELECT * INTO r FROM authz.teams t WHERE t.id = team_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'team "%" does not exist', team_id USING ERRCODE = '42704';
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz_internal._visible_team(team_id)) THEN
+        PERFORM authz_internal._hidden('team', team_id::text);
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._team(uuid) IS 'Internal: a team row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._team(uuid) IS 'Internal: a team row the current user may see (42704 when unknown or not visible)';
 
 -- How errors name things: users by handle, workspaces as org/name, orgs by
 -- slug; but only to someone who may see them (or a trusted role): others get
@@ -175,7 +215,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION authz_internal._org_label(uuid) IS 'Internal: an organization as error messages name it (slug, if a member)';
 
--- A workspace role usable in an organization: one of its custom roles or a built-in.
+-- A workspace role usable in an organization: one of its custom roles or a
+-- built-in. Custom roles are seen by the organization's members only: to
+-- anyone else an existing one is refused as an unknown one.
 CREATE FUNCTION authz_internal._role(org_id uuid, role_name text) RETURNS authz.roles
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -187,15 +229,17 @@ BEGIN
     SELECT * INTO r FROM authz.roles x
      WHERE x.name = role_name AND (x.org_id IS NULL OR x.org_id = _role.org_id)
      ORDER BY x.org_id NULLS LAST LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'role "%" does not exist', role_name
+    IF NOT FOUND OR (r.org_id IS NOT NULL AND NOT authz_internal._sees_all()
+                     AND authz.org_role(r.org_id) IS NULL) THEN
+        RAISE EXCEPTION 'role "%" not found or not allowed', role_name
             USING ERRCODE = '42704',
-                  HINT = 'Built-in roles are owner, admin, member and viewer; organizations may define their own.';
+                  HINT = 'Built-in roles are owner, admin, member and viewer; organizations may define their own, which their members see.';
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._role(uuid, text) IS 'Internal: a workspace role by name, custom to the org or built-in (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._role(uuid, text) IS
+    'Internal: a workspace role by name, custom to the org (seen by its members) or built-in (42704 when unknown or not visible)';
 
 -- Org roles are ordered: owner > admin > member > guest.
 CREATE FUNCTION authz_internal._org_rank(role text) RETURNS integer
@@ -328,6 +372,74 @@ END
 $$;
 COMMENT ON FUNCTION authz_internal._check_org_ranks(uuid, uuid, text) IS
     'Internal: SPEC rank rules for org membership (42501 when broken)';
+
+-- Changing a team's membership gives or takes the team's role in every
+-- workspace where the team participates, so the rank rules apply in each of
+-- them: the actor holds members.manage there and ranks at least as high as
+-- the team's role, and removes nobody ranked above them. Anyone may leave a
+-- team. (Teams never count as a workspace's owners: only direct owner
+-- participants do, so the last-owner rule is untouched by team changes.)
+CREATE FUNCTION authz_internal._check_team_change(team_id uuid, user_id uuid, adding boolean) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor uuid := authz_internal._actor();
+    p record;
+    actor_rank integer;
+BEGIN
+    IF NOT adding AND user_id = actor THEN
+        RETURN;
+    END IF;
+    FOR p IN SELECT x.workspace_id, r.name, r.rank
+               FROM authz.participants x JOIN authz.roles r ON r.id = x.role_id
+              WHERE x.team_id = _check_team_change.team_id
+                AND (x.expires_at IS NULL OR x.expires_at > now())
+              ORDER BY x.workspace_id
+    LOOP
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage',
+                                            CASE WHEN adding THEN NULL ELSE user_id END, NULL);
+        actor_rank := authz_internal._rank(actor, p.workspace_id);
+        IF p.rank > actor_rank THEN
+            RAISE EXCEPTION 'cannot change the members of team "%", which holds role "%" (rank %) above your own rank (%) in workspace "%"',
+                (SELECT t.name FROM authz.teams t WHERE t.id = _check_team_change.team_id),
+                p.name, p.rank, actor_rank, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501',
+                      HINT = 'Someone ranked at least as high in that workspace, such as an owner, may change the team.';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._check_team_change(uuid, uuid, boolean) IS
+    'Internal: rank rules for adding a user to a team or removing one, in every workspace where the team participates (42501)';
+
+-- Adding a person to an organization, or from outside an organization to one
+-- of its workspaces or projects, needs their consent (an invitation they
+-- accept) unless they already share an organization with the actor. Trusted
+-- roles acting for the platform need none.
+CREATE FUNCTION authz_internal._check_consent(org_id uuid, user_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF authz_internal._is_trusted() THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.org_members m
+                WHERE m.org_id = _check_consent.org_id AND m.user_id = _check_consent.user_id)
+       OR EXISTS (SELECT 1 FROM authz.org_members mine
+                    JOIN authz.org_members theirs ON theirs.org_id = mine.org_id
+                   WHERE mine.user_id = authz_internal._actor() AND theirs.user_id = _check_consent.user_id) THEN
+        RETURN;
+    END IF;
+    RAISE EXCEPTION 'cannot add user "%" without their consent: they share no organization with you',
+        authz_internal._user_label(user_id)
+        USING ERRCODE = '42501',
+              HINT = 'Invite them with authz.invite() or authz.invite_to_org(): they join when they accept.';
+END
+$$;
+COMMENT ON FUNCTION authz_internal._check_consent(uuid, uuid) IS
+    'Internal: 42501 when adding a user who is not in the organization and shares none with the actor (they must accept an invitation); trusted roles pass';
 
 -- Highest org-wide workspace role rank a user may hand out in an org: any
 -- for org owners, else the rank of the workspace role their org role gives

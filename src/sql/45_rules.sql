@@ -138,6 +138,28 @@ CREATE TRIGGER owner_guard AFTER UPDATE OF status ON authz.users FOR EACH ROW
     WHEN (OLD.status = 'active' AND NEW.status <> 'active')
     EXECUTE FUNCTION authz_internal._users_owner_guard();
 
+-- A participant's grants come with the participation and end with it,
+-- whatever ends it (leaving, removal, an expired one cleared before
+-- re-adding, leaving the organization). Denies stay: a deny is lifted only by
+-- someone who manages the workspace's members (authz.reset_permissions or
+-- authz.grant), never by the denied user leaving and coming back.
+CREATE FUNCTION authz_internal._participants_end_grants() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM authz.participant_permissions pp
+     WHERE pp.workspace_id = OLD.workspace_id AND pp.user_id = OLD.user_id AND pp.effect = 'grant';
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._participants_end_grants() IS
+    'Internal trigger: a user participant''s grants end with the participation (denies outlive it)';
+
+CREATE TRIGGER end_grants AFTER DELETE ON authz.participants FOR EACH ROW
+    WHEN (OLD.user_id IS NOT NULL)
+    EXECUTE FUNCTION authz_internal._participants_end_grants();
+
 -- Workspace roles hold workspace permissions only.
 CREATE FUNCTION authz_internal._role_permissions_validate() RETURNS trigger
     LANGUAGE plpgsql

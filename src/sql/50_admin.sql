@@ -25,7 +25,8 @@ BEGIN
     IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
         RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
     END IF;
-    IF EXISTS (SELECT 1 FROM authz.users u WHERE lower(u.email) = lower(create_user.email)) THEN
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
         RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
     END IF;
     IF pg_role IS NOT NULL THEN
@@ -167,7 +168,9 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Add guests to the workspaces they may see instead.';
     END IF;
     r := authz_internal._role(org_id, workspace_role);
-    lim := coalesce(authz_internal._org_wide_limit(org_id), 0);
+    -- a trusted role acting for the platform (no current user) has no limit
+    lim := CASE WHEN authz.current_user_id() IS NULL AND authz_internal._is_trusted() THEN 100
+                ELSE coalesce(authz_internal._org_wide_limit(org_id), 0) END;
     IF r.rank > lim THEN
         RAISE EXCEPTION 'cannot assign org-wide workspace role "%" (rank %) above your limit (%) in organization "%"',
             r.name, r.rank, lim, authz_internal._org_label(org_id)
@@ -215,7 +218,12 @@ DECLARE
     wr authz.roles;
 BEGIN
     PERFORM authz_internal._check_org_role(role);
-    PERFORM authz_internal._check_org_ranks(org_id, NULL, role);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF authz.current_user_id() IS NOT NULL OR NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_org_ranks(org_id, NULL, role);
+        PERFORM authz_internal._check_consent(org_id, user_id);
+    END IF;
     IF workspace_role IS NOT NULL OR role = 'guest' THEN
         wr := authz_internal._org_wide_role(org_id, role, workspace_role);
     ELSE
@@ -232,7 +240,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_org_member(uuid, uuid, text, text) IS
-    'Add a user to an organization with an org role and an org-wide workspace role (default: the org''s member_workspace_role; none for guests)';
+    'Add a user to an organization with an org role and an org-wide workspace role (default: the org''s member_workspace_role; none for guests); someone who shares no organization with you must be invited instead (trusted roles acting for the platform may add anyone)';
 
 CREATE FUNCTION authz_internal._org_member(org_id uuid, user_id uuid) RETURNS authz.org_members
     LANGUAGE plpgsql STABLE
@@ -241,6 +249,11 @@ AS $$
 DECLARE
     m authz.org_members;
 BEGIN
+    -- whether someone is a member is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = authz.current_user_id()
+            OR authz.can_org(org_id, 'org.members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
     SELECT * INTO m FROM authz.org_members x
      WHERE x.org_id = _org_member.org_id AND x.user_id = _org_member.user_id;
     IF NOT FOUND THEN
@@ -251,7 +264,7 @@ BEGIN
     RETURN m;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._org_member(uuid, uuid) IS 'Internal: an org membership row (42704 when absent)';
+COMMENT ON FUNCTION authz_internal._org_member(uuid, uuid) IS 'Internal: an org membership row (42704 when absent, or when the current user may not see the members)';
 
 CREATE FUNCTION authz.set_org_role(org_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -313,6 +326,8 @@ AS $$
 DECLARE
     actor uuid := authz_internal._actor();
     membership authz.org_members;
+    t uuid;
+    w uuid;
 BEGIN
     PERFORM authz_internal._org(org_id);
     PERFORM authz_internal._user(user_id);
@@ -321,6 +336,36 @@ BEGIN
         PERFORM authz_internal._check_org_ranks(org_id, user_id, NULL);
         -- removing a member drops their org-wide role: only if the actor could change it
         PERFORM authz_internal._check_org_wide_held(org_id, user_id, membership.workspace_role);
+        -- ... and ends their teams, participations and project roles there:
+        -- each only if the actor could end it by itself (remove_team_member,
+        -- remove_member, remove_project_member)
+        FOR t IN SELECT tm.team_id FROM authz.team_members tm JOIN authz.teams x ON x.id = tm.team_id
+                  WHERE x.org_id = remove_org_member.org_id AND tm.user_id = remove_org_member.user_id
+                  ORDER BY 1
+        LOOP
+            PERFORM authz_internal._check_team_change(t, user_id, false);
+        END LOOP;
+        FOR w IN SELECT p.workspace_id FROM authz.participants p JOIN authz.workspaces x ON x.id = p.workspace_id
+                  WHERE x.org_id = remove_org_member.org_id AND p.user_id = remove_org_member.user_id
+                    AND (p.expires_at IS NULL OR p.expires_at > now())
+                 UNION
+                 SELECT pr.workspace_id FROM authz.project_members pm
+                   JOIN authz.projects pr ON pr.id = pm.project_id JOIN authz.workspaces x ON x.id = pr.workspace_id
+                  WHERE x.org_id = remove_org_member.org_id AND pm.user_id = remove_org_member.user_id
+                    AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                  ORDER BY 1
+        LOOP
+            PERFORM authz_internal._check_ranks(w, 'members.manage', user_id, NULL);
+            IF EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                         JOIN authz.roles r ON r.id = pm.role_id
+                        WHERE pr.workspace_id = w AND pm.user_id = remove_org_member.user_id
+                          AND (pm.expires_at IS NULL OR pm.expires_at > now())
+                          AND r.rank > authz_internal._rank(actor, w)) THEN
+                RAISE EXCEPTION 'cannot change user "%" (a project role) who ranks above you in workspace "%"',
+                    authz_internal._user_label(user_id), authz_internal._workspace_label(w)
+                    USING ERRCODE = '42501';
+            END IF;
+        END LOOP;
     END IF;
     -- Leaving the org ends the user's teams and participations in it.
     DELETE FROM authz.team_members tm USING authz.teams t
@@ -337,7 +382,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.remove_org_member(uuid, uuid) IS
-    'Remove a user from an organization with their teams, participations and project roles there (members may leave)';
+    'Remove a user from an organization with their teams, participations and project roles there, each only where you could remove it by itself (members may leave)';
 
 -- ---- workspaces -----------------------------------------------------------
 
@@ -411,6 +456,11 @@ AS $$
 DECLARE
     p authz.participants;
 BEGIN
+    -- whether someone participates is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = authz.current_user_id()
+            OR authz.can(workspace_id, 'members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
     SELECT * INTO p FROM authz.participants x
      WHERE x.workspace_id = _participant.workspace_id AND x.user_id = _participant.user_id
        AND (x.expires_at IS NULL OR x.expires_at > now());
@@ -422,7 +472,7 @@ BEGIN
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired)';
+COMMENT ON FUNCTION authz_internal._participant(uuid, uuid) IS 'Internal: a current user participant row (42704 when absent or expired, or when the current user may not see the members)';
 
 -- An expiry given to a participation, grant or deny: NULL (never) or in the future.
 CREATE FUNCTION authz_internal._check_expiry(expires_at timestamptz, role authz.roles DEFAULT NULL) RETURNS timestamptz
@@ -469,6 +519,7 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_expiry(expires_at, r);
     PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._check_consent(w.org_id, user_id);
     PERFORM authz_internal._purge_expired(workspace_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
@@ -482,7 +533,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
-    'Add a user as a participant of a workspace (org members, guests, or collaborators), until expires_at when given';
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited), until expires_at when given';
 
 CREATE FUNCTION authz.set_role(workspace_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -600,22 +651,25 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.deny(uuid, uuid, text[], timestamptz) IS
-    'Deny a participant permissions whatever their roles say, until expires_at when given (not on owners; replaces grants)';
+    'Deny a participant permissions whatever their roles say, until expires_at when given (not on owners; replaces grants); the deny outlives the participation until lifted with reset_permissions or grant';
 
 CREATE FUNCTION authz.reset_permissions(workspace_id uuid, user_id uuid, permissions text[] DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
-DECLARE
-    p authz.participants := authz_internal._adjust_target(workspace_id, user_id);
 BEGIN
+    -- as _adjust_target, but the user need not participate any more: a deny
+    -- outlives the participation, and only this lifts it
+    PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._user(user_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', user_id, NULL);
     DELETE FROM authz.participant_permissions x
-     WHERE x.workspace_id = p.workspace_id AND x.user_id = p.user_id
+     WHERE x.workspace_id = reset_permissions.workspace_id AND x.user_id = reset_permissions.user_id
        AND (permissions IS NULL OR x.permission = ANY (authz_internal._check_permissions(permissions)));
 END
 $$;
 COMMENT ON FUNCTION authz.reset_permissions(uuid, uuid, text[]) IS
-    'Drop a participant''s grants and denies (all of them, or those of the given permissions)';
+    'Drop a participant''s grants and denies (all of them, or those of the given permissions); also the denies of a user who no longer participates, which nothing else lifts';
 
 CREATE FUNCTION authz.join_workspace(workspace_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -676,6 +730,7 @@ BEGIN
     PERFORM authz_internal._actor();
     PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
     PERFORM authz_internal._org_member(t.org_id, user_id);
+    PERFORM authz_internal._check_team_change(team_id, user_id, true);
     IF EXISTS (SELECT 1 FROM authz.team_members tm
                 WHERE tm.team_id = add_team_member.team_id AND tm.user_id = add_team_member.user_id) THEN
         RAISE EXCEPTION 'user "%" is already in team "%"', u.handle, t.name USING ERRCODE = '23505';
@@ -683,7 +738,8 @@ BEGIN
     INSERT INTO authz.team_members (team_id, user_id) VALUES (team_id, user_id);
 END
 $$;
-COMMENT ON FUNCTION authz.add_team_member(uuid, uuid) IS 'Add a member of the team''s organization to the team';
+COMMENT ON FUNCTION authz.add_team_member(uuid, uuid) IS
+    'Add a member of the team''s organization to the team (needs org.teams.manage, and the rank rules in every workspace where the team participates)';
 
 CREATE FUNCTION authz.remove_team_member(team_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -696,6 +752,7 @@ DECLARE
 BEGIN
     IF user_id <> actor THEN
         PERFORM authz_internal._require_org(t.org_id, 'org.teams.manage');
+        PERFORM authz_internal._check_team_change(team_id, user_id, false);
     END IF;
     DELETE FROM authz.team_members tm
      WHERE tm.team_id = remove_team_member.team_id AND tm.user_id = remove_team_member.user_id;
@@ -704,7 +761,8 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION authz.remove_team_member(uuid, uuid) IS 'Remove a user from a team (anyone may leave)';
+COMMENT ON FUNCTION authz.remove_team_member(uuid, uuid) IS
+    'Remove a user from a team (needs org.teams.manage, and the rank rules in every workspace where the team participates; anyone may leave)';
 
 CREATE FUNCTION authz.add_team(workspace_id uuid, team_id uuid, role text,
                                expires_at timestamptz DEFAULT NULL) RETURNS void
@@ -756,13 +814,13 @@ DECLARE
     r authz.roles;
 BEGIN
     PERFORM authz_internal._org_workspace(workspace_id);
+    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, NULL);
     SELECT x.* INTO r FROM authz.participants p JOIN authz.roles x ON x.id = p.role_id
      WHERE p.workspace_id = remove_team.workspace_id AND p.team_id = remove_team.team_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'team "%" is not a participant of workspace "%"',
             t.name, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42704';
     END IF;
-    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, NULL);
     IF r.rank > authz_internal._rank(authz_internal._actor(), workspace_id) THEN
         RAISE EXCEPTION 'cannot remove team "%" (role "%", rank %) which ranks above you in workspace "%"',
             t.name, r.name, r.rank, authz_internal._workspace_label(workspace_id) USING ERRCODE = '42501';

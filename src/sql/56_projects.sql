@@ -30,13 +30,15 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('project_id', project_id);
     SELECT * INTO p FROM authz.projects x WHERE x.id = project_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'project "%" does not exist', project_id USING ERRCODE = '42704';
+    IF NOT FOUND OR NOT (authz_internal._sees_all() OR authz.can(p.workspace_id, 'workspace.view')
+                         OR authz.role_in_project(project_id) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('project', project_id::text);
     END IF;
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION authz_internal._project(uuid) IS 'Internal: a project row (42704 when unknown)';
+COMMENT ON FUNCTION authz_internal._project(uuid) IS
+    'Internal: a project row the current user may see (42704 when unknown or not visible)';
 
 CREATE FUNCTION authz.create_project(workspace_id uuid, name text, description text DEFAULT NULL)
     RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -94,6 +96,7 @@ BEGIN
     r := authz_internal._role(w.org_id, role);
     PERFORM authz_internal._check_expiry(expires_at, r);
     PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+    PERFORM authz_internal._check_consent(w.org_id, user_id);
     -- an expired membership is gone for every purpose
     DELETE FROM authz.project_members pm
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
@@ -118,7 +121,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
-    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit)';
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited)';
 
 CREATE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -130,6 +133,10 @@ DECLARE
     current authz.roles;
 BEGIN
     PERFORM authz_internal._user(user_id);
+    -- whether someone is a member is told only to who may see the members
+    IF NOT (authz_internal._sees_all() OR user_id = actor OR authz.can_project(p.id, 'members.view')) THEN
+        PERFORM authz_internal._hidden('user', user_id::text);
+    END IF;
     SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
      WHERE pm.project_id = p.id AND pm.user_id = remove_project_member.user_id
        AND (pm.expires_at IS NULL OR pm.expires_at > now());

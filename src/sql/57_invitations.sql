@@ -1,11 +1,13 @@
 -- ---------------------------------------------------------------------------
 -- Invitations: one-time tokens, random, stored only as their SHA-256,
 -- expiring (7 days by default), matched to the invitee's email regardless of
--- case. The offered role is checked against the inviter's rank when inviting,
--- which the invitation keeps (inviter_rank: their rank in the workspace, or
--- for an organization invitation their org-wide limit, the highest org-wide
+-- the case of its ASCII letters (authz_internal._fold_email). The offered
+-- role is checked against the inviter's rank when inviting, which the
+-- invitation keeps (inviter_rank: their rank in the workspace, or for an
+-- organization invitation their org-wide limit, the highest org-wide
 -- workspace role they may give); acceptance applies the role only while it
--- still ranks within that.
+-- still ranks within that, and while the inviter is still active and still
+-- allowed to give it there.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION authz_internal._random_token() RETURNS text
@@ -43,6 +45,34 @@ AS $$
                              'An email address looks like name@example.com.')
 $$;
 COMMENT ON FUNCTION authz_internal._check_email(text) IS 'Internal: validate an email address (22004, 22023)';
+
+-- Could the inviter, as they are now, still give what the invitation offers?
+-- They are active, and: for a workspace invitation they hold members.manage
+-- there and rank at least as high as the offered role; for an organization
+-- invitation their org role holds org.members.manage and ranks at least as
+-- high as the offered org role, and the offered org-wide workspace role is
+-- within their limit.
+CREATE FUNCTION authz_internal._inviter_may_still(i authz.invitations, offered authz.roles) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT u.status = 'active' FROM authz.users u WHERE u.id = i.inviter_id), false)
+       AND CASE
+           WHEN i.workspace_id IS NOT NULL THEN
+               coalesce((SELECT e.permissions OPERATOR(authz.@>) authz.permset(ARRAY['members.manage'])
+                                AND e.rank >= coalesce(offered.rank, 0)
+                           FROM authz_internal._effective(i.inviter_id, i.workspace_id) e), false)
+           ELSE
+               EXISTS (SELECT 1 FROM authz.org_role_permissions orp
+                        WHERE orp.role = authz_internal._org_role_of(i.org_id, i.inviter_id)
+                          AND orp.permission = 'org.members.manage')
+               AND authz_internal._org_rank(i.org_role)
+                   <= authz_internal._org_rank(authz_internal._org_role_of(i.org_id, i.inviter_id))
+               AND coalesce(offered.rank, 0) <= coalesce(authz_internal._org_wide_limit_of(i.org_id, i.inviter_id), 0)
+           END
+$$;
+COMMENT ON FUNCTION authz_internal._inviter_may_still(authz.invitations, authz.roles) IS
+    'Internal: whether an invitation''s inviter is still active and still allowed to give the offered roles where it invites to';
 
 CREATE FUNCTION authz.invite(workspace_id uuid, email text, role text DEFAULT 'member',
                              expires_in interval DEFAULT '7 days')
@@ -123,7 +153,7 @@ BEGIN
         RAISE EXCEPTION 'invitation expired at %', i.expires_at
             USING ERRCODE = '55000', HINT = 'Ask for a new invitation.';
     END IF;
-    IF lower(i.email) <> lower(u.email) THEN
+    IF authz_internal._fold_email(i.email) COLLATE "C" <> authz_internal._fold_email(u.email) COLLATE "C" THEN
         RAISE EXCEPTION 'invitation was sent to another email address'
             USING ERRCODE = '42501', HINT = 'Sign in as the user it was sent to.';
     END IF;
@@ -137,6 +167,12 @@ BEGIN
         RAISE EXCEPTION 'invitation offers role "%" (now rank %), above its inviter''s rank (%) when it was sent',
             r.name, r.rank, i.inviter_rank
             USING ERRCODE = '55000', HINT = 'The role was raised since: ask for a new invitation.';
+    END IF;
+    -- An invitation gives only what its inviter may still give.
+    IF NOT authz_internal._inviter_may_still(i, r) THEN
+        RAISE EXCEPTION 'invitation is no longer valid: its inviter may no longer give what it offers'
+            USING ERRCODE = '55000',
+                  HINT = 'The inviter was deactivated, removed or demoted since: ask for a new invitation.';
     END IF;
 
     IF i.workspace_id IS NULL THEN
@@ -181,7 +217,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.accept_invitation(text) IS
-    'Accept an invitation sent to the current user''s email: join the workspace or organization with the offered roles (each kept if already higher; refused with 55000 if the offered role now ranks above the inviter''s rank when inviting); returns its id';
+    'Accept an invitation sent to the current user''s email (ASCII letters matched regardless of case): join the workspace or organization with the offered roles (each kept if already higher; refused with 55000 if the offered role now ranks above the inviter''s rank when inviting, or if the inviter is no longer active or no longer allowed to give it); returns its id';
 
 CREATE FUNCTION authz.revoke_invitation(invitation_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -193,15 +229,11 @@ DECLARE
 BEGIN
     PERFORM authz_internal._check_id('invitation_id', invitation_id);
     SELECT * INTO i FROM authz.invitations x WHERE x.id = invitation_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'invitation "%" does not exist', invitation_id USING ERRCODE = '42704';
-    END IF;
-    IF i.inviter_id <> actor THEN
-        IF i.workspace_id IS NULL THEN
-            PERFORM authz_internal._require_org(i.org_id, 'org.members.manage');
-        ELSE
-            PERFORM authz_internal._require(i.workspace_id, 'members.manage');
-        END IF;
+    -- an invitation the current user may not see is refused as an unknown one
+    IF NOT FOUND OR NOT (i.inviter_id = actor
+                         OR CASE WHEN i.workspace_id IS NULL THEN authz.can_org(i.org_id, 'org.members.manage')
+                                 ELSE authz.can(i.workspace_id, 'members.manage') END) THEN
+        PERFORM authz_internal._hidden('invitation', invitation_id::text);
     END IF;
     IF i.accepted_at IS NOT NULL THEN
         RAISE EXCEPTION 'invitation "%" was already accepted', invitation_id USING ERRCODE = '55000';

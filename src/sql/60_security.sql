@@ -19,9 +19,37 @@ AS $$
         OR EXISTS (SELECT 1 FROM authz.team_members tm
                      JOIN authz.participants p ON p.team_id = tm.team_id
                     WHERE tm.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
+                    WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
+                      AND authz.can(pp.workspace_id, 'members.view'))
 $$;
 COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
-    'Policy helper: the current user, members of orgs where they see members, participants of workspaces where they see members';
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members';
+
+-- E-mail addresses are personal: readable only by the user, by fellow
+-- members of an organization where the reader sees the members, and by
+-- trusted roles. Participants from outside the reader's organizations
+-- (collaborators) show their handle, never their address.
+CREATE FUNCTION authz_internal._may_read_email(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT user_id = authz.current_user_id()
+        OR authz_internal._is_trusted()
+        OR EXISTS (SELECT 1 FROM authz.org_members m
+                    WHERE m.user_id = _may_read_email.user_id AND authz.can_org(m.org_id, 'org.members.view'))
+$$;
+COMMENT ON FUNCTION authz_internal._may_read_email(uuid) IS
+    'Policy helper: whether the current user may read a user''s e-mail address (themselves, members of their organizations where they see members, trusted roles)';
+
+CREATE FUNCTION authz.user_email(user_id uuid) RETURNS text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.email FROM authz.users u WHERE u.id = user_email.user_id AND authz_internal._may_read_email(u.id)
+$$;
+COMMENT ON FUNCTION authz.user_email(uuid) IS
+    'A user''s e-mail address, or NULL: readable by the user, by members of their organizations who see the members, and by trusted roles';
 
 CREATE FUNCTION authz_internal._visible_team(team_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
@@ -100,6 +128,9 @@ CREATE POLICY visible ON authz.participant_permissions FOR SELECT
     USING (user_id = authz.current_user_id() OR authz.can(workspace_id, 'members.view'));
 COMMENT ON POLICY visible ON authz.participant_permissions IS 'Grants and denies of the participants you see';
 
-GRANT SELECT ON authz.permissions, authz.org_role_permissions, authz.users, authz.orgs, authz.roles,
+GRANT SELECT ON authz.permissions, authz.org_role_permissions, authz.orgs, authz.roles,
     authz.role_permissions, authz.org_members, authz.workspaces, authz.teams, authz.team_members,
     authz.participants, authz.participant_permissions TO PUBLIC;
+-- The users' e-mail addresses are read through authz.user_email() only.
+REVOKE SELECT ON authz.users FROM PUBLIC;
+GRANT SELECT (id, handle, display_name, pg_role, status, created_at, deactivated_at) ON authz.users TO PUBLIC;

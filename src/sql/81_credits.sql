@@ -9,9 +9,10 @@
 -- the account and which the next holder folds in; a transfer is two entries
 -- (debit, credit) under one movement; transfers and holds never take the
 -- available credits (balance less open holds) below zero, usage charges may;
--- money-moving calls are idempotent on their key within their tenant. Accounts
--- are opened and then locked in workspace-id order, so concurrent movements
--- never deadlock. A movement row is its own audit record.
+-- money-moving calls are idempotent on their key within their tenant and their
+-- actor class (the platform, or the tenant's users). Accounts are opened and
+-- then locked in workspace-id order, so concurrent movements never deadlock. A
+-- movement row is its own audit record.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.credit_accounts (
@@ -53,7 +54,8 @@ CREATE TABLE authz.credit_movements (
     actor_id        uuid,
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT credit_movements_key UNIQUE (tenant_id, idempotency_key),
+    by_platform     boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED,
+    CONSTRAINT credit_movements_key UNIQUE (tenant_id, by_platform, idempotency_key),
     CHECK (kind <> 'transfer' OR (from_workspace IS NOT NULL AND to_workspace IS NOT NULL)),
     CHECK (kind <> 'topup' OR (from_workspace IS NULL AND to_workspace IS NOT NULL)),
     CHECK (kind <> 'usage' OR (from_workspace IS NOT NULL AND to_workspace IS NULL))
@@ -70,14 +72,16 @@ COMMENT ON COLUMN authz.credit_movements.memo IS 'Free text from the caller';
 COMMENT ON COLUMN authz.credit_movements.tenant_id IS
     'Tenant whose idempotency keys it shares: the organization of its workspaces, or the personal workspace itself';
 COMMENT ON COLUMN authz.credit_movements.idempotency_key IS
-    'Caller''s key, unique in the tenant: a retry with it returns this movement and moves nothing';
+    'Caller''s key, unique in the tenant and actor class: a retry with it returns this movement and moves nothing';
 COMMENT ON COLUMN authz.credit_movements.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
 COMMENT ON COLUMN authz.credit_movements.usage IS 'For usage charges: quantities and rates applied';
 COMMENT ON COLUMN authz.credit_movements.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
 COMMENT ON COLUMN authz.credit_movements.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_movements.created_at IS 'When it was made';
+COMMENT ON COLUMN authz.credit_movements.by_platform IS
+    'Actor class of its idempotency key: made by the platform (no current user), not by a user of the tenant';
 COMMENT ON CONSTRAINT credit_movements_key ON authz.credit_movements IS
-    'An idempotency key makes one movement per tenant (keys in other tenants are others; NULL keys never conflict)';
+    'An idempotency key makes one movement per tenant and actor class (keys in other tenants, and the platform''s keys and the tenant users'' keys, are others; NULL keys never conflict)';
 
 CREATE TABLE authz.credit_ledger (
     id           bigint GENERATED ALWAYS AS IDENTITY,
@@ -127,7 +131,8 @@ CREATE TABLE authz.credit_holds (
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     closed_at       timestamptz,
-    CONSTRAINT credit_holds_key UNIQUE (tenant_id, idempotency_key),
+    by_platform     boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED,
+    CONSTRAINT credit_holds_key UNIQUE (tenant_id, by_platform, idempotency_key),
     CHECK ((status = 'captured') = (captured IS NOT NULL AND movement_id IS NOT NULL))
 );
 CREATE INDEX credit_holds_open_idx ON authz.credit_holds (workspace_id) WHERE status = 'open';
@@ -143,14 +148,17 @@ COMMENT ON COLUMN authz.credit_holds.expires_at IS 'After this an open hold rese
 COMMENT ON COLUMN authz.credit_holds.captured IS 'Amount charged at capture';
 COMMENT ON COLUMN authz.credit_holds.movement_id IS 'The usage movement made by the capture';
 COMMENT ON COLUMN authz.credit_holds.tenant_id IS 'Tenant whose idempotency keys it shares (as for movements)';
-COMMENT ON COLUMN authz.credit_holds.idempotency_key IS 'Caller''s key, unique in the tenant: a retry returns this hold';
+COMMENT ON COLUMN authz.credit_holds.idempotency_key IS
+    'Caller''s key, unique in the tenant and actor class: a retry returns this hold';
 COMMENT ON COLUMN authz.credit_holds.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
 COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
 COMMENT ON COLUMN authz.credit_holds.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_holds.created_at IS 'When it was made';
 COMMENT ON COLUMN authz.credit_holds.closed_at IS 'When it was captured or released';
+COMMENT ON COLUMN authz.credit_holds.by_platform IS
+    'Actor class of its idempotency key, as for movements: made by the platform (no current user)';
 COMMENT ON CONSTRAINT credit_holds_key ON authz.credit_holds IS
-    'An idempotency key makes one hold per tenant (NULL keys never conflict)';
+    'An idempotency key makes one hold per tenant and actor class (NULL keys never conflict)';
 COMMENT ON INDEX authz.credit_holds_open_idx IS 'Open holds of an account, summed under its lock';
 
 CREATE TYPE authz.usage_event AS (
@@ -211,9 +219,11 @@ CREATE TRIGGER keep_funded BEFORE DELETE ON authz.workspaces
 
 -- ---- helpers --------------------------------------------------------------
 
--- The movement made earlier in a tenant with an idempotency key: the same
--- arguments return it; other arguments are refused, saying nothing of the
--- first call (its arguments are the billing system's, not the caller's).
+-- The movement made earlier in a tenant with an idempotency key by the same
+-- actor class (the platform, or the tenant's users: a key of one never names
+-- a movement of the other): the same arguments return it; other arguments are
+-- refused, saying nothing of the first call (its arguments are the billing
+-- system's, not the caller's).
 CREATE FUNCTION authz_internal._replay(tenant_id uuid, idempotency_key text, fingerprint text) RETURNS authz.credit_movements
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, authz, pg_temp
@@ -222,7 +232,8 @@ DECLARE
     m authz.credit_movements;
 BEGIN
     SELECT * INTO m FROM authz.credit_movements x
-     WHERE x.tenant_id = _replay.tenant_id AND x.idempotency_key = _replay.idempotency_key;
+     WHERE x.tenant_id = _replay.tenant_id AND x.idempotency_key = _replay.idempotency_key
+       AND x.by_platform = (authz.current_user_id() IS NULL);
     IF FOUND AND m.fingerprint <> _replay.fingerprint THEN
         RAISE EXCEPTION 'idempotency key "%" was already used with other arguments', idempotency_key
             USING ERRCODE = '23505', HINT = 'Use a new key for a new movement.';
@@ -231,7 +242,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz_internal._replay(uuid, text, text) IS
-    'Internal: the movement already made in a tenant with an idempotency key (23505 when its arguments differ)';
+    'Internal: the movement already made in a tenant with an idempotency key by the caller''s actor class (23505 when its arguments differ)';
 
 -- Lock an account (waiting for it) and fold its pending usage charges into
 -- its ledger and balance.
@@ -266,9 +277,13 @@ CREATE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT 
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
 BEGIN
+    -- Prices are the platform's: tenants read their rate card, never set it.
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied: rate cards are set by the platform'
+            USING ERRCODE = '42501',
+                  HINT = 'A trusted role with no user asserted (the billing system) sets prices; organizations read theirs in authz.rate_cards.';
+    END IF;
     PERFORM authz_internal._org(org_id);
-    PERFORM authz_internal._actor();
-    PERFORM authz_internal._require_org(org_id, 'org.billing.manage');
     IF cpu_hour IS NULL OR memory_gib_hour IS NULL OR storage_gb_month IS NULL THEN
         RAISE EXCEPTION 'rates must not be NULL' USING ERRCODE = '22004';
     END IF;
@@ -283,7 +298,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) IS
-    'Set an organization''s usage prices per CPU-hour, GiB-hour and GB-month (needs org.billing.manage)';
+    'Set an organization''s usage prices per CPU-hour, GiB-hour and GB-month (trusted roles acting for the platform: the billing system)';
+REVOKE ALL ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.set_rate_card(uuid, authz.credits, authz.credits, authz.credits) TO workspace_authz_trusted;
 
 -- What usage costs: the exact sum of quantity times rate, rounded once to
 -- 6 decimal places, half away from zero.

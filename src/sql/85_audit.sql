@@ -2,8 +2,10 @@
 -- Audit (SPEC 9): every change to membership, roles, settings, invitations
 -- and rate cards writes an append-only row, from triggers, whatever path made
 -- it; a credit movement is its own append-only record (credit_movements),
--- which the view authz.audit shows among the rest. Changes to the authorization model are also announced with
--- NOTIFY workspace_authz, delivered when the transaction commits.
+-- which the view authz.audit shows among the rest. The log is also the change
+-- feed: consumers read it, under its RLS, from the last entry they handled. With workspace_authz.notify on, a change
+-- to the authorization model also sends an empty NOTIFY workspace_authz at
+-- commit, a wake-up that says nothing (anyone can send one).
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.audit_log (
@@ -98,16 +100,19 @@ BEGIN
     VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
             old_row, new_row);
 
-    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations') THEN
-        PERFORM pg_notify('workspace_authz', json_build_object(
-            'table', TG_TABLE_NAME, 'operation', lower(TG_OP), 'org_id', org, 'workspace_id', ws,
-            'user_id', r ->> 'user_id')::text);
+    -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
+    -- PREPARE, and every role may LISTEN. It carries nothing (notifications
+    -- with one payload are folded into one per transaction): what changed is
+    -- read from this log, which shows each reader only what they may see.
+    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations')
+       AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
+        PERFORM pg_notify('workspace_authz', '');
     END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION authz_internal._audit() IS
-    'Internal trigger: write an audit row for a change, and announce model changes on channel workspace_authz';
+    'Internal trigger: write an audit row for a change, and with workspace_authz.notify on send an empty wake-up on channel workspace_authz for model changes';
 
 DO $$
 DECLARE

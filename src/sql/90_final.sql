@@ -14,10 +14,47 @@ BEGIN
 END
 $$;
 
--- The policy helpers run as the querying role, and authz.protect's helper as
--- the table owner calling it.
+-- The policy helpers run as the querying role, and authz.protect's helpers as
+-- the table owner calling it (or running the command that makes a partition).
 GRANT EXECUTE ON FUNCTION authz_internal._visible_user(uuid), authz_internal._visible_team(uuid),
-    authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass) TO PUBLIC;
+    authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass),
+    authz_internal._is_protected(regclass), authz_internal._protect_partition(regclass, regclass) TO PUBLIC;
+
+-- Cache invalidation and the append-only rule hold for every writer: also
+-- for logical replication's apply workers and for sessions that set
+-- session_replication_role = replica (restores), where ordinary triggers do
+-- not fire. Apply workers fire row triggers only, never statement triggers:
+-- a row trigger enabled for replica mode only invalidates the caches there.
+-- (The audit trigger stays an ordinary one: a subscriber receives the
+-- publisher's audit rows, and a restore loads the log as it was.)
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgname = 'invalidate_cache'
+                AND g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+              ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE ON %s'
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache()', t.rel);
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE REPLICA TRIGGER invalidate_cache_replica', t.rel);
+        EXECUTE pg_catalog.format(
+            'COMMENT ON TRIGGER invalidate_cache_replica ON %s IS %L', t.rel,
+            'Changes applied in replica mode (logical replication fires no statement triggers) invalidate every cache');
+    END LOOP;
+    FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
+              WHERE g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                   WHERE c.relnamespace = 'authz'::regnamespace)
+                AND g.tgname IN ('invalidate_cache', 'append_only', 'append_only_truncate')
+              ORDER BY 2, 1
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
+    END LOOP;
+END
+$$;
 
 -- Rows the install script creates are not dumped; everything else is.
 SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT builtin');
