@@ -78,7 +78,8 @@ verify() { sql -d "$DB" -c "SELECT count(*) FROM authz.verify_ledger()"; }
 
 # run scenario clients: appends "scenario clients tps tx p50 p99 wal rec verify" to $work/results
 run() {
-  local scenario=$1 clients=$2 db=$DB args
+  local scenario=$1 clients=$2 db=$DB args threads=2
+  [ "$clients" -lt 2 ] && threads=1
   case $scenario in
     tpcb1)   db=bench_tpcb1; args=(-b tpcb-like) ;;
     tpcb10)  db=bench_tpcb10; args=(-b tpcb-like) ;;
@@ -95,7 +96,7 @@ run() {
   local lsn0 lsn1 prefix="$work/log_${scenario}_$clients"
   lsn0=$(sql -d "$db" -c "SELECT pg_current_wal_lsn()")
   say "  $scenario, $clients clients, ${SECONDS_PER_RUN}s..."
-  "$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c "$clients" -j 2 -U "$ROLE" \
+  "$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c "$clients" -j "$threads" -U "$ROLE" \
     -l --log-prefix="$prefix" "${args[@]}" "$db" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
   lsn1=$(sql -d "$db" -c "SELECT pg_current_wal_lsn()")
   local tx tps wal rec
