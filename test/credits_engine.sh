@@ -110,13 +110,13 @@ EOF
 # usage on workspace 2 (the hot one): small charges, sometimes keyed
 cat >"$work/usage.sql" <<'EOF'
 \set cpu random(1, 20000)
-\set k random(1, 1000000000)
+\set k random(1, 1000000000000000)
 SELECT authz.record_usage((SELECT id FROM regress_engine.ws WHERE n = 2), :cpu / 100000.0, 0, 0,
                           CASE WHEN :k % 4 = 0 THEN 'u' || :k END);
 EOF
 # a batch of 50 events on workspaces 2-4
 cat >"$work/batch.sql" <<'EOF'
-\set k random(1, 1000000000)
+\set k random(1, 1000000000000000)
 SELECT count(*) FROM authz.record_usage_batch(ARRAY(
     SELECT ROW((SELECT id FROM regress_engine.ws WHERE n = 2 + i % 3), 0.01 * i, 0, 0, 'b' || :k || '-' || i)::authz.usage_event
       FROM generate_series(1, 50) i));
