@@ -15,7 +15,8 @@ OBJS = \
 	src/planner.o \
 	src/credits.o \
 	src/ledger.o \
-	src/tokens.o
+	src/tokens.o \
+	src/distributed.o
 
 # The current version's install script is assembled from the ordered pieces in
 # src/sql/. Released versions' scripts and the upgrade scripts between versions
@@ -64,8 +65,10 @@ demo: deps
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) tools/demo.sh
 
-# Benchmarks against baselines, in one run on a throwaway cluster.
+# Benchmarks against baselines, in one run on a throwaway cluster; then, when
+# the PostgreSQL under test has Citus, the distributed one (bench/citus.sh).
 bench: deps
 	$(MAKE) all
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) bench/run.sh
+	PG_CONFIG=$(PG_CONFIG) bench/citus.sh

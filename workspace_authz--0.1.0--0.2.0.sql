@@ -1458,6 +1458,1243 @@ BEGIN
 END
 $$;
 
+-- Acting for a user: once a user is asserted (authz.set_user, or JWT claims in
+-- JWT mode), every function answers and acts for that user; the platform
+-- powers of a trusted role apply only when no user is asserted. A deactivated
+-- user is no current user. authz.acting_for_platform() tells which applies;
+-- the functions for trusted roles refuse while a user is asserted.
+COMMENT ON FUNCTION authz_internal._is_trusted() IS
+    'Internal: the calling role (outside SECURITY DEFINER) is a superuser or may execute authz.set_user, and asserts no user';
+
+CREATE FUNCTION authz.acting_for_platform() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'identity_is_trusted' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION authz.acting_for_platform() IS
+    'Does the calling role act for the platform: trusted (a superuser, or may execute authz.set_user) and asserting no user?';
+
+CREATE FUNCTION authz_internal._claimed_user_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'identity_claimed_user_id' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION authz_internal._claimed_user_id() IS
+    'Internal: the user the session claims to be (asserted, JWT claim or login role), even when deactivated';
+
+-- The platform powers of a trusted role apply only while it asserts no user.
+CREATE FUNCTION authz_internal._require_platform(what text) RETURNS boolean
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to %: only a trusted role acting for no user may', what
+            USING ERRCODE = '42501',
+                  DETAIL = 'Once a user is asserted, every function acts for that user; the platform powers of a trusted role apply only when no user is asserted.',
+                  HINT = 'Clear the asserted user with authz.set_user(NULL) first.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._require_platform(text) IS
+    'Internal: refuse (42501) unless the caller acts for the platform (trusted, no user asserted); true otherwise';
+
+REVOKE ALL ON FUNCTION authz_internal._claimed_user_id() FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._require_platform(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION authz_internal._actor() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    uid uuid := authz.current_user_id();
+    claimed uuid;
+    st text;
+    h text;
+BEGIN
+    IF uid IS NOT NULL THEN
+        RETURN uid;
+    END IF;
+    claimed := authz_internal._claimed_user_id();
+    IF claimed IS NULL THEN
+        RAISE EXCEPTION 'no authz user is set for this session'
+            USING ERRCODE = '42501',
+                  HINT = 'A trusted role calls authz.set_user(), or authz.users.pg_role maps the login role to a user.';
+    END IF;
+    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = claimed;
+    IF st IS NULL THEN
+        RAISE EXCEPTION 'current user "%" does not exist', claimed USING ERRCODE = '42501';
+    END IF;
+    RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('create users');
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE lower(u.email) = lower(create_user.email)) THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    INSERT INTO authz.users (handle, email, display_name, pg_role)
+    VALUES (handle, email, display_name, pg_role)
+    RETURNING id INTO uid;
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.map_login_role(user_id uuid, pg_role name) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    u authz.users := authz_internal._user(user_id);
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('map login roles');
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT x.handle INTO other FROM authz.users x
+         WHERE x.pg_role = map_login_role.pg_role AND x.id <> map_login_role.user_id;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+    UPDATE authz.users x SET pg_role = map_login_role.pg_role WHERE x.id = u.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.define_permission(name text, description text DEFAULT NULL, roles text[] DEFAULT '{}')
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    existing authz.permissions;
+    free_bit integer;
+    holders text[];
+BEGIN
+    PERFORM authz_internal._require_platform('register permissions');
+    PERFORM authz_internal._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
+        'A permission name is dot-separated lower-case words, e.g. pipelines.launch.');
+    IF description IS NOT NULL THEN
+        PERFORM authz_internal._check_text('description', description, 1000);
+    END IF;
+    IF roles IS NULL OR EXISTS (SELECT 1 FROM unnest(roles) r WHERE r IS NULL OR r NOT IN ('member', 'viewer')) THEN
+        RAISE EXCEPTION 'invalid roles for permission "%": %', name, coalesce(roles::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Owners and admins always hold registered permissions; list member and/or viewer to add them.';
+    END IF;
+    -- Owners and admins hold every workspace permission but workspace.delete.
+    holders := ARRAY(SELECT DISTINCT r FROM unnest('{owner,admin}'::text[] || roles) r);
+
+    -- One registration at a time: bit numbers are allocated here.
+    LOCK TABLE authz.permissions IN SHARE ROW EXCLUSIVE MODE;
+    SELECT * INTO existing FROM authz.permissions p WHERE p.name = define_permission.name;
+    IF FOUND THEN
+        IF existing.builtin THEN
+            RAISE EXCEPTION 'built-in permission "%" cannot be redefined', name USING ERRCODE = '42501';
+        END IF;
+        UPDATE authz.permissions p SET description = define_permission.description
+         WHERE p.name = define_permission.name;
+    ELSE
+        SELECT min(b) INTO free_bit FROM generate_series(0, 255) b
+         WHERE NOT EXISTS (SELECT 1 FROM authz.permissions p WHERE p.bit = b);
+        IF free_bit IS NULL THEN
+            RAISE EXCEPTION 'cannot register permission "%": all 256 permission slots are in use', name
+                USING ERRCODE = '54000';
+        END IF;
+        INSERT INTO authz.permissions (name, bit, scope, description)
+        VALUES (name, free_bit, 'workspace', description);
+    END IF;
+    -- The built-in roles that hold it: exactly the requested ones.
+    DELETE FROM authz.role_permissions rp
+     WHERE rp.permission = define_permission.name AND rp.role_id IN (SELECT r.id FROM authz.roles r WHERE r.org_id IS NULL);
+    INSERT INTO authz.role_permissions (role_id, permission)
+    SELECT r.id, define_permission.name FROM authz.roles r WHERE r.org_id IS NULL AND r.name = ANY (holders);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo text DEFAULT NULL,
+                                  idempotency_key text DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz_internal._workspace(workspace_id);
+    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
+    fp text;
+    mid bigint;
+BEGIN
+    PERFORM authz_internal._require_platform('add credits');
+    PERFORM authz_internal._check_amount(amount);
+    IF memo IS NOT NULL THEN
+        PERFORM authz_internal._check_text('memo', memo, 1000);
+    END IF;
+    fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
+    mid := authz_internal._record_movement('topup', amount, NULL, workspace_id, memo, tenant, idempotency_key, fp);
+    IF mid IS NULL THEN
+        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).id;
+    END IF;
+    PERFORM authz_internal._lock_accounts(workspace_id);
+    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, amount);
+    UPDATE authz.credit_accounts a SET balance = a.balance + add_credits.amount, updated_at = now()
+     WHERE a.workspace_id = add_credits.workspace_id;
+    RETURN mid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.record_usage(workspace_id uuid, cpu_hours numeric, memory_gib_hours numeric,
+                                   storage_gb_months numeric DEFAULT 0, idempotency_key text DEFAULT NULL)
+    RETURNS authz.credits LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz_internal._workspace(workspace_id);
+    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
+    rc authz.rate_cards;
+    charge authz.credits;
+    fp text;
+    mid bigint;
+BEGIN
+    PERFORM authz_internal._require_platform('record usage');
+    IF cpu_hours IS NULL OR memory_gib_hours IS NULL OR storage_gb_months IS NULL THEN
+        RAISE EXCEPTION 'usage quantities must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cpu_hours < 0 OR memory_gib_hours < 0 OR storage_gb_months < 0 THEN
+        RAISE EXCEPTION 'usage quantities must not be negative' USING ERRCODE = '22023';
+    END IF;
+    IF cpu_hours = 'NaN' OR memory_gib_hours = 'NaN' OR storage_gb_months = 'NaN'
+       OR cpu_hours = 'Infinity' OR memory_gib_hours = 'Infinity' OR storage_gb_months = 'Infinity' THEN
+        RAISE EXCEPTION 'usage quantities must be finite numbers' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO rc FROM authz.rate_cards r WHERE r.org_id = w.org_id;
+    IF NOT FOUND THEN
+        rc.cpu_hour := '0.1';
+        rc.memory_gib_hour := '0.025';
+        rc.storage_gb_month := '0.025';
+    END IF;
+    charge := authz.usage_charge(cpu_hours, memory_gib_hours, storage_gb_months,
+                                 rc.cpu_hour, rc.memory_gib_hour, rc.storage_gb_month);
+
+    -- numerically equal quantities (10, 10.0) are the same arguments
+    fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
+                 trim_scale(storage_gb_months));
+    mid := authz_internal._record_movement('usage', charge, workspace_id, NULL, NULL, tenant, idempotency_key, fp,
+        jsonb_build_object(
+            'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
+            'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
+            'storage_gb_month', rc.storage_gb_month::numeric));
+    IF mid IS NULL THEN
+        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).amount;
+    END IF;
+    -- Usage records what happened: it never fails for lack of funds.
+    IF charge <> '0' THEN
+        PERFORM authz_internal._lock_accounts(workspace_id);
+        INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, -charge);
+        UPDATE authz.credit_accounts a SET balance = a.balance - charge, updated_at = now()
+         WHERE a.workspace_id = record_usage.workspace_id;
+    END IF;
+    RETURN charge;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION authz.verify_ledger()
+    RETURNS TABLE (workspace_id uuid, balance authz.credits, ledger_sum authz.credits)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+    SELECT coalesce(a.workspace_id, l.workspace_id), a.balance, l.total
+      FROM authz.credit_accounts a
+      FULL JOIN (SELECT e.workspace_id, sum(e.amount) AS total
+                   FROM authz.credit_ledger e GROUP BY e.workspace_id) l
+        ON l.workspace_id = a.workspace_id
+     WHERE authz_internal._require_platform('verify the ledger')
+       AND coalesce(a.balance, '0') <> coalesce(l.total, '0')
+$$;
+
+ALTER POLICY visible ON authz.audit_log
+    USING ((actor_id = authz.current_user_id()
+            OR coalesce(authz.can_org(org_id, 'org.update'), false)
+            OR coalesce(authz.can(workspace_id, 'workspace.update'), false))
+           AND CASE split_part(action, '.', 1)
+               WHEN 'credit_movements' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
+                                            OR coalesce(authz_internal._visible_credits((after ->> 'from_workspace')::uuid), false)
+                                            OR coalesce(authz_internal._visible_credits((after ->> 'to_workspace')::uuid), false)
+               WHEN 'rate_cards' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
+               ELSE true END
+           OR split_part(action, '.', 1) IN ('credit_movements', 'rate_cards')
+              AND authz.acting_for_platform());
+
+-- Dump and restore of application data typed authz.permset: a name the restored
+-- data meets before its registration is loaded gets a bit at once, and the
+-- registration loaded later takes it.
+-- Restoring a dump. pg_restore may load an application table whose
+-- authz.permset values name application permissions before it loads their
+-- registrations (table data is restored in name order, or in parallel). The
+-- permset input then reserves a bit for such a name
+-- (authz_internal._restore_permission, for a role that may load the registry
+-- itself, with row_security off as in every pg_dump script), and the
+-- registration loaded later takes that bit: bits are per database, and every
+-- stored set was read by name.
+CREATE TABLE authz_internal.restored_permissions (
+    name text PRIMARY KEY,
+    bit  smallint NOT NULL UNIQUE CHECK (bit >= 0 AND bit < 256)
+);
+COMMENT ON TABLE authz_internal.restored_permissions IS
+    'Bits reserved during a restore for permissions that restored data names before their registration is loaded (empty otherwise)';
+COMMENT ON COLUMN authz_internal.restored_permissions.name IS 'Permission name, not registered yet';
+COMMENT ON COLUMN authz_internal.restored_permissions.bit IS 'The bit the restored data uses for it, which its registration takes';
+
+CREATE FUNCTION authz_internal._restore_permission(name text) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b integer;
+BEGIN
+    -- one at a time: a concurrent load of the registry waits, or is waited for
+    LOCK TABLE authz.permissions IN SHARE ROW EXCLUSIVE MODE;
+    SELECT p.bit INTO b FROM authz.permissions p WHERE p.name = _restore_permission.name;
+    IF NOT FOUND THEN
+        SELECT r.bit INTO b FROM authz_internal.restored_permissions r WHERE r.name = _restore_permission.name;
+    END IF;
+    IF FOUND THEN
+        RETURN b;
+    END IF;
+    SELECT min(x) INTO b FROM generate_series(0, 255) x
+     WHERE NOT EXISTS (SELECT 1 FROM authz.permissions p WHERE p.bit = x)
+       AND NOT EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = x);
+    IF b IS NULL THEN
+        RAISE EXCEPTION 'cannot register permission "%": all 256 permission slots are in use', name
+            USING ERRCODE = '54000';
+    END IF;
+    INSERT INTO authz_internal.restored_permissions VALUES (name, b);
+    RETURN b;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._restore_permission(text) IS
+    'Internal: during a restore, the bit of a permission that restored data names before its registration is loaded';
+
+-- A registration loaded by a restore takes the bit reserved for its name; one
+-- whose bit is reserved for another name takes the lowest free bit.
+CREATE FUNCTION authz_internal._permissions_restored() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b integer;
+BEGIN
+    DELETE FROM authz_internal.restored_permissions r WHERE r.name = NEW.name RETURNING r.bit INTO b;
+    IF b IS NOT NULL THEN
+        NEW.bit := b;
+    ELSIF EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = NEW.bit) THEN
+        SELECT min(x) INTO NEW.bit FROM generate_series(0, 255) x
+         WHERE NOT EXISTS (SELECT 1 FROM authz.permissions p WHERE p.bit = x)
+           AND NOT EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = x);
+        IF NEW.bit IS NULL THEN
+            RAISE EXCEPTION 'cannot register permission "%": all 256 permission slots are in use', NEW.name
+                USING ERRCODE = '54000';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._permissions_restored() IS
+    'Trigger: a registration takes the bit a restore reserved for its name; a bit reserved for another name becomes the lowest free one';
+CREATE TRIGGER restored BEFORE INSERT ON authz.permissions
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._permissions_restored();
+COMMENT ON TRIGGER restored ON authz.permissions IS
+    'Restores: a registration takes the bit restored data already uses for it';
+REVOKE ALL ON FUNCTION authz_internal._restore_permission(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._permissions_restored() FROM PUBLIC;
+
+-- Adding people as the platform: add_member and add_project_member, like
+-- add_org_member, skip the rank and consent rules for a trusted role acting
+-- for the platform (no user asserted).
+CREATE OR REPLACE FUNCTION authz.add_member(workspace_id uuid, user_id uuid, role text DEFAULT 'member',
+                                 expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    w authz.workspaces := authz_internal._org_workspace(workspace_id);
+    u authz.users := authz_internal._user(user_id);
+    r authz.roles := authz_internal._role(w.org_id, role);
+BEGIN
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
+    PERFORM authz_internal._purge_expired(workspace_id, user_id);
+    IF EXISTS (SELECT 1 FROM authz.participants p
+                WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
+        RAISE EXCEPTION 'user "%" is already a participant of workspace "%"',
+            u.handle, authz_internal._workspace_label(workspace_id)
+            USING ERRCODE = '23505', HINT = 'Use authz.set_role() to change their role.';
+    END IF;
+    PERFORM authz_internal._check_capacity(workspace_id, user_id);
+    INSERT INTO authz.participants (workspace_id, user_id, role_id, expires_at)
+    VALUES (workspace_id, user_id, r.id, expires_at);
+END
+$$;
+COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited; trusted roles acting for the platform may add anyone), until expires_at when given';
+
+CREATE OR REPLACE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- as add_member: the platform adds anyone, everyone else under the rules
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF NOT authz_internal._is_trusted()
+           AND current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
+
+
+-- create_user: the platform's alone, and e-mails compared as _fold_email folds them.
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('create users');
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    INSERT INTO authz.users (handle, email, display_name, pg_role)
+    VALUES (handle, email, display_name, pg_role)
+    RETURNING id INTO uid;
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user';
+
+-- ---------------------------------------------------------------------------
+-- Scaling out with Citus: the cluster key, authz.distribute(), and audit rows
+-- that name the table also when the trigger fires on a Citus shard
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION authz_internal._audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - '{token_hash,idempotency_key,fingerprint}'::text[] END;
+    r jsonb := coalesce(new_row, old_row);
+    key text;
+    org uuid;
+    ws uuid;
+    -- the table's name, also when the trigger fires on a Citus shard of it
+    -- (authz.users_102008: see authz.distribute)
+    tbl text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
+    END IF;
+    -- A row created before this transaction is being loaded by a restore: its
+    -- history is in the restored log already. (The extension's functions
+    -- insert with DEFAULT now(); application roles cannot insert at all.)
+    IF TG_OP = 'INSERT'
+       AND coalesce(new_row ->> 'created_at', new_row ->> 'updated_at')::timestamptz < now() THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
+    END LOOP;
+
+    CASE tbl
+        WHEN 'orgs' THEN org := r ->> 'id';
+        WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
+        WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
+        WHEN 'team_members' THEN SELECT t.org_id INTO org FROM authz.teams t WHERE t.id = (r ->> 'team_id')::uuid;
+        WHEN 'role_permissions' THEN SELECT x.org_id INTO org FROM authz.roles x WHERE x.id = (r ->> 'role_id')::uuid;
+        WHEN 'project_members' THEN
+            SELECT p.workspace_id INTO ws FROM authz.projects p WHERE p.id = (r ->> 'project_id')::uuid;
+            IF NOT FOUND THEN
+                -- deleted by the same cascade: the project's own audit rows know
+                SELECT a.workspace_id INTO ws FROM authz.audit_log a
+                 WHERE a.target = r ->> 'project_id' AND a.action LIKE 'projects.%' ORDER BY a.id DESC LIMIT 1;
+            END IF;
+        ELSE org := r ->> 'org_id'; ws := r ->> 'workspace_id';
+    END CASE;
+    IF org IS NULL AND ws IS NOT NULL THEN
+        SELECT w.org_id INTO org FROM authz.workspaces w WHERE w.id = ws;
+        IF NOT FOUND THEN
+            -- the workspace went in the same cascade: its audit history knows its org
+            SELECT a.org_id INTO org FROM authz.audit_log a
+             WHERE a.workspace_id = ws AND a.org_id IS NOT NULL ORDER BY a.id DESC LIMIT 1;
+        END IF;
+    END IF;
+
+    INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
+    VALUES (authz.current_user_id(), tbl || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+            old_row, new_row);
+
+    -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
+    -- PREPARE, and every role may LISTEN. It carries nothing (notifications
+    -- with one payload are folded into one per transaction): what changed is
+    -- read from this log, which shows each reader only what they may see.
+    IF tbl NOT IN ('credit_movements', 'rate_cards', 'invitations')
+       AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
+        PERFORM pg_notify('workspace_authz', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The key under which the coordinator proves to the workers which user it
+-- asserted (workspace_authz.user_token). Each installation makes its own;
+-- authz.distribute() replicates the coordinator's to every node. Only its
+-- owner reads it: the C code reads it directly.
+CREATE TABLE authz_internal.cluster_key (
+    key bytea NOT NULL CHECK (octet_length(key) >= 32)
+);
+COMMENT ON TABLE authz_internal.cluster_key IS
+    'The secret key that signs the asserted user for the Citus workers (one row; readable by its owner only)';
+COMMENT ON COLUMN authz_internal.cluster_key.key IS 'Random key of 32 bytes';
+INSERT INTO authz_internal.cluster_key (key)
+SELECT pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) || pg_catalog.uuid_send(pg_catalog.gen_random_uuid());
+REVOKE ALL ON authz_internal.cluster_key FROM PUBLIC;
+
+CREATE FUNCTION authz_internal._on_worker() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'distributed_on_worker' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION authz_internal._on_worker() IS
+    'Internal: is this node a Citus worker? The rule triggers check and audit a change once, where it is made (the coordinator)';
+
+-- Turn the installation into a distributed one (see the README).
+CREATE FUNCTION authz.distribute() RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+    tg record;
+    def text;
+    cond text[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'extension "citus" is not installed in this database'
+            USING ERRCODE = '55000', HINT = 'CREATE EXTENSION citus on every node, and add the workers first.';
+    END IF;
+    IF authz_internal._on_worker() THEN
+        RAISE EXCEPTION 'authz.distribute() runs on the coordinator' USING ERRCODE = '55000';
+    END IF;
+    -- The coordinator holds a copy too: its loaders read it, and the rules run
+    -- on it.
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_node n WHERE n.groupid = 0) THEN
+        RAISE EXCEPTION 'the coordinator is not in the Citus metadata' USING ERRCODE = '55000',
+            HINT = 'Run SELECT citus_set_coordinator_host(''host'', port) first.';
+    END IF;
+    IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'workspace_authz'), 'USAGE') THEN
+        RAISE EXCEPTION 'only the owner of extension workspace_authz may distribute it' USING ERRCODE = '42501';
+    END IF;
+    -- The rule triggers go with the tables to every copy (see below), and
+    -- foreign keys between the tables are kept: each table is distributed
+    -- after the ones it references.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM set_config('citus.enable_local_reference_table_foreign_keys', 'off', true);
+    FOREACH t IN ARRAY ARRAY['authz_internal.cluster_key', 'authz.permissions', 'authz.users', 'authz.orgs',
+                             'authz.roles', 'authz.role_permissions', 'authz.org_role_permissions',
+                             'authz.org_members', 'authz.workspaces', 'authz.teams', 'authz.team_members',
+                             'authz.participants', 'authz.participant_permissions', 'authz.projects',
+                             'authz.project_members', 'authz.invitations', 'authz.rate_cards',
+                             'authz.credit_accounts', 'authz.credit_movements', 'authz.credit_ledger',
+                             'authz.audit_log']::regclass[]
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = t);
+        -- A function call, so that the body compiles without Citus.
+        EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING t;
+    END LOOP;
+    -- A change is checked (last owner, validation, ...) and audited once,
+    -- where it is made: the coordinator, whose copy Citus writes in the
+    -- session that made the change. The workers apply the same rows to their
+    -- copies; there the rule triggers stand aside (their checks would write to
+    -- other nodes from a write to a shard, which Citus refuses). Cache
+    -- invalidation and the append-only refusals fire on every copy.
+    FOR tg IN SELECT x.oid, x.tgname, x.tgrelid::regclass AS rel
+                FROM pg_trigger x JOIN pg_class c ON c.oid = x.tgrelid
+               WHERE c.relnamespace = 'authz'::regnamespace AND NOT x.tgisinternal AND x.tgenabled = 'O'
+                 AND x.tgfoid NOT IN ('authz_internal._invalidate_cache'::regproc, 'authz_internal._append_only'::regproc)
+                 AND EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = x.tgrelid)
+               ORDER BY 3, 2
+    LOOP
+        def := pg_get_triggerdef(tg.oid);
+        CONTINUE WHEN position('authz_internal._on_worker()' IN def) > 0;
+        cond := regexp_match(def, ' WHEN \((.*)\) EXECUTE FUNCTION ');
+        IF cond IS NULL THEN
+            def := replace(def, ' EXECUTE FUNCTION ', ' WHEN (NOT authz_internal._on_worker()) EXECUTE FUNCTION ');
+        ELSE
+            def := replace(def, ' WHEN (' || cond[1] || ') EXECUTE FUNCTION ',
+                           ' WHEN (NOT authz_internal._on_worker() AND (' || cond[1] || ')) EXECUTE FUNCTION ');
+        END IF;
+        EXECUTE format('DROP TRIGGER %I ON %s', tg.tgname, tg.rel);
+        EXECUTE def;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION authz.distribute() IS
+    'On a Citus coordinator with its workers added: make the extension''s tables reference tables, copied to every node; idempotent; the extension owner only';
+REVOKE ALL ON FUNCTION authz.distribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._on_worker() FROM PUBLIC;
+
+-- External identities and JWT mode: users created with a given id
+-- (create_user's id), subjects of identity providers mapped to users
+-- (authz.user_subjects, map_subject, unmap_subject), read by JWT mode with
+-- the claim path in workspace_authz.jwt_claim.
+CREATE TABLE authz.user_subjects (
+    issuer     text COLLATE "C" NOT NULL,
+    subject    text COLLATE "C" NOT NULL,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_subjects_user_idx ON authz.user_subjects (user_id);
+COMMENT ON TABLE authz.user_subjects IS
+    'External subjects of identity providers mapped to users (authz.map_subject): in JWT mode a claim naming one resolves to its user';
+COMMENT ON COLUMN authz.user_subjects.issuer IS 'The identity provider, as its tokens'' "iss" claim names it';
+COMMENT ON COLUMN authz.user_subjects.subject IS 'The provider''s identifier of the person (its tokens'' claim value), compared byte for byte';
+COMMENT ON COLUMN authz.user_subjects.user_id IS 'The user the subject is';
+COMMENT ON COLUMN authz.user_subjects.created_at IS 'When the subject was mapped';
+CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authz.user_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache();
+ALTER TABLE authz.user_subjects ENABLE ALWAYS TRIGGER invalidate_cache;
+CREATE TRIGGER invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE ON authz.user_subjects
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache();
+ALTER TABLE authz.user_subjects ENABLE REPLICA TRIGGER invalidate_cache_replica;
+COMMENT ON TRIGGER invalidate_cache_replica ON authz.user_subjects IS
+    'Changes applied in replica mode (logical replication fires no statement triggers) invalidate every cache';
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.user_subjects
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._audit('issuer', 'subject');
+ALTER TABLE authz.user_subjects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.user_subjects FOR SELECT USING (user_id = authz.current_user_id());
+COMMENT ON POLICY visible ON authz.user_subjects IS 'Your own external subjects';
+GRANT SELECT ON authz.user_subjects TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('authz.user_subjects', '');
+
+DROP FUNCTION authz.create_user(text, text, text, name);
+CREATE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL, id uuid DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF create_user.id IS NOT NULL AND EXISTS (SELECT 1 FROM authz.users u WHERE u.id = create_user.id) THEN
+        RAISE EXCEPTION 'user id "%" is already taken', create_user.id USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    -- The id may be given: an identity provider's user id (Supabase auth.uid()).
+    uid := coalesce(create_user.id, pg_catalog.gen_random_uuid());
+    INSERT INTO authz.users (id, handle, email, display_name, pg_role)
+    VALUES (uid, handle, email, display_name, pg_role);
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
+REVOKE ALL ON FUNCTION authz.create_user(text, text, text, name, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.create_user(text, text, text, name, uuid) TO workspace_authz_trusted;
+
+-- External subjects (SPEC 12): in JWT mode a claim whose value is an
+-- issuer's subject mapped here names the user.
+CREATE FUNCTION authz.map_subject(user_id uuid, issuer text, subject text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    u authz.users;
+    other uuid;
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to map subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    u := authz_internal._user(user_id);
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    SELECT s.user_id INTO other FROM authz.user_subjects s
+     WHERE s.issuer = map_subject.issuer AND s.subject = map_subject.subject;
+    IF other = u.id THEN
+        RETURN;
+    ELSIF other IS NOT NULL THEN
+        RAISE EXCEPTION 'subject "%" of issuer "%" is already mapped to user "%"',
+            subject, issuer, authz_internal._user_label(other)
+            USING ERRCODE = '23505', HINT = 'Unmap it first with authz.unmap_subject().';
+    END IF;
+    INSERT INTO authz.user_subjects (issuer, subject, user_id) VALUES (issuer, subject, u.id);
+END
+$$;
+COMMENT ON FUNCTION authz.map_subject(uuid, text, text) IS
+    'Map an identity provider''s subject (the "iss" issuer and the claim value, such as auth0|123456) to a user, for JWT mode (trusted roles only); idempotent';
+REVOKE ALL ON FUNCTION authz.map_subject(uuid, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.map_subject(uuid, text, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.unmap_subject(issuer text, subject text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to unmap subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    DELETE FROM authz.user_subjects s WHERE s.issuer = unmap_subject.issuer AND s.subject = unmap_subject.subject;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION authz.unmap_subject(text, text) IS
+    'Remove the mapping of an identity provider''s subject (trusted roles only); true when there was one';
+REVOKE ALL ON FUNCTION authz.unmap_subject(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.unmap_subject(text, text) TO workspace_authz_trusted;
+
+-- who_can also returns each user's handle (a new result type: dropped and
+-- created again), and shares its candidates with authz.access.
+CREATE FUNCTION authz_internal._candidates(workspace_id uuid) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.personal_user_id FROM authz.workspaces w
+     WHERE w.id = _candidates.workspace_id AND w.personal_user_id IS NOT NULL
+    UNION
+    SELECT p.user_id FROM authz.participants p
+     WHERE p.workspace_id = _candidates.workspace_id AND p.user_id IS NOT NULL
+    UNION
+    SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
+     WHERE p.workspace_id = _candidates.workspace_id
+    UNION
+    SELECT m.user_id FROM authz.org_members m JOIN authz.workspaces w ON w.org_id = m.org_id
+     WHERE w.id = _candidates.workspace_id AND m.role <> 'guest'
+$$;
+COMMENT ON FUNCTION authz_internal._candidates(uuid) IS
+    'Internal: the users who may hold a role in a workspace (personal owner, participants, members of participating teams, non-guest org members)';
+REVOKE ALL ON FUNCTION authz_internal._candidates(uuid) FROM PUBLIC;
+
+DROP FUNCTION authz.who_can(uuid, text);
+CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
+    RETURNS TABLE (user_id uuid, role text, handle text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._workspace(workspace_id);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM authz_internal._check_permissions(ARRAY[permission]);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require(workspace_id, 'members.view');
+    END IF;
+    -- Handles as the users table shows them to the caller.
+    RETURN QUERY
+    SELECT c.uid, e.role,
+           CASE WHEN authz_internal._is_trusted() OR authz_internal._visible_user(c.uid) THEN u.handle END
+      FROM authz_internal._candidates(who_can.workspace_id) c(uid)
+      JOIN authz.users u ON u.id = c.uid,
+           LATERAL authz_internal._effective(c.uid, who_can.workspace_id) e
+     WHERE e.permissions OPERATOR(authz.@>) authz.permset(ARRAY[permission])
+     ORDER BY e.rank DESC, c.uid;
+END
+$$;
+COMMENT ON FUNCTION authz.who_can(uuid, text) IS
+    'Every user holding the permission in the workspace, with their effective role and handle (needs members.view there; the handle is NULL for users you may not see in authz.users)';
+
+-- authz.require, and names instead of uuids: user_id, org_id, workspace_id.
+-- What application code and the application's SECURITY DEFINER functions
+-- call before acting for the current user: a refusal naming the permission.
+CREATE FUNCTION authz.require(workspace_id uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._check_id('workspace_id', workspace_id);
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'permission must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM authz_internal._actor();
+    PERFORM authz_internal._require(workspace_id, permission);
+END
+$$;
+COMMENT ON FUNCTION authz.require(uuid, text) IS
+    'Raise 42501 naming the permission unless the current user holds it in the workspace (also for an unknown workspace); returns nothing';
+
+-- A user by handle, or by e-mail address (anything holding "@"). Resolved
+-- for trusted roles acting for the platform, for the user themselves, and
+-- for who manages the members of an organization the user belongs to; to
+-- anyone else an existing user and an unknown one are the same refusal.
+CREATE FUNCTION authz.user_id(handle_or_email text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+BEGIN
+    PERFORM authz_internal._check_text('handle or email', handle_or_email, 254);
+    IF strpos(handle_or_email, '@') > 0 THEN
+        SELECT u.id INTO uid FROM authz.users u
+         WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(handle_or_email) COLLATE "C";
+    ELSE
+        SELECT u.id INTO uid FROM authz.users u WHERE u.handle = handle_or_email;
+    END IF;
+    IF uid IS NULL
+       OR NOT (authz_internal._sees_all()
+               OR uid = authz.current_user_id()
+               OR EXISTS (SELECT 1 FROM authz.org_members m
+                           WHERE m.user_id = uid AND authz.can_org(m.org_id, 'org.members.manage'))) THEN
+        PERFORM authz_internal._hidden('user', handle_or_email);
+    END IF;
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.user_id(text) IS
+    'A user''s id by handle or e-mail address: for trusted roles, the user themselves, and who holds org.members.manage in an organization of the user (42704 otherwise)';
+
+-- An organization by slug, for its members (and trusted roles).
+CREATE FUNCTION authz.org_id(slug text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    oid_ uuid;
+BEGIN
+    PERFORM authz_internal._check_text('organization slug', slug, 63);
+    SELECT o.id INTO oid_ FROM authz.orgs o WHERE o.slug = org_id.slug;
+    IF oid_ IS NULL OR NOT (authz_internal._sees_all() OR authz.org_role(oid_) IS NOT NULL) THEN
+        PERFORM authz_internal._hidden('organization', slug);
+    END IF;
+    RETURN oid_;
+END
+$$;
+COMMENT ON FUNCTION authz.org_id(text) IS
+    'An organization''s id by slug, for its members and trusted roles (42704 otherwise)';
+
+-- A workspace by path 'org-slug/workspace-name', for who may view it or list
+-- the organization's workspaces (and trusted roles). Personal workspaces
+-- have no path: authz.personal_workspace() names them.
+CREATE FUNCTION authz.workspace_id(path text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    org_slug text;
+    ws_name text;
+    w authz.workspaces;
+BEGIN
+    PERFORM authz_internal._check_text('workspace path', path, 127, '^[^/]+/.+$',
+        'A workspace path is the organization''s slug and the workspace''s name: ''acme/genomics''.');
+    org_slug := split_part(path, '/', 1);
+    ws_name := substr(path, length(org_slug) + 2);
+    SELECT x.* INTO w FROM authz.workspaces x JOIN authz.orgs o ON o.id = x.org_id
+     WHERE o.slug = org_slug AND x.name = ws_name;
+    IF w.id IS NULL
+       OR NOT (authz_internal._sees_all()
+               OR authz.can(w.id, 'workspace.view')
+               OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false)) THEN
+        PERFORM authz_internal._hidden('workspace', path);
+    END IF;
+    RETURN w.id;
+END
+$$;
+COMMENT ON FUNCTION authz.workspace_id(text) IS
+    'A workspace''s id by path ''org-slug/workspace-name'', for who may view it or list its organization''s workspaces, and trusted roles (42704 otherwise)';
+
+-- Views of who holds what where: authz.my_access and authz.access.
+-- The current user's workspaces: each one they may view, with the
+-- organization's slug (to its members), their effective role and
+-- permissions, and the balance where they may see it.
+CREATE VIEW authz.my_access WITH (security_invoker = true) AS
+SELECT w.id AS workspace_id,
+       CASE WHEN authz.org_role(w.org_id) IS NOT NULL THEN o.slug END AS org,
+       w.name AS workspace,
+       w.personal_user_id IS NOT NULL AS personal,
+       authz.role_in(w.id) AS role,
+       authz.permissions_in(w.id) AS permissions,
+       CASE WHEN authz.can(w.id, 'billing.view') OR coalesce(authz.can_org(w.org_id, 'org.billing.view'), false)
+            THEN coalesce(a.balance, '0'::authz.credits) END AS balance
+  FROM pg_catalog.unnest(authz.workspace_array('workspace.view')) AS v(id)
+  JOIN authz.workspaces w ON w.id = v.id
+  LEFT JOIN authz.orgs o ON o.id = w.org_id
+  LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id;
+COMMENT ON VIEW authz.my_access IS
+    'The current user''s workspaces: each one they may view, with organization, role, permissions, and balance where they may see it';
+COMMENT ON COLUMN authz.my_access.workspace_id IS 'The workspace';
+COMMENT ON COLUMN authz.my_access.org IS 'The organization''s slug; NULL for a personal workspace, and for an organization you are not a member of (as a collaborator)';
+COMMENT ON COLUMN authz.my_access.workspace IS 'The workspace''s name';
+COMMENT ON COLUMN authz.my_access.personal IS 'Whether it is your personal workspace';
+COMMENT ON COLUMN authz.my_access.role IS 'Your effective role there (authz.role_in), NULL when you only view it (an open workspace)';
+COMMENT ON COLUMN authz.my_access.permissions IS 'Your effective permissions there (authz.permissions_in)';
+COMMENT ON COLUMN authz.my_access.balance IS 'The workspace''s credit balance, if you hold billing.view there or org.billing.view in its organization; else NULL';
+GRANT SELECT ON authz.my_access TO PUBLIC;
+
+-- Every source of every role in the workspaces where the reader holds
+-- members.view (all of them for trusted roles acting for the platform), as
+-- authz.explain tells it to that reader: users the reader may not see in
+-- authz.users are left out, teams are named to who sees them, and the
+-- organization's sources show as "organization" to who does not see its
+-- members.
+CREATE FUNCTION authz_internal._access()
+    RETURNS TABLE (workspace_id uuid, org text, workspace text, user_id uuid, handle text,
+                   role text, source text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    platform boolean := authz_internal._is_trusted();
+    me uuid := authz.current_user_id();
+BEGIN
+    IF NOT platform AND me IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH ws AS MATERIALIZED (
+        SELECT w.id, w.org_id, w.name FROM authz.workspaces w
+         WHERE platform OR w.id = ANY (authz.workspace_array('members.view'))
+    ),
+    seen AS MATERIALIZED (
+        SELECT ws.id, ws.org_id, ws.name, c.uid
+          FROM ws CROSS JOIN LATERAL authz_internal._candidates(ws.id) c(uid)
+         WHERE platform OR c.uid = me OR authz_internal._visible_user(c.uid)
+    )
+    SELECT s.id, CASE WHEN platform OR authz.org_role(s.org_id) IS NOT NULL THEN o.slug END, s.name,
+           s.uid, u.handle, x.role, x.source
+      FROM seen s
+      JOIN authz.users u ON u.id = s.uid
+      LEFT JOIN authz.orgs o ON o.id = s.org_id
+      CROSS JOIN LATERAL authz.explain(s.uid, s.id, 'workspace.view') x
+     WHERE x.source NOT IN ('result', 'grant', 'deny', 'no role', 'unknown user', 'deactivated user',
+                            'unknown workspace');
+END
+$$;
+COMMENT ON FUNCTION authz_internal._access() IS
+    'Internal: the rows of authz.access for the current reader';
+
+CREATE VIEW authz.access WITH (security_invoker = true) AS
+SELECT a.workspace_id, a.org, a.workspace, a.user_id, a.handle, a.role, a.source
+  FROM authz_internal._access() a;
+COMMENT ON VIEW authz.access IS
+    'Who holds which role where, one row per source, in the workspaces where you hold members.view (every workspace for trusted roles acting for the platform); sources as authz.explain tells them to you';
+COMMENT ON COLUMN authz.access.workspace_id IS 'The workspace';
+COMMENT ON COLUMN authz.access.org IS 'The organization''s slug, to its members; NULL for a personal workspace';
+COMMENT ON COLUMN authz.access.workspace IS 'The workspace''s name';
+COMMENT ON COLUMN authz.access.user_id IS 'The user holding the role';
+COMMENT ON COLUMN authz.access.handle IS 'The user''s handle';
+COMMENT ON COLUMN authz.access.role IS 'The role this source gives; NULL for an open workspace''s view right, and for an organization''s sources shown as "organization"';
+COMMENT ON COLUMN authz.access.source IS 'Where the role comes from, as authz.explain names it: personal, participant, team <name>, org-wide role, org admin, shared workspace, open workspace, organization';
+GRANT SELECT ON authz.access TO PUBLIC;
+REVOKE ALL ON FUNCTION authz_internal._access() FROM PUBLIC;
+-- authz.access reads through it; it shows each reader only what they may see.
+GRANT EXECUTE ON FUNCTION authz_internal._access() TO PUBLIC;
+
+-- org_credit_summary lists the workspaces by name, then the total.
+CREATE OR REPLACE FUNCTION authz.org_credit_summary(org_id uuid, since timestamptz DEFAULT '-infinity',
+                                         until timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (workspace_id uuid, workspace text, balance authz.credits, topups authz.credits,
+                   transfers_in authz.credits, transfers_out authz.credits, usage authz.credits)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    PERFORM authz_internal._org(org_id);
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._require_org(org_id, 'org.billing.view');
+    END IF;
+    IF since IS NULL OR until IS NULL THEN
+        RAISE EXCEPTION 'period bounds must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    RETURN QUERY
+    WITH per_ws AS (
+        SELECT w.id, w.name, coalesce(a.balance, '0') AS balance,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'topup'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS topups,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.to_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_in,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'transfer'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS t_out,
+               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
+                          WHERE m.from_workspace = w.id AND m.kind = 'usage'
+                            AND m.created_at >= since AND m.created_at < until), '0') AS used
+          FROM authz.workspaces w LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id
+         WHERE w.org_id = org_credit_summary.org_id
+    )
+    SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
+      FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
+            UNION ALL
+            SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+                   coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0'), true
+              FROM per_ws p) s
+     ORDER BY s.total, s.name, s.id;
+END
+$$;
+COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
+    'Per workspace of an organization, by name: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+
+-- create_user with an id of yours, the platform's alone, e-mails folded in ASCII.
+CREATE OR REPLACE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
+                                  pg_role name DEFAULT NULL, id uuid DEFAULT NULL)
+    RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    uid uuid;
+    other text;
+BEGIN
+    PERFORM authz_internal._require_platform('create users');
+    PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
+        'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
+    PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
+        'An email address looks like name@example.com.');
+    IF display_name IS NOT NULL THEN
+        PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF create_user.id IS NOT NULL AND EXISTS (SELECT 1 FROM authz.users u WHERE u.id = create_user.id) THEN
+        RAISE EXCEPTION 'user id "%" is already taken', create_user.id USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
+        RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
+    END IF;
+    IF EXISTS (SELECT 1 FROM authz.users u
+                WHERE authz_internal._fold_email(u.email) COLLATE "C" = authz_internal._fold_email(create_user.email) COLLATE "C") THEN
+        RAISE EXCEPTION 'email "%" is already used by another user', email USING ERRCODE = '23505';
+    END IF;
+    IF pg_role IS NOT NULL THEN
+        PERFORM authz_internal._check_text('login role', pg_role, 63);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
+            RAISE EXCEPTION 'login role "%" does not exist', pg_role
+                USING ERRCODE = '42704', HINT = 'Create the login role first.';
+        END IF;
+        SELECT u.handle INTO other FROM authz.users u WHERE u.pg_role = create_user.pg_role;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION 'login role "%" is already mapped to user "%"', pg_role, other
+                USING ERRCODE = '23505';
+        END IF;
+    END IF;
+
+    -- The id may be given: an identity provider's user id (Supabase auth.uid()).
+    uid := coalesce(create_user.id, pg_catalog.gen_random_uuid());
+    INSERT INTO authz.users (id, handle, email, display_name, pg_role)
+    VALUES (uid, handle, email, display_name, pg_role);
+    -- Every user has exactly one personal workspace, in no organization.
+    INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
+    RETURN uid;
+END
+$$;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
+
+
+-- Project members are visible to who sees the members of the project's workspace,
+-- so its owners and admins can change or end a collaborator's project role.
+CREATE OR REPLACE FUNCTION authz_internal._visible_user(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT user_id = authz.current_user_id()
+        OR EXISTS (SELECT 1 FROM authz.org_members m
+                    WHERE m.user_id = _visible_user.user_id AND authz.can_org(m.org_id, 'org.members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participants p
+                    WHERE p.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.team_members tm
+                     JOIN authz.participants p ON p.team_id = tm.team_id
+                    WHERE tm.user_id = _visible_user.user_id AND authz.can(p.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
+                    WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
+                      AND authz.can(pp.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                    WHERE pm.user_id = _visible_user.user_id AND authz.can(pr.workspace_id, 'members.view'))
+$$;
+COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members, and members of those workspaces'' projects';
+
+
+
+-- add_project_member: changing the role of someone already in the project needs
+-- no new consent.
+CREATE OR REPLACE FUNCTION authz.add_project_member(project_id uuid, user_id uuid, role text,
+                                         expires_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    p authz.projects := authz_internal._project(project_id);
+    w authz.workspaces := authz_internal._org_workspace(p.workspace_id);
+    r authz.roles;
+    current authz.roles;
+BEGIN
+    PERFORM authz_internal._user(user_id);
+    r := authz_internal._role(w.org_id, role);
+    PERFORM authz_internal._check_expiry(expires_at, r);
+    -- as add_member: the platform adds anyone, everyone else under the rules,
+    -- and someone new to the project with their consent
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+        IF NOT EXISTS (SELECT 1 FROM authz.project_members pm
+                        WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id) THEN
+            PERFORM authz_internal._check_consent(w.org_id, user_id);
+        END IF;
+    END IF;
+    -- an expired membership is gone for every purpose
+    DELETE FROM authz.project_members pm
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
+    SELECT x.* INTO current FROM authz.project_members pm JOIN authz.roles x ON x.id = pm.role_id
+     WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
+    IF FOUND THEN
+        -- changing someone's project role: nobody ranked above the actor
+        IF NOT authz_internal._is_trusted()
+           AND current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+            RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
+                authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
+                USING ERRCODE = '42501';
+        END IF;
+    ELSE
+        -- a new project member: the collaborator policy, and a seat in the
+        -- workspace unless they hold one already
+        PERFORM authz_internal._check_capacity(p.workspace_id, user_id);
+    END IF;
+    INSERT INTO authz.project_members (project_id, user_id, role_id, expires_at)
+    VALUES (p.id, user_id, r.id, expires_at)
+    ON CONFLICT ON CONSTRAINT project_members_pkey
+    DO UPDATE SET role_id = EXCLUDED.role_id, expires_at = EXCLUDED.expires_at;
+END
+$$;
+COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
+
+
 -- The credit ledger engine in C (src/ledger.c): top-ups, transfers and usage
 -- charges; usage charges that do not wait for the account (pending charges,
 -- folded lazily); batched usage; holds; a lighter ledger (the movement row is
@@ -1506,8 +2743,7 @@ CREATE TABLE authz.credit_holds (
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     closed_at       timestamptz,
-    by_platform     boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED,
-    CONSTRAINT credit_holds_key UNIQUE (tenant_id, by_platform, idempotency_key),
+    CONSTRAINT credit_holds_key UNIQUE (tenant_id, idempotency_key),
     CHECK ((status = 'captured') = (captured IS NOT NULL AND movement_id IS NOT NULL))
 );
 CREATE INDEX credit_holds_open_idx ON authz.credit_holds (workspace_id) WHERE status = 'open';
@@ -1524,16 +2760,14 @@ COMMENT ON COLUMN authz.credit_holds.captured IS 'Amount charged at capture';
 COMMENT ON COLUMN authz.credit_holds.movement_id IS 'The usage movement made by the capture';
 COMMENT ON COLUMN authz.credit_holds.tenant_id IS 'Tenant whose idempotency keys it shares (as for movements)';
 COMMENT ON COLUMN authz.credit_holds.idempotency_key IS
-    'Caller''s key, unique in the tenant and actor class: a retry returns this hold';
+    'The platform''s key, unique in the tenant: a retry returns this hold';
 COMMENT ON COLUMN authz.credit_holds.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
-COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
+COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL: holds are made by the platform)';
 COMMENT ON COLUMN authz.credit_holds.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_holds.created_at IS 'When it was made';
 COMMENT ON COLUMN authz.credit_holds.closed_at IS 'When it was captured or released';
-COMMENT ON COLUMN authz.credit_holds.by_platform IS
-    'Actor class of its idempotency key, as for movements: made by the platform (no current user)';
 COMMENT ON CONSTRAINT credit_holds_key ON authz.credit_holds IS
-    'An idempotency key makes one hold per tenant and actor class (NULL keys never conflict)';
+    'An idempotency key makes one hold per tenant (holds are the platform''s only; NULL keys never conflict)';
 COMMENT ON INDEX authz.credit_holds_open_idx IS 'Open holds of an account, summed under its lock';
 
 CREATE TYPE authz.usage_event AS (
@@ -1610,7 +2844,7 @@ CREATE FUNCTION authz.record_usage_batch(events authz.usage_event[])
     AS 'MODULE_PATHNAME', 'ledger_record_usage_batch' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.record_usage_batch(authz.usage_event[]) IS
-    'Charge many usage events of many workspaces in one call, as record_usage each (trusted roles); all or nothing: an invalid event refuses the whole batch; one row per event: its position, charge, movement and whether it was a retry';
+    'Charge many usage events of many workspaces in one call, as record_usage each (trusted roles acting for the platform); all or nothing: an invalid event refuses the whole batch; one row per event: its position, charge, movement and whether it was a retry';
 REVOKE ALL ON FUNCTION authz.record_usage_batch(authz.usage_event[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.record_usage_batch(authz.usage_event[]) TO workspace_authz_trusted;
 
@@ -1619,7 +2853,7 @@ CREATE FUNCTION authz.hold_credits(workspace_id uuid, amount authz.credits, idem
     RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_hold_credits' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) IS
-    'Reserve credits for running work until captured, released or expired (trusted roles); refused (23514, nothing held) beyond the available credits; returns the hold id; idempotent on its key';
+    'Reserve credits for running work until captured, released or expired (trusted roles acting for the platform); refused (23514, nothing held) beyond the available credits; returns the hold id; idempotent on its key';
 REVOKE ALL ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) TO workspace_authz_trusted;
 
@@ -1627,7 +2861,7 @@ CREATE FUNCTION authz.capture_hold(hold_id bigint, amount authz.credits)
     RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_capture_hold' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.capture_hold(bigint, authz.credits) IS
-    'Charge the actual amount (at most the amount held) as a usage movement and release the rest (trusted roles); returns the movement id; a retry with the same amount returns it again';
+    'Charge the actual amount (at most the amount held) as a usage movement and release the rest (trusted roles acting for the platform); returns the movement id; a retry with the same amount returns it again';
 REVOKE ALL ON FUNCTION authz.capture_hold(bigint, authz.credits) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.capture_hold(bigint, authz.credits) TO workspace_authz_trusted;
 
@@ -1635,7 +2869,7 @@ CREATE FUNCTION authz.release_hold(hold_id bigint)
     RETURNS void AS 'MODULE_PATHNAME', 'ledger_release_hold' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.release_hold(bigint) IS
-    'Release a hold without charging anything (trusted roles); releasing it again does nothing';
+    'Release a hold without charging anything (trusted roles acting for the platform); releasing it again does nothing';
 REVOKE ALL ON FUNCTION authz.release_hold(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.release_hold(bigint) TO workspace_authz_trusted;
 
@@ -1717,16 +2951,17 @@ BEGIN
                coalesce((SELECT sum(-f.amount) FROM flows f WHERE f.workspace_id = ws.id AND f.kind = 'usage'), '0') AS used
           FROM ws LEFT JOIN authz.credit_accounts a ON a.workspace_id = ws.id
     )
-    SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used FROM per_ws p
-    UNION ALL
-    SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
-           coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0')
-      FROM per_ws p
-     ORDER BY 1 NULLS LAST;
+    SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
+      FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
+            UNION ALL
+            SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+                   coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0'), true
+              FROM per_ws p) s
+     ORDER BY s.total, s.name, s.id;
 END
 $$;
 COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
-    'Per workspace of an organization: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+    'Per workspace of an organization, by name: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
 
 ALTER POLICY visible ON authz.credit_movements
     USING (coalesce(authz_internal._visible_credits(from_workspace), false)

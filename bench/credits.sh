@@ -38,6 +38,9 @@ trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+# bench_transfer acts as the organization's owner (a role setting); usage is
+# the platform's, so those sessions clear the asserted user
+PLATFORM="-c workspace_authz.user_id="
 sql() { psql -At "$@"; }
 say() { echo "$*" >&2; }
 
@@ -78,14 +81,14 @@ verify() { sql -d "$DB" -c "SELECT count(*) FROM authz.verify_ledger()"; }
 
 # run scenario clients: appends "scenario clients tps tx p50 p99 wal rec verify" to $work/results
 run() {
-  local scenario=$1 clients=$2 db=$DB args threads=2
+  local scenario=$1 clients=$2 db=$DB args threads=2 opts=${PGOPTIONS:-}
   [ "$clients" -lt 2 ] && threads=1
   case $scenario in
     tpcb1)   db=bench_tpcb1; args=(-b tpcb-like) ;;
     tpcb10)  db=bench_tpcb10; args=(-b tpcb-like) ;;
     uniform) args=(-D workspaces="$WORKSPACES" -f "$here/transfer_uniform.sql") ;;
     hot)     args=(-f "$here/transfer_hot.sql") ;;
-    usage)   args=(-f "$work/usage_one.sql") ;;
+    usage)   args=(-f "$work/usage_one.sql"); opts="$opts $PLATFORM" ;;
   esac
   if [ "$db" = "$DB" ]; then
     psql -d "$db" -c "VACUUM authz.credit_accounts, authz.credit_movements, authz.credit_ledger, authz.credit_pending"
@@ -96,7 +99,7 @@ run() {
   local lsn0 lsn1 prefix="$work/log_${scenario}_$clients"
   lsn0=$(sql -d "$db" -c "SELECT pg_current_wal_lsn()")
   say "  $scenario, $clients clients, ${SECONDS_PER_RUN}s..."
-  "$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c "$clients" -j "$threads" -U "$ROLE" \
+  PGOPTIONS="$opts" "$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c "$clients" -j "$threads" -U "$ROLE" \
     -l --log-prefix="$prefix" "${args[@]}" "$db" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
   lsn1=$(sql -d "$db" -c "SELECT pg_current_wal_lsn()")
   local tx tps wal rec
@@ -125,14 +128,14 @@ $(for b in $(seq 1 "$BATCHES"); do
   echo "SELECT count(*) FROM authz.record_usage_batch(ARRAY(SELECT ROW((SELECT id FROM bench.ws WHERE n = 1 + i % 100), 0.001 * i, 0.002, 0, 'batch-$b-' || i)::authz.usage_event FROM generate_series(1, 1000) i));"
 done)
 SQL
-batch_ms=$(psql -d "$DB" -U "$ROLE" -f "$work/batch.sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd+ | bc)
+batch_ms=$(PGOPTIONS="${PGOPTIONS:-} $PLATFORM" psql -d "$DB" -U "$ROLE" -f "$work/batch.sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd+ | bc)
 batch_verify=$(verify)
 cat >"$work/single.sql" <<'EOF'
 \set i random(1, 1000)
 SELECT authz.record_usage((SELECT id FROM bench.ws WHERE n = 1 + :i % 100), 0.001 * :i, 0.002, 0);
 EOF
 chmod 644 "$work/single.sql"
-"$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c 1 -U "$ROLE" -f "$work/single.sql" "$DB" >"$work/single.out" 2>&1 \
+PGOPTIONS="${PGOPTIONS:-} $PLATFORM" "$PGBIN/pgbench" -n -T "$SECONDS_PER_RUN" -c 1 -U "$ROLE" -f "$work/single.sql" "$DB" >"$work/single.out" 2>&1 \
   || { cat "$work/single.out" >&2; exit 1; }
 single_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/single.out" | head -n 1)
 single_verify=$(verify)

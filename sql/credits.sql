@@ -190,6 +190,11 @@ SELECT i, x, sum(x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
                (6, NULL), (7, NULL), (8, '0.000001')) v(i, x);
 SELECT i, sum(x) OVER (ORDER BY i ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
   FROM (VALUES (1, '9223372036854.775807'::credits), (2, '1'), (3, '-1')) v(i, x);
+-- a moving frame that starts on NULL, and frames of NULLs only (NULL sums)
+SELECT i, x, sum(x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+  FROM (VALUES (1, NULL::credits), (2, '1'), (3, NULL), (4, NULL), (5, '2'), (6, '3')) v(i, x);
+SELECT i, x, sum(x) OVER (ORDER BY i ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING)
+  FROM (VALUES (1, NULL::credits), (2, NULL), (3, '1.5'), (4, NULL)) v(i, x);
 
 -- parallel aggregation combines partial sums, which may leave the int64 range
 CREATE TABLE credits_parallel (i integer, n credits, big credits);

@@ -5,7 +5,9 @@
 SET search_path = public;
 
 -- fixture: ann owns org acme and its workspace lab; bob is a member of acme,
--- dee an admin; cat belongs to no organization
+-- dee an admin; cat belongs to no organization but ann's other one, where bob
+-- and dee are members too (so that ann, bob and dee, who may see cat, see
+-- refusals name cat by handle, and the rank rules refuse what they try on him)
 SELECT authz.create_user('ann', 'ann@example.com', 'Ann') AS ann \gset
 SELECT authz.create_user('bob', 'bob@example.com') AS bob \gset
 SELECT authz.create_user('cat', 'cat@example.com') AS cat \gset
@@ -18,12 +20,23 @@ SELECT authz.create_team(:'acme', 'ops') AS ops \gset
 SELECT authz.create_org('other') AS other \gset
 SELECT authz.create_team(:'other', 'elsewhere') AS elsewhere \gset
 SELECT authz.personal_workspace() AS ann_home \gset
+-- (the platform puts them in: no user asserted; ann may add only people who
+-- already share an organization with her)
+SELECT authz.set_user(NULL, false);
 SELECT authz.add_org_member(:'acme', :'bob');
 SELECT authz.add_org_member(:'acme', :'dee', 'admin');
+SELECT authz.add_org_member(:'other', :'cat');
+SELECT authz.add_org_member(:'other', :'bob');
+SELECT authz.add_org_member(:'other', :'dee');
+SELECT authz.set_user(:'ann', false);
 
 -- set_user
 SELECT authz.set_user('00000000-0000-4000-8000-000000000000', false);
 SELECT authz.set_user('not-a-uuid', false);
+
+-- the platform's functions, called with no user asserted (a trusted role asserting a
+-- user acts for that user only)
+SELECT authz.set_user(NULL, false);
 
 -- create_user: handle
 SELECT authz.create_user(NULL, 'x@example.com');
@@ -61,6 +74,7 @@ SELECT authz.deactivate_user('not-a-uuid');
 SELECT authz.personal_workspace('00000000-0000-4000-8000-000000000000');
 
 -- create_org
+SELECT authz.set_user(:'ann', false);
 SELECT authz.create_org(NULL);
 SELECT authz.create_org('');
 SELECT authz.create_org('  ');
@@ -217,6 +231,7 @@ SELECT authz.remove_team(:'lab', :'core');
 SELECT authz.add_team(:'lab', :'ops', 'owner');
 
 -- define_permission
+SELECT authz.set_user(NULL, false);
 SELECT authz.define_permission(NULL);
 SELECT authz.define_permission('');
 SELECT authz.define_permission('  ');
@@ -233,6 +248,7 @@ SELECT authz.define_permission('pipelines.launch', NULL, '{owner}');
 SELECT authz.define_permission('pipelines.launch', NULL, '{member,NULL}');
 SELECT authz.define_permission('content.read');
 SELECT authz.define_permission('org.view');
+SELECT authz.set_user(:'ann', false);
 
 -- checks: unknown permissions, NULL and unknown ids
 SELECT authz.can(:'lab', 'nope.nothing');
@@ -249,6 +265,9 @@ SELECT authz.role_in('00000000-0000-4000-8000-000000000000') IS NULL AS unknown_
 SELECT authz.org_role('00000000-0000-4000-8000-000000000000') IS NULL AS unknown_org_has_no_role;
 SELECT authz.workspace_array('nope.nothing');
 SELECT * FROM authz.workspaces('nope.nothing');
+-- check about another user: for the platform (no user asserted), and refused while acting for ann
+SELECT authz.check(:'bob', :'lab', 'content.read');
+SELECT authz.set_user(NULL, false);
 SELECT authz.check(:'bob', :'lab', 'nope.nothing');
 SELECT authz.check('00000000-0000-4000-8000-000000000000', :'lab', 'content.read') AS unknown_user;
 SELECT * FROM authz.who_can(NULL, 'content.read');
@@ -260,6 +279,7 @@ SELECT * FROM authz.explain(NULL, :'lab', 'content.read');
 SELECT * FROM authz.explain(:'bob', NULL, 'content.read');
 SELECT * FROM authz.explain(:'bob', :'lab', NULL);
 SELECT * FROM authz.explain(:'bob', :'lab', 'nope.nothing');
+SELECT authz.set_user(:'ann', false);
 
 -- rank rules, as bob, an admin of lab
 SELECT authz.set_user(:'bob', false);
@@ -273,7 +293,7 @@ SELECT authz.add_team(:'lab', :'ops', 'viewer');
 SELECT authz.add_org_member(:'acme', :'cat');
 SELECT authz.create_workspace(:'acme', 'bobs');
 SELECT authz.create_team(:'acme', 'bobs');
-SELECT authz.personal_workspace(:'ann') IS NOT NULL AS superuser_may_look_up;
+SELECT authz.personal_workspace(:'ann') IS NOT NULL AS superuser_acting_for_bob_may_not_look_up;
 
 -- org rank rules, as dee, an org admin
 SELECT authz.set_user(:'dee', false);
@@ -301,7 +321,9 @@ SELECT authz.set_org_workspace_role(:'acme', :'bob', NULL);
 SELECT authz.update_org(:'acme', '{"member_workspace_role": null, "admin_workspace_role": "admin"}');
 
 -- an invitation whose role was raised above its inviter's rank since
+SELECT authz.set_user(NULL, false);
 SELECT authz.create_user('eve', 'eve@example.com') AS eve \gset
+SELECT authz.set_user(:'ann', false);
 SELECT authz.create_role(:'acme', 'helper', 30, '{workspace.view,content.read}') IS NOT NULL AS created_helper;
 SELECT authz.set_user(:'bob', false);
 SELECT authz.invite(:'lab', 'eve@example.com', 'helper') AS eve_token \gset
@@ -336,7 +358,11 @@ SELECT authz.remove_member(:'lab', :'ann');
 SELECT authz.set_role(:'lab', :'ann', 'admin');
 SELECT authz.remove_org_member(:'acme', :'ann');
 SELECT authz.set_org_role(:'acme', :'ann', 'admin');
+-- (refused once ann is deactivated, and nobody: the refusal names the workspace
+-- by its identifier, so only its SQLSTATE is shown)
+\set VERBOSITY sqlstate
 SELECT authz.deactivate_user(:'ann');
+\set VERBOSITY default
 
 -- no identity, then a deactivated user
 SELECT authz.set_user(NULL, false);

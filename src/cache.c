@@ -26,6 +26,13 @@
  * active snapshot into a transient cache tied to that snapshot, so the leader
  * and its workers give the same answers, and so does a serial plan.
  *
+ * Revocation.  A READ COMMITTED transaction that already holds every lock it
+ * needs acquires none, so nothing would make it absorb the invalidations
+ * other sessions commit. Each statement (each new snapshot) therefore
+ * absorbs them at its first check or identity lookup, so it answers with
+ * everything committed before it started, as its queries do. REPEATABLE
+ * READ and SERIALIZABLE keep answering from their snapshot.
+ *
  * Memory.  Everything lives in one context per cache. Past
  * workspace_authz.cache_size, the next outermost entry first drops the
  * memoised answers (cheap to recompute, and callers only ever hold copies),
@@ -38,6 +45,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -56,6 +64,13 @@
 #include "utils/syscache.h"
 
 #include "workspace_authz.h"
+
+/* This backend's local transaction id (moved into vxid in PostgreSQL 17). */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
 
 #define PERM_NAME_MAX 64
 
@@ -419,6 +434,42 @@ transient_matches(AuthzCache *c, Snapshot snap)
 }
 
 /*
+ * In READ COMMITTED, outside parallel mode, absorb the invalidations other
+ * sessions committed, once per statement: per client statement, and per
+ * snapshot a function's statements take (see the file header). Never while
+ * pointers into the cache are live.
+ */
+void
+cache_accept_invalidations(void)
+{
+	static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
+	static TimestampTz seen_stmt = 0;
+	static TransactionId seen_xmin = InvalidTransactionId;
+	static TransactionId seen_xmax = InvalidTransactionId;
+	static uint32 seen_xcnt = 0;
+	static CommandId seen_cid = InvalidCommandId;
+	TimestampTz stmt;
+	Snapshot	snap;
+
+	if (cache_depth > 0 || !IsTransactionState() || use_active_snapshot())
+		return;
+	stmt = GetCurrentStatementStartTimestamp();
+	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	if (seen_lxid == MY_LXID && seen_stmt == stmt &&
+		(snap == NULL ||
+		 (seen_xmin == snap->xmin && seen_xmax == snap->xmax &&
+		  seen_xcnt == snap->xcnt && seen_cid == snap->curcid)))
+		return;
+	seen_lxid = MY_LXID;
+	seen_stmt = stmt;
+	seen_xmin = snap ? snap->xmin : InvalidTransactionId;
+	seen_xmax = snap ? snap->xmax : InvalidTransactionId;
+	seen_xcnt = snap ? snap->xcnt : 0;
+	seen_cid = snap ? snap->curcid : InvalidCommandId;
+	AcceptInvalidationMessages();
+}
+
+/*
  * Enter the cache. The outermost entry picks the cache for this mode, applies
  * a pending reset and (re)loads the registry; nested entries change nothing.
  */
@@ -427,8 +478,13 @@ cache_enter(void)
 {
 	AuthzCache *c;
 
-	if (cache_depth++ > 0)
+	if (cache_depth > 0)
+	{
+		cache_depth++;
 		return;
+	}
+	cache_accept_invalidations();
+	cache_depth++;
 
 	if (use_active_snapshot())
 	{
@@ -488,6 +544,7 @@ static void
 resolve_model(void)
 {
 	Oid			nsp = get_namespace_oid("authz", true);
+	int64		shards[REL_COUNT];
 
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("users", nsp)))
 		ereport(ERROR,
@@ -502,6 +559,8 @@ resolve_model(void)
 					 errmsg("workspace_authz relation \"authz.%s\" is missing", rel_names[i]),
 					 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 	}
+	/* The sentinel is the table itself: see cache_invalidate_trigger. */
+	sentinel_relid = rel_oids[REL_USERS];
 	for (int i = 0; i < IDX_COUNT; i++)
 	{
 		index_oids[i] = get_relname_relid(index_names[i], nsp);
@@ -510,6 +569,21 @@ resolve_model(void)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("workspace_authz index \"authz.%s\" is missing", index_names[i]),
 					 errhint("Recreate the index, or reinstall the extension.")));
+	}
+	/* Distributed with Citus: read this node's copies (see distributed.c). */
+	for (int i = 0; i < REL_COUNT; i++)
+	{
+		shards[i] = distributed_shard_of(rel_oids[i]);
+		if (shards[i] != 0)
+			rel_oids[i] = distributed_local_shard(nsp, rel_names[i], shards[i]);
+	}
+	for (int i = 0; i < IDX_COUNT; i++)
+	{
+		Oid			table = IndexGetRelation(index_oids[i], false);
+
+		for (int r = 0; r < REL_COUNT; r++)
+			if (shards[r] != 0 && get_relname_relid(rel_names[r], nsp) == table)
+				index_oids[i] = distributed_local_shard(nsp, index_names[i], shards[r]);
 	}
 	/*
 	 * Column numbers from each relation's descriptor: one relcache build per
@@ -545,7 +619,6 @@ resolve_model(void)
 		}
 		table_close(rel, AccessShareLock);
 	}
-	sentinel_relid = rel_oids[REL_USERS];
 }
 
 /*
@@ -1321,6 +1394,62 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 	if (e->found)
 		*user_id = e->user_id;
 	return e->found;
+}
+
+/*
+ * The user an issuer's external subject is mapped to (authz.user_subjects,
+ * written by authz.map_subject), if any. The table is not part of the model
+ * the loaders need: an installation from before it existed maps nothing.
+ * Read with the load snapshot, like the model; the caller memoises the
+ * answer for the cache generation.
+ */
+bool
+cache_subject_user(const char *issuer, const char *subject, pg_uuid_t *user_id)
+{
+	Oid			nsp = get_namespace_oid("authz", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("user_subjects", nsp) : InvalidOid;
+	Oid			indexid = OidIsValid(nsp) ? get_relname_relid("user_subjects_pkey", nsp) : InvalidOid;
+	AttrNumber	issuer_att,
+				subject_att,
+				user_att;
+	Relation	rel;
+	Snapshot	snap;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		return false;
+	issuer_att = get_attnum(relid, "issuer");
+	subject_att = get_attnum(relid, "subject");
+	user_att = get_attnum(relid, "user_id");
+	if (issuer_att == InvalidAttrNumber || subject_att == InvalidAttrNumber ||
+		user_att == InvalidAttrNumber)
+		return false;
+	/* the columns are COLLATE "C", as the scan keys compare */
+	ScanKeyInit(&keys[0], issuer_att, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(issuer));
+	ScanKeyInit(&keys[1], subject_att, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(subject));
+	snap = RegisterSnapshot(use_active_snapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, indexid, true, snap, 2, keys);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, user_att, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			*user_id = *DatumGetUUIDP(d);
+			found = true;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snap);
+	return found;
 }
 
 /* ---- memoised answers --------------------------------------------------- */

@@ -156,12 +156,29 @@ checks_can(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(workspace_check(fcinfo, &user, PG_GETARG_UUID_P(0), PG_GETARG_TEXT_PP(1)));
 }
 
+/*
+ * authz.check answers for any user only for the platform: once a user is
+ * asserted, the session acts for that user, and may ask only about them.
+ */
 PG_FUNCTION_INFO_V1(checks_check);
 Datum
 checks_check(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(workspace_check(fcinfo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1),
-								   PG_GETARG_TEXT_PP(2)));
+	pg_uuid_t  *user = PG_GETARG_UUID_P(0);
+
+	cache_accept_invalidations();
+	if (authz_user_asserted())
+	{
+		pg_uuid_t	me;
+
+		if (!authz_current_user(&me) || uuid_cmp_raw(&me, user) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to check the permissions of another user while acting for a user"),
+					 errdetail("Once a user is asserted, every function answers for that user only."),
+					 errhint("Use authz.can() for the current user, or clear the assertion with authz.set_user(NULL) to check for the platform.")));
+	}
+	PG_RETURN_BOOL(workspace_check(fcinfo, user, PG_GETARG_UUID_P(1), PG_GETARG_TEXT_PP(2)));
 }
 
 PG_FUNCTION_INFO_V1(checks_can_org);

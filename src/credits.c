@@ -466,14 +466,15 @@ credits_sum_accum(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext = sum_context(fcinfo, "credits_sum_accum");
 	CreditsSum *state = PG_ARGISNULL(0) ? NULL : (CreditsSum *) PG_GETARG_POINTER(0);
 
-	if (PG_ARGISNULL(1))
-	{
-		if (state == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
-	}
+	/*
+	 * The state exists from the first row, NULL or not: a moving-aggregate
+	 * transition must never return NULL, as it would for a window frame
+	 * that starts on a NULL. The final function answers NULL for no amounts.
+	 */
 	if (state == NULL)
 		state = MemoryContextAllocZero(aggcontext, sizeof(CreditsSum));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
 	sum_add(state, PG_GETARG_CREDITS(1));
 	state->count++;
 	PG_RETURN_POINTER(state);

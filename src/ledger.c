@@ -73,6 +73,7 @@ typedef enum LedgerQuery
 	Q_RAISE_BILL,
 	Q_LABEL,
 	Q_RAISE_HIDDEN,
+	Q_RAISE_PLATFORM,
 	Q_MOVE,
 	Q_MOVE_USAGE,
 	Q_REPLAY,
@@ -131,6 +132,9 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_RAISE_HIDDEN] = {
 		"SELECT authz_internal._hidden($1, $2)",
 		2, {TEXTOID, TEXTOID}},
+	[Q_RAISE_PLATFORM] = {
+		"SELECT authz_internal._require_platform($1)",
+		1, {TEXTOID}},
 	[Q_MOVE] = {
 		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,"
 		"                                    idempotency_key, fingerprint, usage, actor_id)"
@@ -235,8 +239,7 @@ static const QueryDef query_defs[Q_COUNT] = {
 		" ON CONFLICT ON CONSTRAINT credit_holds_key DO NOTHING RETURNING id",
 		6, {UUIDOID, CR, UUIDOID, TEXTOID, TEXTOID, INTERVALOID}},
 	[Q_HOLD_REPLAY] = {
-		"SELECT h.id, h.fingerprint FROM authz.credit_holds h WHERE h.tenant_id = $1 AND h.idempotency_key = $2"
-		"   AND h.by_platform = (authz.current_user_id() IS NULL)",
+		"SELECT h.id, h.fingerprint FROM authz.credit_holds h WHERE h.tenant_id = $1 AND h.idempotency_key = $2",
 		2, {UUIDOID, TEXTOID}},
 	[Q_HOLD_GET] = {
 		"SELECT h.workspace_id, h.amount, h.status, h.expires_at <= pg_catalog.now(), h.captured,"
@@ -354,6 +357,24 @@ workspace_label(Datum workspace_id)
 	run(Q_LABEL, v, " ", true);
 	d = col(0, 1, &isnull);
 	return isnull ? uuid_text(workspace_id) : TextDatumGetCString(d);
+}
+
+/*
+ * Platform powers (top-ups, usage, holds) belong to a trusted role acting for
+ * no user; the refusal comes from authz_internal._require_platform.
+ */
+static void
+require_platform(const char *what)
+{
+	Datum		v[1];
+
+	if (authz_caller_is_trusted())
+		return;
+	v[0] = CStringGetTextDatum(what);
+	run(Q_RAISE_PLATFORM, v, " ", true);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s: only a trusted role acting for no user may", what)));
 }
 
 /* ---- argument checks ------------------------------------------------------------ */
@@ -778,6 +799,8 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	}
 	tenant = has_org ? org : workspace_id;
 
+	if (!batch)
+		require_platform("record usage");
 	check_quantities(qty_null, cpu, mem, sto);
 	charge = usage_price(cpu, mem, sto, &rates);
 	check_text_datum(key, key_null, "idempotency key", KEY_MAX);
@@ -878,6 +901,7 @@ ledger_add_credits(PG_FUNCTION_ARGS)
 				 errmsg("workspace_id must not be NULL")));
 	ws = PG_GETARG_DATUM(0);
 	lookup_workspace(ws, &has_org, &org);
+	require_platform("add credits");
 	amount = check_amount(fcinfo, 1);
 	memo = check_text(fcinfo, 2, "memo", MEMO_MAX, &memo_null);
 	key = check_text(fcinfo, 3, "idempotency key", KEY_MAX, &key_null);
@@ -1127,6 +1151,7 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		elog(ERROR, "authz.usage_event has %d attributes, expected 5", evdesc->natts);
 
 	ledger_connect();
+	require_platform("record usage");
 	batch_cxt = CurrentMemoryContext;
 	memset(&hctl, 0, sizeof(hctl));
 	hctl.keysize = sizeof(pg_uuid_t);
@@ -1252,6 +1277,7 @@ ledger_hold_credits(PG_FUNCTION_ARGS)
 				 errmsg("workspace_id must not be NULL")));
 	ws = PG_GETARG_DATUM(0);
 	lookup_workspace(ws, &has_org, &org);
+	require_platform("hold credits");
 	amount = check_amount(fcinfo, 1);
 	key = check_text(fcinfo, 2, "idempotency key", KEY_MAX, &key_null);
 	require_not_null(fcinfo, 3, "expires_in");
@@ -1368,6 +1394,7 @@ ledger_capture_hold(PG_FUNCTION_ARGS)
 	Datum		usage;
 
 	ledger_connect();
+	require_platform("capture a hold");
 	require_not_null(fcinfo, 0, "hold_id");
 	require_not_null(fcinfo, 1, "amount");
 	hold_id = PG_GETARG_INT64(0);
@@ -1433,6 +1460,7 @@ ledger_release_hold(PG_FUNCTION_ARGS)
 	HoldRow		h;
 
 	ledger_connect();
+	require_platform("release a hold");
 	require_not_null(fcinfo, 0, "hold_id");
 	hold_id = PG_GETARG_INT64(0);
 	get_hold(hold_id, &h);

@@ -9,12 +9,20 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
 #include "libpq/pqformat.h"
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
 
 #include "workspace_authz.h"
 
@@ -46,16 +54,54 @@ bad_input(Node *escontext, const char *str, const char *detail)
 }
 
 /*
- * Add one named permission. A name that is not registered is error 42704 from
- * the registry, or a soft input error when the caller collects those.
+ * A permission named by restored data before its registration was loaded
+ * (see authz_internal._restore_permission): only for a role that may load
+ * the registry itself, with row_security off as pg_dump's scripts set it,
+ * outside parallel mode and recovery. Its bit, or -1 when not restoring.
+ */
+static int
+restore_permission(const char *name, int len)
+{
+	Oid			nsp = get_namespace_oid("authz", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("permissions", nsp) : InvalidOid;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	int			bit;
+
+	if (row_security || IsInParallelMode() || RecoveryInProgress() || !OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return -1;
+	args[0] = PointerGetDatum(cstring_to_text_with_len(name, len));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT authz_internal._restore_permission($1)", 1, argtypes, args,
+							  NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not register restored permission \"%.*s\"", len, name);
+	bit = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? -1 : bit;
+}
+
+/*
+ * Add one named permission. In the text form (str given) a name that is not
+ * registered is malformed input like any other (22P02), raised or soft as
+ * the caller asks; elsewhere (a text[] cast, the binary form) it is an
+ * unknown permission, error 42704 from the registry.
  */
 static bool
 add_named(Node *escontext, const char *str, PermSet *s, const char *name, int len)
 {
-	int			bit = cache_permission_bit(name, len, escontext != NULL);
+	int			bit = cache_permission_bit(name, len, str != NULL);
 
+	if (bit < 0 && str != NULL)
+		bit = restore_permission(name, len);
 	if (bit < 0)
-		return bad_input(escontext, str, "It names a permission that is not registered.");
+		authz_input_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid input syntax for type authz.permset: \"%s\"", str),
+						   errdetail("Permission \"%.*s\" is not registered.", Min(len, 200), name),
+						   errhint("Register it with authz.define_permission().")));
 	permset_add(s, bit);
 	return true;
 }

@@ -181,8 +181,7 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	int			i;
 
 	memset(out, 0, sizeof(*out));
-	out->key.user_id = *user_id;
-	out->key.workspace_id = *ws_id;
+	result_key(&out->key, user_id, ws_id, RESULT_WORKSPACE);
 	out->valid_until = DT_NOEND;
 	permset_clear(&grants);
 	permset_clear(&denies);
@@ -290,8 +289,7 @@ resolve_workspace(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, ResultEntry 
 	uint64		generation;
 
 	cache_enter();
-	key.user_id = *user_id;
-	key.workspace_id = *ws_id;
+	result_key(&key, user_id, ws_id, RESULT_WORKSPACE);
 	e = cache_result_find(&key);
 	if (e && e->valid_until > now)
 		*out = *e;
@@ -367,8 +365,7 @@ resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEnt
 	const UserInfo *u;
 
 	cache_enter();
-	key.user_id = *user_id;
-	key.workspace_id = *project_id;
+	result_key(&key, user_id, project_id, RESULT_PROJECT);
 	e = cache_result_find(&key);
 	if (e && e->valid_until > now)
 	{
@@ -438,8 +435,7 @@ resolve_workspace_array(const pg_uuid_t *user_id, int bit)
 			ResultEntry *e;
 			ResultEntry fresh;
 
-			key.user_id = *user_id;
-			key.workspace_id = u->candidates[i];
+			result_key(&key, user_id, &u->candidates[i], RESULT_WORKSPACE);
 			e = cache_result_find(&key);
 			if (e == NULL || e->valid_until <= now)
 			{

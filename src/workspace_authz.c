@@ -42,5 +42,6 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	identity_init();
 	cache_init();
+	distributed_init();
 	MarkGUCPrefixReserved("workspace_authz");
 }

@@ -99,10 +99,16 @@ extern char *authz_jwt_claim;
 
 extern void identity_init(void);
 extern void cache_init(void);
+extern void distributed_init(void);
+extern int64 distributed_shard_of(Oid relid);
+extern Oid	distributed_local_shard(Oid nsp, const char *name, int64 shardid);
+extern void distributed_propagate_user(const pg_uuid_t *user_id);
+extern bool distributed_token_user(pg_uuid_t *user_id);
 
 /* ---- identity.c --------------------------------------------------------- */
 
 extern bool authz_current_user(pg_uuid_t *user_id);
+extern bool authz_user_asserted(void);
 extern bool authz_caller_is_trusted(void);
 
 /* ---- cache.c: the loaded model ------------------------------------------ */
@@ -215,12 +221,33 @@ typedef struct UserInfo
 	pg_uuid_t  *project_candidates;	/* projects where they may hold one */
 } UserInfo;
 
-/* Memoised answer for one (user, workspace) pair. */
+/* What a memoised answer is about: workspaces and projects never share keys. */
+typedef enum ResultKind
+{
+	RESULT_WORKSPACE = 1,
+	RESULT_PROJECT = 2
+} ResultKind;
+
+/*
+ * Memoised answer for one (user, workspace) or (user, project) pair. Hashed
+ * as bytes: fill it with result_key(), which leaves no stray bytes.
+ */
 typedef struct ResultKey
 {
 	pg_uuid_t	user_id;
-	pg_uuid_t	workspace_id;
+	pg_uuid_t	object_id;		/* a workspace or a project, as kind says */
+	uint8		kind;			/* a ResultKind */
 } ResultKey;
+
+static inline void
+result_key(ResultKey *key, const pg_uuid_t *user_id, const pg_uuid_t *object_id,
+		   ResultKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->user_id = *user_id;
+	key->object_id = *object_id;
+	key->kind = (uint8) kind;
+}
 
 typedef struct ResultEntry
 {
@@ -234,6 +261,7 @@ typedef struct ResultEntry
 /* Bumped whenever cached answers may have changed; memos compare it. */
 extern uint64 authz_cache_generation;
 
+extern void cache_accept_invalidations(void);
 extern void cache_enter(void);
 extern void cache_leave(void);
 extern int	cache_permission_bit(const char *name, int len, bool missing_ok);
@@ -250,6 +278,7 @@ extern const UserInfo *cache_user(const pg_uuid_t *id);
 extern void cache_user_candidates(const UserInfo *user);
 extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
+extern bool cache_subject_user(const char *issuer, const char *subject, pg_uuid_t *user_id);
 extern ResultEntry *cache_result_find(const ResultKey *key);
 extern void cache_result_store(const ResultEntry *entry, uint64 generation);
 

@@ -9,6 +9,7 @@
 -- The change feed (NOTIFY at commit) needs committed sessions: it is tested
 -- in limits_concurrency.sql.
 -- One session, one transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(74);
 
@@ -88,7 +89,10 @@ $$;
 -- only owner) and doomed (to be deleted); in main kim is a second owner, adam
 -- an admin and mia a member; pat views doomed; all of these are org members.
 -- nick joins and leaves the org; gus is not in it; dee deactivates herself;
--- ivy is invited; out is an outsider.
+-- ivy is invited; out is an outsider. olga also owns org neighbours, where
+-- the platform puts adam and mia as members and nick and gus as guests, so
+-- that olga, adam and mia see nick and gus and may add them elsewhere without
+-- an invitation.
 DO $$
 BEGIN
     PERFORM authz.create_user(h, h || '@example.com')
@@ -98,12 +102,17 @@ BEGIN
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'main');
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'solo');
     PERFORM authz.create_workspace(pg_temp.org('aud'), 'doomed');
-    PERFORM authz.add_org_member(pg_temp.org('aud'), pg_temp.uid(h))
+    PERFORM pg_temp.add_org_member(pg_temp.org('aud'), pg_temp.uid(h))
        FROM unnest(ARRAY['adam', 'mia', 'pat', 'kim']) h;
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('adam'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('mia'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('kim'), 'owner');
-    PERFORM authz.add_member(pg_temp.ws('aud', 'doomed'), pg_temp.uid('pat'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('adam'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('mia'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'main'), pg_temp.uid('kim'), 'owner');
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'doomed'), pg_temp.uid('pat'), 'viewer');
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'member')
+       FROM unnest(ARRAY['adam', 'mia']) h;
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'guest')
+       FROM unnest(ARRAY['nick', 'gus']) h;
     PERFORM authz.set_user(NULL);
 END
 $$;
@@ -315,9 +324,9 @@ SELECT results_eq(
 DO $$
 BEGIN
     PERFORM pg_temp.act_as('olga');
-    PERFORM authz.add_org_member(pg_temp.org('aud'), pg_temp.uid('nick'));
+    PERFORM pg_temp.add_org_member(pg_temp.org('aud'), pg_temp.uid('nick'));
     PERFORM authz.add_team_member(pg_temp.team('aud', 'core'), pg_temp.uid('nick'));
-    PERFORM authz.add_member(pg_temp.ws('aud', 'extra'), pg_temp.uid('nick'));
+    PERFORM pg_temp.add_member(pg_temp.ws('aud', 'extra'), pg_temp.uid('nick'));
 END
 $$;
 SELECT pg_temp.run('olga', $$SELECT authz.remove_org_member(pg_temp.org('aud'), pg_temp.uid('nick'))$$);

@@ -8,6 +8,7 @@
 -- authz.set_user(user, false). Fixtures are committed: this file runs without
 -- an outer transaction, and its database is thrown away afterwards.
 
+\ir lib/platform.sql
 SET client_min_messages = warning;
 
 SELECT plan(105);
@@ -59,22 +60,37 @@ CREATE FUNCTION can_in(conn text, ws text, perm text) RETURNS boolean LANGUAGE s
     SELECT remote_bool(conn, format('SELECT authz.can(%L::uuid, %L)', fx(ws), perm))
 $$;
 
--- authz.check for a given user, asked in that session (a superuser, so trusted).
+-- A statement run for the platform: the session's asserted user is set aside
+-- for the call (a trusted role acts for the platform only while it asserts
+-- no user), and comes back after it.
+CREATE FUNCTION platform_exec(query text) RETURNS void
+    LANGUAGE plpgsql SET workspace_authz.user_id = '' AS $$
+BEGIN
+    EXECUTE query;
+END
+$$;
+CREATE FUNCTION platform_check(who uuid, ws uuid, perm text) RETURNS boolean
+    LANGUAGE sql SET workspace_authz.user_id = '' AS $$ SELECT authz.check(who, ws, perm) $$;
+
+-- authz.check for a given user, asked in that session for the platform (a superuser, so trusted).
 CREATE FUNCTION check_in(conn text, who text, ws text, perm text) RETURNS boolean LANGUAGE sql AS $$
-    SELECT remote_bool(conn, format('SELECT authz.check(%L::uuid, %L::uuid, %L)', fx(who), fx(ws), perm))
+    SELECT remote_bool(conn, format('SELECT platform_check(%L::uuid, %L::uuid, %L)', fx(who), fx(ws), perm))
 $$;
 
--- One call site of authz.check evaluated twice, with a role change in between:
--- the per-call-site memo must not hide the change made by its own session.
+-- One call site of authz.check evaluated twice, with a role change in between
+-- (made by the owner): the per-call-site memo must not hide the change made by
+-- its own session.
 CREATE FUNCTION check_change_check(ws uuid, who uuid, new_role text, perm text) RETURNS text
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SET workspace_authz.user_id = '' AS $$
 DECLARE
     answers text[] := '{}';
 BEGIN
     FOR i IN 1..2 LOOP
         answers := answers || authz.check(who, ws, perm)::text;
         IF i = 1 THEN
+            PERFORM set_config('workspace_authz.user_id', fx('o')::text, true);
             PERFORM authz.set_role(ws, who, new_role);
+            PERFORM set_config('workspace_authz.user_id', '', true);
         END IF;
     END LOOP;
     RETURN array_to_string(answers, ' then ');
@@ -122,11 +138,11 @@ BEGIN
     INSERT INTO fx VALUES ('org', authz.create_org('coh'));
     INSERT INTO fx VALUES ('ws', authz.create_workspace(fx('org'), 'main'));
     INSERT INTO fx VALUES ('ws2', authz.create_workspace(fx('org'), 'later-shared'));
-    PERFORM authz.add_member(fx('ws'), fx(m.u), m.r)
+    PERFORM pg_temp.add_member(fx('ws'), fx(m.u), m.r)
        FROM (VALUES ('v', 'viewer'), ('m', 'member'), ('d', 'member'), ('x', 'member'),
                     ('p', 'member'), ('r1', 'viewer'), ('r2', 'viewer'), ('l', 'member'),
                     ('k', 'viewer'), ('q', 'viewer')) AS m(u, r);
-    PERFORM authz.add_org_member(fx('org'), fx(x), 'member') FROM unnest('{t,g,s}'::text[]) x;
+    PERFORM pg_temp.add_org_member(fx('org'), fx(x), 'member') FROM unnest('{t,g,s}'::text[]) x;
     INSERT INTO fx VALUES ('team', authz.create_team(fx('org'), 'editors'));
     PERFORM authz.add_team(fx('ws'), fx('team'), 'member');
     INSERT INTO fx VALUES ('bulk_team', authz.create_team(fx('org'), 'bulk'));
@@ -188,7 +204,7 @@ CALL act_as('b', 'x');
 SELECT is(can_in('b', 'ws', 'workspace.view'), true, 'deactivation: B (member) sees the workspace');
 SELECT is(can_in('b', 'x_personal', 'workspace.view'), true, 'deactivation: B sees its personal workspace');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', format('SELECT authz.deactivate_user(%L)', fx('x'))), '00000',
+SELECT is(remote_state('a', format('SELECT platform_exec(format(''SELECT authz.deactivate_user(%%L)'', %L::uuid))', fx('x'))), '00000',
     'deactivation: A deactivates the user, not committed yet');
 SELECT is(check_in('a', 'x', 'ws', 'workspace.view'), false, 'deactivation: A sees it at once');
 SELECT is(can_in('b', 'ws', 'workspace.view'), true,
@@ -248,7 +264,7 @@ CALL act_as('b', 'p');
 SELECT throws_ok(format($$SELECT can_in('b', 'ws', %L)$$, 'reports.export'), '42704',
     'permission "reports.export" does not exist', 'new permission: B does not know it yet');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', $$SELECT authz.define_permission('reports.export', 'Export reports', '{member}')$$),
+SELECT is(remote_state('a', $$SELECT platform_exec('SELECT authz.define_permission(''reports.export'', ''Export reports'', ''{member}'')')$$),
     '00000', 'new permission: A registers it for members, not committed yet');
 SELECT is(check_in('a', 'p', 'ws', 'reports.export'), true, 'new permission: A uses it at once');
 SELECT throws_ok(format($$SELECT can_in('b', 'ws', %L)$$, 'reports.export'), '42704',
@@ -326,7 +342,7 @@ DO $$ BEGIN PERFORM dblink_connect('c', conninfo('regress_coh_login')); END $$;
 SELECT is(remote_text('c', 'SELECT authz.current_user_id()'), NULL,
     'login role: a session of an unmapped login role has no user');
 CALL remote('a', 'BEGIN');
-SELECT is(remote_state('a', $$SELECT authz.create_user('coh-login', 'coh-login@example.com', NULL, 'regress_coh_login')$$),
+SELECT is(remote_state('a', $$SELECT platform_exec('SELECT authz.create_user(''coh-login'', ''coh-login@example.com'', NULL, ''regress_coh_login'')')$$),
     '00000', 'login role: A creates a user mapped to the login role, not committed yet');
 SELECT is(remote_text('c', 'SELECT authz.current_user_id()'), NULL,
     'login role: the mapping is not visible before the commit');
@@ -370,11 +386,11 @@ BEGIN
     PERFORM authz.set_user(fx('o'), false);
     INSERT INTO fx VALUES ('org2', authz.create_org('coh2'));
     INSERT INTO fx VALUES ('w3', authz.create_workspace(fx('org2'), 'third'));
-    PERFORM authz.add_org_member(fx('org2'), fx('oa'), 'admin');
-    PERFORM authz.add_org_member(fx('org2'), fx('cr'), 'member');
-    PERFORM authz.add_org_member(fx('org2'), fx('pj'), 'guest');
+    PERFORM pg_temp.add_org_member(fx('org2'), fx('oa'), 'admin');
+    PERFORM pg_temp.add_org_member(fx('org2'), fx('cr'), 'member');
+    PERFORM pg_temp.add_org_member(fx('org2'), fx('pj'), 'guest');
     PERFORM authz.create_role(fx('org2'), 'tester', 20, '{workspace.view,content.read}');
-    PERFORM authz.add_member(fx('w3'), fx('cr'), 'tester');
+    PERFORM pg_temp.add_member(fx('w3'), fx('cr'), 'tester');
     INSERT INTO fx VALUES ('proj', authz.create_project(fx('w3'), 'runs'));
     PERFORM authz.set_user(NULL, false);
 END
@@ -441,7 +457,7 @@ SELECT g.id, fx('bulk_team'), r.id FROM bulk_roles g JOIN builtin_roles r ON r.n
 DO $$
 BEGIN
     PERFORM authz.set_user(fx('o'), false);
-    PERFORM authz.add_org_member(fx('org'), fx('big'), 'guest');
+    PERFORM pg_temp.add_org_member(fx('org'), fx('big'), 'guest');
     PERFORM authz.add_team_member(fx('bulk_team'), fx('big'));
     PERFORM CASE effect WHEN 'grant' THEN authz.grant(id, fx('big'), '{content.update}')
                         ELSE authz.deny(id, fx('big'), '{content.update}') END

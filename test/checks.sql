@@ -3,8 +3,9 @@
 -- check; their answers without a user, for unknown objects, unknown
 -- permissions and NULL arguments; who may ask about others; and that a
 -- change made in the transaction is seen at once, and a rolled-back one never.
+\ir lib/platform.sql
 BEGIN;
-SELECT plan(93);
+SELECT plan(95);
 
 \set viewer_perms '{content.read,members.view,workspace.view}'
 
@@ -50,12 +51,12 @@ SELECT gen_random_uuid() AS nowhere \gset
 
 SELECT authz.set_user(:'alice');
 SELECT authz.create_org('acme') AS acme \gset
-SELECT authz.add_org_member(:'acme', :'bob', 'admin');
-SELECT authz.add_org_member(:'acme', :'hank', 'admin');
-SELECT authz.add_org_member(:'acme', :'carol', 'member');
-SELECT authz.add_org_member(:'acme', :'dave', 'member');
-SELECT authz.add_org_member(:'acme', :'gina', 'member');
-SELECT authz.add_org_member(:'acme', :'erin', 'guest');
+SELECT pg_temp.add_org_member(:'acme', :'bob', 'admin');
+SELECT pg_temp.add_org_member(:'acme', :'hank', 'admin');
+SELECT pg_temp.add_org_member(:'acme', :'carol', 'member');
+SELECT pg_temp.add_org_member(:'acme', :'dave', 'member');
+SELECT pg_temp.add_org_member(:'acme', :'gina', 'member');
+SELECT pg_temp.add_org_member(:'acme', :'erin', 'guest');
 
 SELECT authz.create_workspace(:'acme', 'alpha') AS alpha \gset
 SELECT authz.create_workspace(:'acme', 'beta') AS beta \gset
@@ -64,9 +65,9 @@ SELECT authz.create_workspace(:'acme', 'delta', 'private', 'open') AS delta \gse
 
 SELECT authz.create_team(:'acme', 'eng') AS eng \gset
 SELECT authz.add_team_member(:'eng', :'dave');
-SELECT authz.add_member(:'alpha', :'carol', 'viewer');
-SELECT authz.add_member(:'alpha', :'erin', 'viewer');
-SELECT authz.add_member(:'alpha', :'frank', 'member');
+SELECT pg_temp.add_member(:'alpha', :'carol', 'viewer');
+SELECT pg_temp.add_member(:'alpha', :'erin', 'viewer');
+SELECT pg_temp.add_member(:'alpha', :'frank', 'member');
 SELECT authz.add_team(:'alpha', :'eng', 'member');
 SELECT authz.set_user(NULL);
 SELECT authz.deactivate_user(:'hank');
@@ -301,10 +302,17 @@ SELECT throws_ok(format('SELECT authz.check(%L, %L, %L)', :'carol', :'alpha', 'c
     'check: refused to an untrusted role');
 RESET ROLE;
 
--- check answers for any user, whoever the current user is.
+-- check answers for any user when the trusted caller acts for the platform
+-- (no user asserted); once a user is asserted, only for that user.
 SELECT authz.set_user(:'zed');
+SELECT throws_ok(format('SELECT authz.check(%L, %L, %L)', :'carol', :'alpha', 'content.read'), '42501',
+    'permission denied to check the permissions of another user while acting for a user',
+    'check: refused about another user once a user is asserted, even to a trusted role');
+SELECT is(authz.check(:'zed', :'alpha', 'content.read'), false,
+    'check: about the asserted user themselves, still answered');
+SELECT authz.set_user(NULL);
 SELECT is(authz.check(:'carol', :'alpha', 'content.read'), true,
-    'check: another user''s permission, whatever the current user');
+    'check: another user''s permission, for a trusted role asserting no user');
 SELECT is(authz.check(:'carol', :'alpha', 'content.update'), false,
     'check: false for a permission the other user lacks');
 SELECT is(authz.check(:'erin', :'gamma', 'workspace.view'), false,
@@ -324,7 +332,7 @@ SELECT is(ARRAY(SELECT authz.can(:'alpha', p) FROM unnest('{content.read,content
 SELECT is(ARRAY(SELECT authz.can_org(:'acme', p) FROM unnest('{org.view,org.delete}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
     '{t,f}'::boolean[],
     'can_org: one query asking org.view, org.delete answers each permission');
-SELECT is(ARRAY(SELECT authz.check(:'carol', :'alpha', p) FROM unnest('{content.update,content.read}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
+SELECT is(ARRAY(SELECT authz.check(authz.current_user_id(), :'alpha', p) FROM unnest('{content.update,content.read}'::text[]) WITH ORDINALITY t(p, n) ORDER BY n),
     '{f,t}'::boolean[],
     'check: one query asking content.update, content.read answers each permission');
 SET ROLE regress_checks_app;
@@ -342,7 +350,7 @@ RESET ROLE;
 SELECT authz.set_user(:'gina');
 SELECT is(authz.can(:'beta', 'content.read'), false, 'before being added, gina cannot read beta');
 SELECT authz.set_user(:'alice');
-SELECT authz.add_member(:'beta', :'gina', 'viewer');
+SELECT pg_temp.add_member(:'beta', :'gina', 'viewer');
 SELECT authz.set_user(:'gina');
 SELECT is(authz.can(:'beta', 'content.read'), true, 'add_member is seen by the next check in the same transaction');
 SELECT authz.set_user(:'alice');
@@ -356,7 +364,7 @@ SELECT is(authz.can(:'beta', 'content.read'), false, 'remove_member is seen by t
 
 SAVEPOINT before_change;
 SELECT authz.set_user(:'alice');
-SELECT authz.add_member(:'beta', :'gina', 'member');
+SELECT pg_temp.add_member(:'beta', :'gina', 'member');
 SELECT authz.set_user(:'gina');
 SELECT authz.can(:'beta', 'content.update') AS inside_savepoint \gset
 ROLLBACK TO SAVEPOINT before_change;

@@ -6,6 +6,7 @@
 -- the billing system is a role granted workspace_authz_trusted; users act
 -- through an application role that may only assert identity (authz.set_user),
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(173);
 SET client_min_messages = warning;
@@ -18,7 +19,7 @@ CREATE ROLE regress_cr_plain LOGIN;     -- ordinary role, mapped to nobody
 CREATE ROLE regress_cr_olivia LOGIN;    -- owner of acme, globex and initech
 CREATE ROLE regress_cr_adam LOGIN;      -- admin of acme
 CREATE ROLE regress_cr_mia LOGIN;       -- member of acme and initech
-CREATE ROLE regress_cr_gus LOGIN;       -- guest of acme, member participant of beta
+CREATE ROLE regress_cr_gus LOGIN;       -- guest of acme, member participant of beta, viewer of gamma
 CREATE ROLE regress_cr_wade LOGIN;      -- not in acme; admin participant of alpha
 CREATE ROLE regress_cr_vera LOGIN;      -- not in acme; viewer participant of alpha
 CREATE ROLE regress_cr_otto LOGIN;      -- in no organization
@@ -90,19 +91,20 @@ BEGIN
     alpha := authz.create_workspace(acme, 'alpha');
     beta := authz.create_workspace(acme, 'beta');
     gamma := authz.create_workspace(acme, 'gamma');
-    PERFORM authz.add_org_member(acme, adam, 'admin');
-    PERFORM authz.add_org_member(acme, mia, 'member');
-    PERFORM authz.add_org_member(acme, gus, 'guest');
-    PERFORM authz.add_org_member(acme, dora, 'admin');
-    PERFORM authz.add_member(alpha, wade, 'admin');
-    PERFORM authz.add_member(alpha, vera, 'viewer');
-    PERFORM authz.add_member(beta, gus, 'member');
+    PERFORM pg_temp.add_org_member(acme, adam, 'admin');
+    PERFORM pg_temp.add_org_member(acme, mia, 'member');
+    PERFORM pg_temp.add_org_member(acme, gus, 'guest');
+    PERFORM pg_temp.add_org_member(acme, dora, 'admin');
+    PERFORM pg_temp.add_member(alpha, wade, 'admin');
+    PERFORM pg_temp.add_member(alpha, vera, 'viewer');
+    PERFORM pg_temp.add_member(beta, gus, 'member');
+    PERFORM pg_temp.add_member(gamma, gus, 'viewer');
     globex := authz.create_org('globex', 'Globex');
     omega := authz.create_workspace(globex, 'omega');
     sigma := authz.create_workspace(globex, 'sigma');
     initech := authz.create_org('initech', 'Initech');
     meter := authz.create_workspace(initech, 'meter');
-    PERFORM authz.add_org_member(initech, mia, 'member');
+    PERFORM pg_temp.add_org_member(initech, mia, 'member');
     PERFORM authz.set_user(NULL);
     INSERT INTO ids VALUES ('olivia', olivia), ('adam', adam), ('mia', mia), ('gus', gus), ('wade', wade),
         ('vera', vera), ('otto', otto), ('dora', dora), ('acme', acme), ('globex', globex), ('initech', initech),
@@ -283,7 +285,9 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
     '42501', 'permission denied: "org.billing.manage" is required in organization "acme"',
     'transfer_credits: an org member may not transfer');
 SELECT authz.set_user(pg_temp.id('gus')) \g /dev/null
-SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('alpha'), '1')$$,
+-- (gus participates in both workspaces: he sees them, so what refuses him is
+-- the permission, not their visibility)
+SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('beta'), pg_temp.id('gamma'), '1')$$,
     '42501', 'permission denied: "org.billing.manage" is required in organization "acme"',
     'transfer_credits: an org guest may not transfer');
 SELECT authz.set_user(NULL) \g /dev/null
@@ -356,7 +360,8 @@ SELECT throws_ok($$SELECT authz.transfer_credits(pg_temp.id('alpha'), pg_temp.id
     '22023', 'memo is too long (1001 characters, at most 1000)',
     'transfer_credits: a memo longer than 1000 characters is refused with 22023');
 RESET ROLE;
--- dora, an org admin, once deactivated.
+-- dora, an org admin, once deactivated (by the platform: no user asserted).
+SELECT authz.set_user(NULL) \g /dev/null
 SELECT authz.deactivate_user(pg_temp.id('dora')) \g /dev/null
 SET ROLE regress_cr_app;
 SELECT authz.set_user(pg_temp.id('dora')) \g /dev/null
@@ -695,15 +700,15 @@ SELECT results_eq(
     $$(SELECT * FROM (VALUES (pg_temp.id('alpha'), 'alpha', '51.75', '103', '5', '55', '1.25'),
                              (pg_temp.id('beta'), 'beta', '-0.5', '50', '30', '80', '0.5'),
                              (pg_temp.id('gamma'), 'gamma', '100', '0', '100', '0', '0')) v
-       ORDER BY 1)$$
+       ORDER BY 2)$$
     || $$ UNION ALL SELECT NULL::uuid, '(organization total)', '151.25', '153', '135', '135', '1.75'$$,
-    'org_credit_summary: one row per workspace (by id), then the organization total; an org member reads it');
+    'org_credit_summary: one row per workspace (by name), then the organization total; an org member reads it');
 SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text, usage::text
         FROM authz.org_credit_summary(pg_temp.id('acme'), now() + interval '1 hour')$$,
     $$(SELECT w, b, '0', '0', '0', '0' FROM (VALUES (pg_temp.id('alpha'), 'alpha', '51.75'),
              (pg_temp.id('beta'), 'beta', '-0.5'), (pg_temp.id('gamma'), 'gamma', '100')) v(i, w, b)
-       ORDER BY i)$$
+       ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '151.25', '0', '0', '0', '0'$$,
     'org_credit_summary: a period after every movement shows the balances and no flows');
 SELECT results_eq(
@@ -711,7 +716,7 @@ SELECT results_eq(
         FROM authz.org_credit_summary(pg_temp.id('acme'), now() - interval '1 hour', now())$$,
     $$(SELECT w, '0', '0', '0', '0' FROM (VALUES (pg_temp.id('alpha'), 'alpha'),
              (pg_temp.id('beta'), 'beta'), (pg_temp.id('gamma'), 'gamma')) v(i, w)
-       ORDER BY i)$$
+       ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '0', '0', '0', '0'$$,
     'org_credit_summary: the period ends before until (movements made at until are excluded)');
 SELECT results_eq(
@@ -758,14 +763,14 @@ SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
         FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '3 days', now() - interval '1 day')$$,
     $$(SELECT w, b, t, '0', '0' FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '1000'),
-                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY i)$$
+                                             (pg_temp.id('sigma'), 'sigma', '1', '0')) v(i, w, b, t) ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '1007', '1000', '0', '0'$$,
     'org_credit_summary: a period two days back counts only the movement made then; balances are today''s');
 SELECT results_eq(
     $$SELECT workspace, balance::text, topups::text, transfers_in::text, transfers_out::text
         FROM authz.org_credit_summary(pg_temp.id('globex'), now() - interval '1 day')$$,
     $$(SELECT w, b, t, i_, o FROM (VALUES (pg_temp.id('omega'), 'omega', '1006', '7', '0', '1'),
-                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY i)$$
+                                          (pg_temp.id('sigma'), 'sigma', '1', '0', '1', '0')) v(i, w, b, t, i_, o) ORDER BY w)$$
     || $$ UNION ALL SELECT '(organization total)', '1007', '7', '1', '1'$$,
     'org_credit_summary: the last day counts today''s movements and not the one two days back');
 RESET SESSION AUTHORIZATION;

@@ -95,10 +95,21 @@ SELECT authz.set_user(:'owner', false);
 SELECT authz.create_org('credits-race', 'Credits under load') AS org \gset
 CREATE SCHEMA regress_credits;
 CREATE TABLE regress_credits.ws (n int PRIMARY KEY, id uuid NOT NULL UNIQUE);
+-- Top-ups and metering are the platform's: the client, which acts for the
+-- owner for everything else, sets the asserted user aside for these calls
+-- (a trusted role acts for the platform only while it asserts no user).
+CREATE FUNCTION regress_credits.add_credits(ws uuid, amount authz.credits, memo text DEFAULT NULL,
+                                            key text DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER SET workspace_authz.user_id = ''
+    AS \$\$ SELECT authz.add_credits(ws, amount, memo, key) \$\$;
+CREATE FUNCTION regress_credits.record_usage(ws uuid, cpu numeric, mem numeric, sto numeric DEFAULT 0,
+                                             key text DEFAULT NULL) RETURNS authz.credits
+    LANGUAGE sql SECURITY DEFINER SET workspace_authz.user_id = ''
+    AS \$\$ SELECT authz.record_usage(ws, cpu, mem, sto, key) \$\$;
 INSERT INTO regress_credits.ws
 SELECT i, authz.create_workspace(:'org', 'ws' || i) FROM generate_series(1, 8 + 2 * $OPEN_PAIRS) i;
-SELECT authz.add_credits(id, '1000') FROM regress_credits.ws WHERE n <= 6 ORDER BY n;
-SELECT authz.add_credits(id, '100') FROM regress_credits.ws WHERE n = 7;
+SELECT regress_credits.add_credits(id, '1000') FROM regress_credits.ws WHERE n <= 6 ORDER BY n;
+SELECT regress_credits.add_credits(id, '100') FROM regress_credits.ws WHERE n = 7;
 SELECT authz.set_user(NULL);
 ALTER ROLE $CLIENT SET workspace_authz.user_id = :'owner';
 
@@ -151,8 +162,8 @@ DECLARE
     a int := 9 + 2 * (c / 8)::int;
 BEGIN
     CASE c % 8
-        WHEN 0, 6 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a), '1');
-        WHEN 2 THEN RETURN authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = a + 1), '1');
+        WHEN 0, 6 THEN RETURN regress_credits.add_credits((SELECT id FROM regress_credits.ws WHERE n = a), '1');
+        WHEN 2 THEN RETURN regress_credits.add_credits((SELECT id FROM regress_credits.ws WHERE n = a + 1), '1');
         WHEN 4, 7 THEN RETURN regress_credits.transfer(a + 1, a, 500000);
         ELSE RETURN regress_credits.transfer(a, a + 1, 500000);
     END CASE;
@@ -190,9 +201,9 @@ cat >"$work/usage.sql" <<'EOF'
 \set sto random(0, 5000)
 \set div CASE WHEN :k >= 96 THEN 200 ELSE 100000 END
 \if :k >= 98
-SELECT authz.add_credits((SELECT id FROM regress_credits.ws WHERE n = :w), (:cpu + 1) * 0.001);
+SELECT regress_credits.add_credits((SELECT id FROM regress_credits.ws WHERE n = :w), (:cpu + 1) * 0.001);
 \else
-SELECT authz.record_usage((SELECT id FROM regress_credits.ws WHERE n = :w),
+SELECT regress_credits.record_usage((SELECT id FROM regress_credits.ws WHERE n = :w),
        CASE :k WHEN 0 THEN :cpu / 100000000000.0 WHEN 1 THEN :cpu / 1000000000.0 ELSE :cpu / :div::numeric END,
        CASE WHEN :k < 2 THEN 0 ELSE :mem / :div::numeric END,
        CASE WHEN :k < 2 THEN 0 ELSE :sto / :div::numeric END);
@@ -445,13 +456,13 @@ tap "$([ "$res" = ok ] && echo 1 || echo 0)" \
 check "...and exactly one movement was made with that key" \
   "SELECT count(*) = 1 FROM authz.credit_movements WHERE idempotency_key = 'race-transfer-large'"
 
-res=$(race usage "SELECT authz.record_usage($(ws_sql 7), 2.5, 4, 0, 'race-usage') FROM (SELECT pg_advisory_xact_lock_shared(4242)) g")
+res=$(race usage "SELECT regress_credits.record_usage($(ws_sql 7), 2.5, 4, 0, 'race-usage') FROM (SELECT pg_advisory_xact_lock_shared(4242)) g")
 tap "$([ "$res" = ok ] && echo 1 || echo 0)" \
   "8 sessions racing record_usage with one key all return the same charge" "$res"
 check "...and exactly one usage movement of 0.35 was made with that key" \
   "SELECT count(*) = 1 AND bool_and(amount = '0.35') FROM authz.credit_movements WHERE idempotency_key = 'race-usage'"
 
-res=$(race topup "SELECT authz.add_credits($(ws_sql 8), '50', NULL, 'race-topup')")
+res=$(race topup "SELECT regress_credits.add_credits($(ws_sql 8), '50', NULL, 'race-topup')")
 tap "$([ "$res" = ok ] && echo 1 || echo 0)" \
   "8 sessions racing add_credits with one key all return the same movement id" "$res"
 check "...and exactly one top-up was made with that key" \

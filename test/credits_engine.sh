@@ -68,9 +68,9 @@ SELECT authz.create_org('engine', 'Credits engine') AS org \gset
 CREATE SCHEMA regress_engine;
 CREATE TABLE regress_engine.ws (n int PRIMARY KEY, id uuid NOT NULL UNIQUE);
 INSERT INTO regress_engine.ws SELECT i, authz.create_workspace(:'org', 'e' || i) FROM generate_series(1, 6) i;
+SELECT authz.set_user(NULL);
 SELECT authz.add_credits(id, '10') FROM regress_engine.ws WHERE n = 1;
 SELECT authz.add_credits(id, '1000') FROM regress_engine.ws WHERE n IN (2, 4);
-SELECT authz.set_user(NULL);
 CREATE TABLE regress_engine.outcomes (what text NOT NULL, result text NOT NULL);
 CREATE TABLE regress_engine.samples (ok boolean NOT NULL, detail text);
 CREATE TABLE regress_engine.pending_seen (n bigint NOT NULL);

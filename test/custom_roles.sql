@@ -4,6 +4,7 @@
 -- (participants, teams, org-wide roles, projects), with their rank in the
 -- precedence of roles and their permissions seen by every holder at once.
 -- One transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(107);
 
@@ -12,6 +13,11 @@ SELECT plan(107);
 CREATE ROLE regress_cr_app;
 
 -- Fixture lookups (as the superuser, past RLS).
+-- authz.check for the platform: the asserted user is set aside for the call
+-- (a trusted role answers about other users only while it asserts no user).
+CREATE FUNCTION pg_temp.check(u uuid, w uuid, p text) RETURNS boolean LANGUAGE sql STABLE
+    SET workspace_authz.user_id = ''
+    AS $$ SELECT authz.check(u, w, p) $$;
 CREATE FUNCTION pg_temp.uid(h text) RETURNS uuid LANGUAGE sql STABLE
     AS $$ SELECT id FROM authz.users WHERE handle = h $$;
 CREATE FUNCTION pg_temp.org(s text) RETURNS uuid LANGUAGE sql STABLE
@@ -34,8 +40,9 @@ CREATE FUNCTION pg_temp.ws_permissions() RETURNS TABLE (name text) LANGUAGE sql 
     AS $$ SELECT p.name FROM authz.permissions p WHERE p.scope = 'workspace' OFFSET 0 $$;
 -- Every workspace permission a user holds in a workspace, as authz.check answers.
 CREATE FUNCTION pg_temp.perms(h text, s text, n text) RETURNS text[] LANGUAGE sql STABLE
+    SET workspace_authz.user_id = ''
     AS $$ SELECT pg_temp.sorted(array_agg(p.name)) FROM pg_temp.ws_permissions() p
-           WHERE authz.check(pg_temp.uid(h), pg_temp.ws(s, n), p.name) $$;
+           WHERE pg_temp.check(pg_temp.uid(h), pg_temp.ws(s, n), p.name) $$;
 -- Every workspace permission a user holds in a project, as authz.can_project answers to them.
 CREATE FUNCTION pg_temp.project_perms(h text, prj uuid) RETURNS text[] LANGUAGE plpgsql AS $$
 BEGIN
@@ -81,14 +88,15 @@ DECLARE
     h text;
 BEGIN
     FOREACH h IN ARRAY '{olivia,adam,mia,gus,otto,ursula,tess,vic,wes,bea,nina}'::text[] LOOP
+        PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
         PERFORM authz.create_user(h, h || '@example.com');
     END LOOP;
     PERFORM pg_temp.act_as('olivia');
     PERFORM authz.create_org('acme');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('adam'), 'admin');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('adam'), 'admin');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
     FOREACH h IN ARRAY '{mia,ursula,tess,vic,wes,nina}'::text[] LOOP
-        PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
+        PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
     END LOOP;
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab2');
@@ -98,7 +106,7 @@ BEGIN
     PERFORM pg_temp.act_as('bea');
     PERFORM authz.create_org('beta');
     PERFORM authz.create_workspace(pg_temp.org('beta'), 'bws');
-    PERFORM authz.add_org_member(pg_temp.org('beta'), pg_temp.uid('ursula'), 'member');
+    PERFORM pg_temp.add_org_member(pg_temp.org('beta'), pg_temp.uid('ursula'), 'member');
     PERFORM pg_temp.act_as(NULL);
 END
 $$;
@@ -290,7 +298,7 @@ SELECT is(pg_temp.perms('gus', 'acme', 'lab'), '{}'::text[],
 
 -- Precedence: the custom role (60) against member (40) and admin (80).
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vic'), 'member');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vic'), 'member');
 SELECT is(pg_temp.role_of('vic', 'acme', 'lab'), 'analyst',
     'precedence: an org-wide custom role of rank 60 beats a member participation (40)');
 SELECT is(pg_temp.perms('vic', 'acme', 'lab'),
@@ -321,7 +329,7 @@ SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'lead')$$,
     '42501', 'cannot assign role "lead" (rank 90) above your own rank (80) in workspace "acme/lab"',
     'rank rules: an admin may not give a project role ranked 90');
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wes'), 'lead');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wes'), 'lead');
 SELECT pg_temp.act_as('adam');
 SELECT throws_ok(format($$SELECT authz.set_role(%L, %L, 'viewer')$$, pg_temp.ws('acme', 'lab'), pg_temp.uid('wes')),
     '42501', 'cannot change user "wes" (rank 90) who ranks above you (80) in workspace "acme/lab"',
@@ -345,7 +353,7 @@ SELECT is(pg_temp.role_of('wes', 'acme', 'lab'), 'lead',
 -- update_role
 -- ===========================================================================
 SELECT results_eq(
-    $$SELECT authz.check(pg_temp.uid(h), pg_temp.ws('acme', w), 'content.delete') FROM (VALUES
+    $$SELECT pg_temp.check(pg_temp.uid(h), pg_temp.ws('acme', w), 'content.delete') FROM (VALUES
         (1, 'ursula', 'lab'), (2, 'tess', 'lab'), (3, 'vic', 'lab2')) v(n, h, w) ORDER BY n$$,
     $$VALUES (false), (false), (false)$$,
     'update_role: before the change, the holders lack content.delete');
@@ -355,7 +363,7 @@ SELECT lives_ok(format($$SELECT authz.update_role(%L, 'analyst',
         pg_temp.org('acme')),
     'update_role: the org owner replaces the permissions of a custom role');
 SELECT results_eq(
-    $$SELECT authz.check(pg_temp.uid(h), pg_temp.ws('acme', w), 'content.delete') FROM (VALUES
+    $$SELECT pg_temp.check(pg_temp.uid(h), pg_temp.ws('acme', w), 'content.delete') FROM (VALUES
         (1, 'ursula', 'lab'), (2, 'tess', 'lab'), (3, 'vic', 'lab2')) v(n, h, w) ORDER BY n$$,
     $$VALUES (true), (true), (true)$$,
     'update_role: participant, team and org-wide holders hold the new permission at once');
@@ -441,12 +449,14 @@ SELECT throws_ok(format($$SELECT authz.set_org_workspace_role(%L, %L, 'lead')$$,
 SELECT throws_ok(format($$SELECT authz.drop_role(%L, 'lead')$$, pg_temp.org('beta')),
     '42704', 'role "lead" not found or not allowed',
     'drop_role: a custom role of another org is unknown');
-SELECT authz.add_member(pg_temp.ws('beta', 'bws'), pg_temp.uid('ursula'), 'analyst');
+SELECT pg_temp.add_member(pg_temp.ws('beta', 'bws'), pg_temp.uid('ursula'), 'analyst');
 SELECT is(pg_temp.perms('ursula', 'beta', 'bws'), pg_temp.sorted('{workspace.view,content.read}'),
     'a role name resolves to the role of the workspace''s own org');
 SELECT pg_temp.act_as('olivia');
+-- (olivia is not in org beta: it is refused as not found or not allowed,
+-- before any permission check, so that nothing tells her what beta defines)
 SELECT throws_ok(format($$SELECT authz.update_role(%L, 'analyst', rank => 10)$$, pg_temp.org('beta')),
-    '42501', 'permission denied: "org.roles.manage" is required in organization "beta"',
+    '42704', format('organization "%s" not found or not allowed', pg_temp.org('beta')),
     'update_role: the owner of another org may not change a role of org beta');
 SELECT pg_temp.act_as('bea');
 SET ROLE regress_cr_app;
@@ -466,16 +476,16 @@ BEGIN
     FOREACH r IN ARRAY '{r_part,r_proj,r_wide,r_shared,r_join,r_org,r_inv,r_both}'::text[] LOOP
         PERFORM authz.create_role(pg_temp.org('acme'), r, 20, '{workspace.view,content.read}');
     END LOOP;
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_part');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_part');
     PERFORM authz.add_team(pg_temp.ws('acme', 'lab2'), pg_temp.team('acme', 'crew'), 'r_part');
-    PERFORM authz.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_proj');
+    PERFORM pg_temp.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_proj');
     PERFORM authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mia'), 'r_wide');
     PERFORM authz.update_workspace(pg_temp.ws('acme', 'lab'), '{"shared_role": "r_shared"}');
     PERFORM authz.update_workspace(pg_temp.ws('acme', 'lab2'), '{"join_role": "r_join"}');
     PERFORM authz.update_org(pg_temp.org('acme'), '{"default_join_role": "r_org"}');
     PERFORM authz.invite(pg_temp.ws('acme', 'lab'), 'someone@example.com', 'r_inv');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('wes'), 'r_both');
-    PERFORM authz.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('wes'), 'r_both');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('wes'), 'r_both');
+    PERFORM pg_temp.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('wes'), 'r_both');
 END
 $$;
 SELECT is(pg_temp.outcome('olivia', format('SELECT authz.drop_role(%L, %L)', pg_temp.org('acme'), 'r_part')),
@@ -549,9 +559,9 @@ SELECT pg_temp.act_as('olivia');
 DO $$
 BEGIN
     PERFORM authz.create_role(pg_temp.org('acme'), 'r_old', 20, '{workspace.view,content.read}');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_old', now() + interval '1 day');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab2'), pg_temp.uid('mia'), 'r_old', now() + interval '1 day');
     PERFORM authz.add_team(pg_temp.ws('acme', 'lab2'), pg_temp.team('acme', 'crew'), 'r_old', now() + interval '1 day');
-    PERFORM authz.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_old',
+    PERFORM pg_temp.add_project_member(pg_temp.project('acme', 'lab', 'p1'), pg_temp.uid('nina'), 'r_old',
                                      now() + interval '1 day');
 END
 $$;
@@ -576,11 +586,12 @@ SELECT results_eq(
 -- ===========================================================================
 -- Project roles: a projects_only role counts in projects only, wherever held
 -- ===========================================================================
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.create_user('lara', 'lara@example.com');
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('lara'), 'member');
+SELECT pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('lara'), 'member');
 SELECT authz.create_role(pg_temp.org('acme'), 'labeler', 20, '{content.read,content.create}', projects_only => true);
-SELECT authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('lara'), 'labeler');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('lara'), 'labeler');
 SELECT is(ARRAY[array_to_string(pg_temp.perms('lara', 'acme', 'lab'), ','), pg_temp.role_of('lara', 'acme', 'lab')],
     ARRAY['', NULL],
     'projects_only: a project role held in a workspace gives nothing in the workspace itself, nor a role there');

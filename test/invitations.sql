@@ -4,6 +4,7 @@
 -- way a token can fail (and that a failure changes nothing), revocation, the
 -- list of pending invitations, and the inviter's rank taken at invite time.
 -- One session, one transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(109);
 
@@ -65,6 +66,7 @@ CREATE FUNCTION pg_temp.unchanged() RETURNS boolean LANGUAGE sql STABLE
 -- The others are invitees with no access yet; out is an outsider.
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com')
        FROM unnest(ARRAY['olga', 'adam', 'mia', 'vic', 'viv', 'oadm', 'omem', 'gus', 'tina', 'out',
                          'ian', 'iris', 'oscar', 'ed', 'rita', 'wes', 'dee', 'lara', 'cole']) h;
@@ -72,18 +74,18 @@ BEGIN
     PERFORM authz.create_org('inv');
     PERFORM authz.create_workspace(pg_temp.org('inv'), 'lab');
     PERFORM authz.create_workspace(pg_temp.org('inv'), 'annex');
-    PERFORM authz.add_org_member(pg_temp.org('inv'), pg_temp.uid('oadm'), 'admin');
-    PERFORM authz.add_org_member(pg_temp.org('inv'), pg_temp.uid('gus'), 'guest');
-    PERFORM authz.add_org_member(pg_temp.org('inv'), pg_temp.uid(h))
+    PERFORM pg_temp.add_org_member(pg_temp.org('inv'), pg_temp.uid('oadm'), 'admin');
+    PERFORM pg_temp.add_org_member(pg_temp.org('inv'), pg_temp.uid('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('inv'), pg_temp.uid(h))
        FROM unnest(ARRAY['adam', 'mia', 'vic', 'viv', 'omem']) h;
-    PERFORM authz.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('adam'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('mia'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('vic'), 'viewer');
-    PERFORM authz.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('viv'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('adam'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('mia'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('vic'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('inv', 'lab'), pg_temp.uid('viv'), 'viewer');
     PERFORM authz.create_org('tight');
     PERFORM authz.create_workspace(pg_temp.org('tight'), 'full');
-    PERFORM authz.add_org_member(pg_temp.org('tight'), pg_temp.uid('tina'));
-    PERFORM authz.add_member(pg_temp.ws('tight', 'full'), pg_temp.uid('mia'), 'viewer');
+    PERFORM pg_temp.add_org_member(pg_temp.org('tight'), pg_temp.uid('tina'));
+    PERFORM pg_temp.add_member(pg_temp.ws('tight', 'full'), pg_temp.uid('mia'), 'viewer');
     PERFORM authz.update_org(pg_temp.org('tight'), '{"max_participants": 2, "allow_collaborators": false}');
     PERFORM authz.set_user(NULL);
 END
@@ -310,6 +312,7 @@ SELECT is(authz.accept_invitation(pg_temp.tok('wes')), pg_temp.ws('inv', 'lab'),
 SELECT is(pg_temp.ws_role('inv', 'lab', 'wes'), 'member', 'accept: and participates with the offered role');
 
 -- Deactivated invitee; no identity at all.
+SELECT pg_temp.act_as(NULL);   -- the platform deactivates (no user asserted)
 SELECT authz.deactivate_user(pg_temp.uid('dee'));
 SELECT pg_temp.save();
 SELECT pg_temp.act_as('dee');
@@ -374,7 +377,7 @@ $$;
 SELECT pg_temp.save();
 SELECT pg_temp.act_as('cole');
 SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('cole')),
-    '42501', 'organization "tight" does not allow collaborators from outside it',
+    '42501', format('organization "%s" does not allow collaborators from outside it', pg_temp.org('tight')),
     'accept: outside an organization that allows no collaborators, acceptance is refused (42501)');
 SELECT pg_temp.act_as('tina');
 SELECT throws_ok(format('SELECT authz.accept_invitation(%L)', pg_temp.tok('tina')),
@@ -466,10 +469,11 @@ SELECT is((SELECT count(*) FROM authz.pending_invitations()), 0::bigint,
 -- ===========================================================================
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com') FROM unnest(ARRAY['gil', 'hank', 'hope']) h;
     PERFORM pg_temp.act_as('olga');
     PERFORM authz.update_org(pg_temp.org('inv'), '{"member_workspace_role": "viewer"}');
-    PERFORM authz.add_org_member(pg_temp.org('inv'), pg_temp.uid('gil'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('inv'), pg_temp.uid('gil'), 'guest');
     INSERT INTO tokens VALUES
         ('gil', authz.invite_to_org(pg_temp.org('inv'), 'gil@example.com', 'member')),
         ('omem', authz.invite_to_org(pg_temp.org('inv'), 'omem@example.com', 'member', 'member')),
@@ -559,12 +563,13 @@ SELECT results_eq(
 -- like add_org_member does, so the org's member_workspace_role applies alike.
 DO $$
 BEGIN
+    PERFORM pg_temp.act_as(NULL);   -- the platform's call: no user asserted
     PERFORM authz.create_user(h, h || '@example.com') FROM unnest(ARRAY['nora', 'jon']) h;
     PERFORM pg_temp.act_as('olga');
     PERFORM authz.create_org('lat');
     PERFORM authz.apply_preset(pg_temp.org('lat'), 'latch');
     PERFORM authz.create_workspace(pg_temp.org('lat'), 'w');
-    PERFORM authz.add_org_member(pg_temp.org('lat'), pg_temp.uid('jon'));
+    PERFORM pg_temp.add_org_member(pg_temp.org('lat'), pg_temp.uid('jon'));
     INSERT INTO tokens VALUES ('nora', authz.invite_to_org(pg_temp.org('lat'), 'nora@example.com'));
     PERFORM pg_temp.act_as('nora');
     PERFORM authz.accept_invitation(pg_temp.tok('nora'));

@@ -8,6 +8,7 @@
 -- thrown away afterwards. Every session connects as the superuser running the
 -- file, so no login role is created.
 
+\ir lib/platform.sql
 SET client_min_messages = warning;
 
 SELECT plan(45);
@@ -106,7 +107,9 @@ $$;
 -- with 2 (its owner own and p1). Org race allows 2; its 20 workspaces start
 -- with their owner alone. Org feed has no limit.
 -- adm is an admin of both orgs (so an admin in every workspace); j is a member
--- of lim who may join its open workspace; inv1 and inv2 are invited.
+-- of lim who may join its open workspace; inv1 and inv2 are invited. x, y, ua
+-- and ub, whom own and adm add, belong to neither: they share org neighbours
+-- (no workspaces) with own and adm, so that adding them needs no invitation.
 
 DO $$
 DECLARE
@@ -118,22 +121,27 @@ BEGIN
     PERFORM authz.set_user(id_of('own'), false);
 
     INSERT INTO named VALUES ('lim', authz.create_org('lim'));
-    PERFORM authz.add_org_member(id_of('lim'), id_of('adm'), 'admin');
-    PERFORM authz.add_org_member(id_of('lim'), id_of('j'), 'member');
+    PERFORM pg_temp.add_org_member(id_of('lim'), id_of('adm'), 'admin');
+    PERFORM pg_temp.add_org_member(id_of('lim'), id_of('j'), 'member');
     FOREACH n IN ARRAY '{aa,ja,ia,ai,ta,rr,rr2}'::text[] LOOP
         INSERT INTO named VALUES (n, authz.create_workspace(id_of('lim'), n, 'private',
                                                             CASE n WHEN 'ja' THEN 'open' ELSE 'invite_only' END));
-        PERFORM authz.add_member(id_of(n), id_of('p1'), 'viewer');
+        PERFORM pg_temp.add_member(id_of(n), id_of('p1'), 'viewer');
     END LOOP;
     INSERT INTO named VALUES ('crew', authz.create_team(id_of('lim'), 'crew'));
     PERFORM authz.update_org(id_of('lim'), '{"max_participants": 3}');
 
     INSERT INTO named VALUES ('race', authz.create_org('race'));
-    PERFORM authz.add_org_member(id_of('race'), id_of('adm'), 'admin');
+    PERFORM pg_temp.add_org_member(id_of('race'), id_of('adm'), 'admin');
     FOR i IN 1..20 LOOP
         INSERT INTO named VALUES ('r' || i, authz.create_workspace(id_of('race'), 'r' || i));
     END LOOP;
     PERFORM authz.update_org(id_of('race'), '{"max_participants": 2}');
+
+    INSERT INTO named VALUES ('neighbours', authz.create_org('neighbours'));
+    FOREACH n IN ARRAY '{adm,x,y,ua,ub}'::text[] LOOP
+        PERFORM pg_temp.add_org_member(id_of('neighbours'), id_of(n), 'member');
+    END LOOP;
 
     INSERT INTO named VALUES ('feedorg', authz.create_org('feed'));
     INSERT INTO named VALUES ('feed', authz.create_workspace(id_of('feedorg'), 'f'));
@@ -235,7 +243,7 @@ SELECT is(peer_outcome('a', format('SELECT authz.add_member(%L, %L)', id_of('ai'
 CALL peer_start('b', format('SELECT authz.accept_invitation(%L)', token_of('ai')));
 SELECT ok(blocked_by('b', 'a'), 'add + accept: B accepting an invitation waits for A''s lock');
 CALL on_peer('a', 'COMMIT');
-SELECT is(peer_result('b'), '23514 workspace "lim/ai" has reached its limit of 3 participants',
+SELECT is(peer_result('b'), format('23514 workspace "%s" has reached its limit of 3 participants', id_of('ai')),
     'add + accept: once A commits, the acceptance is refused with 23514');
 SELECT results_eq(
     $$SELECT seated('ai'), (SELECT accepted_at IS NULL FROM authz.invitations

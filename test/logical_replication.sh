@@ -47,8 +47,9 @@ SELECT authz.create_user('vic', 'vic@example.com', NULL, 'regress_lr_vic') AS vi
 SELECT authz.set_user(:'ann', false) \gset
 SELECT authz.create_org('acme') AS org \gset
 SELECT authz.create_workspace(:'org', 'lab') AS ws \gset
-SELECT authz.add_org_member(:'org', :'vic', 'guest') \gset
+-- the platform (no user asserted) adds Vic, who shares no organization with Ann, and tops up
 SELECT authz.set_user(NULL, false) \gset
+SELECT authz.add_org_member(:'org', :'vic', 'guest') \gset
 SELECT authz.add_credits(:'ws', '10', 'plan', 'inv-1') \gset
 CREATE PUBLICATION regress_lr_pub FOR TABLE authz.users, authz.orgs, authz.org_members, authz.workspaces,
     authz.participants, authz.participant_permissions, authz.teams, authz.team_members, authz.projects,

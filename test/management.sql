@@ -4,8 +4,9 @@
 -- Refusals that every function shares (no identity, a deactivated actor, a
 -- missing permission, an unknown object) are listed in tables, one assertion
 -- per table; the rules particular to a function have their own assertions.
+\ir lib/platform.sql
 BEGIN;
-SELECT plan(175);
+SELECT plan(178);
 
 -- Login roles: one neither superuser nor trusted, one trusted through
 -- workspace_authz_trusted, one that a user is mapped to.
@@ -114,7 +115,8 @@ SELECT lives_ok($$SELECT authz.create_user('pam', 'pam@example.com')$$,
 RESET ROLE;
 
 -- The cast. olivia owns org acme; adam and dora are its admins, gus a guest,
--- the others members; otto belongs to no organization; lou and lea own org lone.
+-- the others members; otto belongs to no organization but neighbours (below);
+-- lou and lea own org lone.
 DO $$
 BEGIN
     PERFORM authz.create_user(h, h || '@example.com')
@@ -131,8 +133,13 @@ SELECT pg_temp.uid('mia') AS mia_id, pg_temp.uid('otto') AS otto_id, pg_temp.uid
 SELECT pg_temp.act_as('nina');
 SELECT is(authz.personal_workspace(), pg_temp.personal('nina'),
     'personal_workspace: without an argument, the current user''s personal workspace');
+SELECT throws_ok(format('SELECT authz.personal_workspace(%L)', :'mia_id'),
+    '42501', 'permission denied to look up the personal workspace of another user',
+    'personal_workspace: a trusted role acting for a user may not look up another user''s');
+SELECT pg_temp.act_as(NULL);
 SELECT is(authz.personal_workspace(pg_temp.uid('mia')), pg_temp.personal('mia'),
-    'personal_workspace: a trusted role looks up anyone''s personal workspace');
+    'personal_workspace: a trusted role acting for the platform looks up anyone''s personal workspace');
+SELECT pg_temp.act_as('nina');
 SET ROLE regress_mgmt_app;
 SELECT throws_ok(format('SELECT authz.personal_workspace(%L)', :'mia_id'),
     '42501', 'permission denied to look up the personal workspace of another user',
@@ -161,6 +168,22 @@ BEGIN
     PERFORM authz.create_org('globex');
     PERFORM authz.create_workspace(pg_temp.org('globex'), 'alpha');
     PERFORM authz.create_team(pg_temp.org('globex'), 'core');
+END
+$$;
+
+-- Neighbours: the platform puts the people olivia, adam and lou add below in
+-- an organization they share with them (org neighbours, owned by olivia), so
+-- that they see them and may add them without an invitation. adam and lou are
+-- members there (members see the members); ada, mia, otis, otto and lea are
+-- guests (guests see nobody through it: mia still does not see otto).
+DO $$
+BEGIN
+    PERFORM pg_temp.act_as('olivia');
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'member')
+       FROM unnest(ARRAY['adam', 'lou']) h;
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'guest')
+       FROM unnest(ARRAY['ada', 'mia', 'otis', 'otto', 'lea']) h;
 END
 $$;
 
@@ -200,9 +223,9 @@ SELECT throws_ok($$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(
 DO $$
 BEGIN
     PERFORM pg_temp.act_as('olivia');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('dora'), 'admin');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(h))
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('dora'), 'admin');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid(h))
        FROM unnest(ARRAY['tess', 'wanda', 'abe', 'mel', 'vic', 'wes', 'wyn', 'lev']) h;
 END
 $$;
@@ -233,7 +256,7 @@ SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('g
 SELECT pg_temp.act_as('olivia');
 SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('acme'), pg_temp.uid('otto'), 'member')$$,
     '42704', 'user "otto" is not a member of organization "acme"',
-    'set_org_role: a user outside the organization is refused with 42704');
+    'set_org_role: a user outside the organization (whom olivia sees in neighbours) is refused with 42704');
 SELECT results_eq($$SELECT pg_temp.membership('acme', h) FROM unnest(ARRAY['olivia', 'mia', 'gus']) h$$,
     $$VALUES ('owner/-'), ('member/-'), ('guest/-')$$,
     'set_org_role: the refused calls changed no org role');
@@ -326,14 +349,14 @@ SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.u
 SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mel'))$$,
     'add_member: the role defaults to member');
 SELECT lives_ok($$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('otto'), 'viewer')$$,
-    'add_member: a collaborator from outside the organization may be added');
+    'add_member: a collaborator from outside the organization (sharing neighbours with olivia) may be added');
 DO $$
 BEGIN
-    PERFORM authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('abe'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), 'viewer');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('otis'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('lev'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('dora'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('abe'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('otis'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('lev'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('dora'), 'admin');
 END
 $$;
 SELECT set_eq(
@@ -500,7 +523,7 @@ SELECT results_eq(
 -- join_workspace
 -- ===========================================================================
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_member(pg_temp.ws('acme', 'lobby'), pg_temp.uid('vic'), 'viewer');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'lobby'), pg_temp.uid('vic'), 'viewer');
 SELECT pg_temp.act_as('mia');
 SELECT lives_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'lobby'))$$,
     'join_workspace: an org member joins an open workspace');
@@ -515,14 +538,17 @@ SELECT pg_temp.act_as('mia');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'alpha'))$$,
     '42501', 'workspace "acme/alpha" is invite-only',
     'join_workspace: an invite-only workspace cannot be joined');
+-- A guest sees only the workspaces they participate in, and a user outside the
+-- organization none of them: the open workspace is not found or not allowed.
 SELECT pg_temp.act_as('gus');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'lobby'))$$,
-    '42501', 'permission denied: "org.workspaces.join" is required in organization "acme"',
-    'join_workspace: a guest may not join open workspaces');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.ws('acme', 'lobby')),
+    'join_workspace: a guest may not join open workspaces (they do not even see them)');
 SELECT pg_temp.act_as('otto');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.ws('acme', 'lobby'))$$,
-    '42501', 'permission denied: "org.workspaces.join" is required in organization "acme"',
-    'join_workspace: a user outside the organization may not join');
+    '42704', format('workspace "%s" not found or not allowed', pg_temp.ws('acme', 'lobby')),
+    'join_workspace: a user outside the organization may not join (nor see the workspace)');
+SELECT pg_temp.act_as('mia');
 SELECT throws_ok($$SELECT authz.join_workspace(pg_temp.personal('mia'))$$,
     '22023', 'personal workspace "mia" has no participants',
     'join_workspace: a personal workspace cannot be joined (22023)');
@@ -549,7 +575,7 @@ SELECT throws_ok($$SELECT authz.add_team_member(pg_temp.team('acme', 'core'), pg
     'add_team_member: adding a team member twice is refused with 23505');
 SELECT throws_ok($$SELECT authz.add_team_member(pg_temp.team('acme', 'core'), pg_temp.uid('otto'))$$,
     '42704', 'user "otto" is not a member of organization "acme"',
-    'add_team_member: a user outside the team''s organization is refused with 42704');
+    'add_team_member: a user outside the team''s organization (whom olivia sees in neighbours) is refused with 42704');
 SELECT pg_temp.act_as('mia');
 SELECT lives_ok($$SELECT authz.remove_team_member(pg_temp.team('acme', 'core'), pg_temp.uid('mia'))$$,
     'remove_team_member: a member may leave a team without org.teams.manage');
@@ -604,7 +630,8 @@ SELECT is(pg_temp.team_role('acme', 'alpha', 'core'), 'owner',
 -- Missing permission: the actor lacks what the function needs (42501).
 -- ===========================================================================
 INSERT INTO cases (grp, label, actor, call, expected) VALUES
-  ('perm', 'add_org_member', 'mia', $c$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('otto'))$c$,
+  -- (mia sees nobody outside acme: the permission check comes before the 23505 for a member already in)
+  ('perm', 'add_org_member', 'mia', $c$SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'))$c$,
    '42501 permission denied: "org.members.manage" is required in organization "acme"'),
   ('perm', 'set_org_workspace_role', 'mia', $c$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mel'), 'viewer')$c$,
    '42501 permission denied: "org.members.manage" is required in organization "acme"'),
@@ -637,8 +664,9 @@ SELECT results_eq($$SELECT * FROM pg_temp.run_cases('perm')$$, $$SELECT * FROM p
 
 -- ===========================================================================
 -- No identity: every administration function needs a current user (42501),
--- but add_org_member, which a trusted role acting for the platform may call
--- with no user (this suite runs as a superuser).
+-- but add_org_member and add_member, which a trusted role acting for the
+-- platform may call with no user (this suite runs as a superuser): a role
+-- that is not trusted is refused them below.
 -- ===========================================================================
 INSERT INTO cases (grp, label, call, expected)
 SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUES
@@ -647,7 +675,6 @@ SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUE
   ('set_org_workspace_role', $c$SELECT authz.set_org_workspace_role(pg_temp.org('acme'), pg_temp.uid('mia'), 'viewer')$c$),
   ('remove_org_member', $c$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('mia'))$c$),
   ('create_workspace', $c$SELECT authz.create_workspace(pg_temp.org('acme'), 'nobody-ws')$c$),
-  ('add_member', $c$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mia'))$c$),
   ('set_role', $c$SELECT authz.set_role(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), 'member')$c$),
   ('remove_member', $c$SELECT authz.remove_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'))$c$),
   ('grant', $c$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{content.read}')$c$),
@@ -664,10 +691,14 @@ SELECT 'nobody', f, c, '42501 no authz user is set for this session' FROM (VALUE
 SELECT results_eq($$SELECT * FROM pg_temp.run_cases('nobody')$$, $$SELECT * FROM pg_temp.wanted('nobody')$$,
     'with no identity set, every administration function is refused with 42501');
 SELECT pg_temp.act_as(NULL);
+SELECT pg_temp.ws('acme', 'alpha') AS alpha_id \gset
 SET ROLE regress_mgmt_app;
 SELECT throws_ok(format('SELECT authz.deactivate_user(%L)', :'otto_id'),
     '42501', 'no authz user is set for this session',
     'deactivate_user: a role that is not trusted needs an identity');
+SELECT throws_ok(format('SELECT authz.add_member(%L, %L)', :'alpha_id', :'mia_id'),
+    '42501', 'no authz user is set for this session',
+    'add_member: a role that is not trusted needs an identity');
 RESET ROLE;
 
 -- ===========================================================================
@@ -701,7 +732,7 @@ INSERT INTO cases (grp, label, actor, call, expected) VALUES
   ('unknown', 'add_team: team', 'olivia',
    $c$SELECT authz.add_team(pg_temp.ws('acme', 'alpha'), '00000000-0000-4000-8000-000000000000', 'viewer')$c$,
    '42704 team "00000000-0000-4000-8000-000000000000" not found or not allowed'),
-  ('unknown', 'personal_workspace: user', 'olivia',
+  ('unknown', 'personal_workspace: user', NULL,
    $c$SELECT authz.personal_workspace('00000000-0000-4000-8000-000000000000')$c$,
    '42704 user "00000000-0000-4000-8000-000000000000" not found or not allowed'),
   ('unknown', 'deactivate_user: user', 'olivia',
@@ -729,9 +760,9 @@ INSERT INTO cases (grp, label, actor, call, expected) VALUES
    '22023 organization slug is too long (64 characters, at most 63)'),
   ('input', 'malformed slug', 'olivia', $c$SELECT authz.create_org('Acme')$c$,
    '22023 invalid organization slug: "Acme"'),
-  ('input', 'malformed handle', 'olivia', $c$SELECT authz.create_user('Nina5', 'nina5@example.com')$c$,
+  ('input', 'malformed handle', NULL, $c$SELECT authz.create_user('Nina5', 'nina5@example.com')$c$,
    '22023 invalid handle: "Nina5"'),
-  ('input', 'malformed email', 'olivia', $c$SELECT authz.create_user('nina5', 'nina5.example.com')$c$,
+  ('input', 'malformed email', NULL, $c$SELECT authz.create_user('nina5', 'nina5.example.com')$c$,
    '22023 invalid email: "nina5.example.com"'),
   ('input', 'malformed team name', 'olivia', $c$SELECT authz.create_team(pg_temp.org('acme'), 'core team')$c$,
    '22023 invalid team name: "core team"'),
@@ -747,9 +778,9 @@ INSERT INTO cases (grp, label, actor, call, expected) VALUES
    '22023 permissions must not be empty'),
   ('input', 'NULL in a permission list', 'olivia', $c$SELECT authz.grant(pg_temp.ws('acme', 'alpha'), pg_temp.uid('vic'), '{NULL}')$c$,
    '22004 a permission array must not contain NULL'),
-  ('input', 'malformed permission name', 'olivia', $c$SELECT authz.define_permission('Pipelines.Launch')$c$,
+  ('input', 'malformed permission name', NULL, $c$SELECT authz.define_permission('Pipelines.Launch')$c$,
    '22023 invalid permission name: "Pipelines.Launch"'),
-  ('input', 'NULL roles', 'olivia', $c$SELECT authz.define_permission('pipelines.launch', NULL, NULL)$c$,
+  ('input', 'NULL roles', NULL, $c$SELECT authz.define_permission('pipelines.launch', NULL, NULL)$c$,
    '22023 invalid roles for permission "pipelines.launch": NULL'),
   ('input', 'unknown permission in can()', 'olivia', $c$SELECT authz.can(pg_temp.ws('acme', 'alpha'), 'nope.nothing')$c$,
    '42704 permission "nope.nothing" does not exist'),
@@ -781,6 +812,9 @@ SELECT results_eq(
 INSERT INTO cases (grp, label, actor, call, expected)
 SELECT 'deactivated', label, 'dora', call, '42501 user "dora" is deactivated'
   FROM cases WHERE grp = 'nobody' ORDER BY n;
+INSERT INTO cases (grp, label, actor, call, expected) VALUES
+  ('deactivated', 'add_member', 'dora', $c$SELECT authz.add_member(pg_temp.ws('acme', 'alpha'), pg_temp.uid('mia'))$c$,
+   '42501 user "dora" is deactivated');
 SELECT results_eq($$SELECT * FROM pg_temp.run_cases('deactivated')$$, $$SELECT * FROM pg_temp.wanted('deactivated')$$,
     'a deactivated user is refused by every administration function with 42501');
 
@@ -809,11 +843,13 @@ SELECT pg_temp.act_as('lou');
 SELECT throws_ok($$SELECT authz.set_org_role(pg_temp.org('lone'), pg_temp.uid('lou'), 'admin')$$,
     '23514', 'organization "lone" must keep at least one owner',
     'set_org_role: the last org owner cannot be demoted');
+-- (the refusal is raised once lou is out, or deactivated, and no longer sees the organization:
+-- it names it by its identifier)
 SELECT throws_ok($$SELECT authz.remove_org_member(pg_temp.org('lone'), pg_temp.uid('lou'))$$,
-    '23514', 'organization "lone" must keep at least one owner',
+    '23514', format('organization "%s" must keep at least one owner', pg_temp.org('lone')),
     'remove_org_member: the last org owner cannot leave');
 SELECT throws_ok($$SELECT authz.deactivate_user(pg_temp.uid('lou'))$$,
-    '23514', 'organization "lone" must keep at least one owner',
+    '23514', format('organization "%s" must keep at least one owner', pg_temp.org('lone')),
     'deactivate_user: the last owner of an organization cannot be deactivated');
 SELECT results_eq(
     $$SELECT pg_temp.membership('lone', 'lou'), (SELECT status FROM authz.users WHERE handle = 'lou')$$,
@@ -829,7 +865,8 @@ SELECT pg_temp.act_as('lou');
 SELECT lives_ok($$SELECT authz.remove_org_member(pg_temp.org('lone'), pg_temp.uid('lou'))$$,
     'remove_org_member: an owner may leave once a second owner exists');
 SELECT pg_temp.act_as('lea');
-SELECT authz.add_org_member(pg_temp.org('lone'), pg_temp.uid('lou'), 'owner');
+SELECT pg_temp.add_org_member(pg_temp.org('lone'), pg_temp.uid('lou'), 'owner');
+SELECT pg_temp.act_as(NULL);
 SELECT lives_ok($$SELECT authz.deactivate_user(pg_temp.uid('lea'))$$,
     'deactivate_user: a trusted role deactivates an owner once another active owner exists');
 SELECT results_eq(
@@ -845,7 +882,7 @@ DO $$
 BEGIN
     PERFORM pg_temp.act_as('olivia');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'solo');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'solo'), pg_temp.uid('wes'), 'owner');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'solo'), pg_temp.uid('wes'), 'owner');
 END
 $$;
 SELECT pg_temp.act_as('olivia');
@@ -859,7 +896,7 @@ SELECT throws_ok($$SELECT authz.set_role(pg_temp.ws('acme', 'solo'), pg_temp.uid
     '23514', 'workspace "acme/solo" must keep at least one owner',
     'set_role: the last owner of a workspace cannot be demoted');
 SELECT throws_ok($$SELECT authz.deactivate_user(pg_temp.uid('wes'))$$,
-    '23514', 'workspace "acme/solo" must keep at least one owner',
+    '23514', format('workspace "%s" must keep at least one owner', pg_temp.ws('acme', 'solo')),
     'deactivate_user: the last owner of a workspace cannot be deactivated');
 SELECT throws_ok($$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('wes'))$$,
     '23514', 'workspace "acme/solo" must keep at least one owner',
@@ -898,7 +935,7 @@ SELECT throws_ok($$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.u
     'remove_org_member: an admin may not remove an owner');
 -- lev participates in acme/alpha and acme/lobby, is in team core, and leaves.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_member(pg_temp.ws('acme', 'lobby'), pg_temp.uid('lev'), 'viewer');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'lobby'), pg_temp.uid('lev'), 'viewer');
 SELECT pg_temp.act_as('lev');
 SELECT lives_ok($$SELECT authz.remove_org_member(pg_temp.org('acme'), pg_temp.uid('lev'))$$,
     'remove_org_member: a member may leave the organization without org.members.manage');
@@ -918,6 +955,7 @@ SELECT throws_ok($$SELECT authz.define_permission('pipelines.launch')$$,
     '42501', 'permission denied for function define_permission',
     'define_permission: a role that is not trusted may not call it');
 RESET ROLE;
+SELECT pg_temp.act_as(NULL);   -- registering permissions is the platform's (no user asserted)
 SELECT lives_ok($$SELECT authz.define_permission('pipelines.launch', 'Launch pipelines', '{member}')$$,
     'define_permission: a trusted role registers a permission');
 SELECT results_eq(
@@ -927,6 +965,10 @@ SELECT results_eq(
 SELECT pg_temp.act_as('mel');
 SELECT ok(authz.can(pg_temp.ws('acme', 'alpha'), 'pipelines.launch'),
     'define_permission: a member holds the new permission at once');
+SELECT throws_ok($$SELECT authz.define_permission('pipelines.launch', 'Launch a pipeline')$$,
+    '42501', 'permission denied to register permissions: only a trusted role acting for no user may',
+    'define_permission: refused to a trusted role while it asserts a user');
+SELECT pg_temp.act_as(NULL);
 SELECT lives_ok($$SELECT authz.define_permission('pipelines.launch', 'Launch a pipeline')$$,
     'define_permission: a custom permission may be redefined');
 SELECT results_eq(

@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 node_tests=7
-echo "1..$((3 + 2 * node_tests))"
+echo "1..$((5 + 2 * node_tests))"
 
 if [ ! -d "$example/node_modules/pg" ]; then
   (cd "$example" && npm ci --silent --no-audit --no-fund) >"$work/npm.log" 2>&1
@@ -39,6 +39,8 @@ fixture=$(psql -X -At -v ON_ERROR_STOP=1 2>"$work/fixture.log" <<'SQL'
 \set QUIET on
 CREATE ROLE regress_node_app LOGIN;
 GRANT workspace_authz_trusted TO regress_node_app;
+-- Behind a transaction pooler: a user asserted by the role lasts one transaction.
+ALTER ROLE regress_node_app SET workspace_authz.identity_scope = 'transaction';
 CREATE TABLE public.notes (id bigserial PRIMARY KEY, workspace_id uuid NOT NULL, body text NOT NULL);
 CREATE INDEX ON public.notes (workspace_id);
 SELECT authz.protect('public.notes');
@@ -50,7 +52,10 @@ BEGIN;
 SELECT authz.set_user(:'ada') \gset
 SELECT authz.create_org('regress-node') AS org \gset
 SELECT authz.create_workspace(:'org', 'team') AS team \gset
+-- bob shares no organization with ada: the platform (no user asserted) adds him
+SELECT authz.set_user(NULL) \gset
 SELECT authz.add_org_member(:'org', :'bob') \gset
+SELECT authz.set_user(:'ada') \gset
 SELECT authz.add_member(:'team', :'bob', 'member') \gset
 COMMIT;
 INSERT INTO public.notes (workspace_id, body) VALUES
@@ -119,4 +124,14 @@ ok $? "PgBouncer (transaction mode, pool size 2) accepts connections on a loopba
 [ -f "$work/bouncer/pgbouncer.log" ] && grep -iE 'error|fatal' "$work/bouncer/pgbouncer.log" | tail -n 5 | sed 's/^/#   /'
 
 run_node "PgBouncer" PGHOST=127.0.0.1 PGPORT="$port" PGDATABASE="$PGDATABASE" AUTHZ_CLIENTS=20
+
+# Through the pooler, the role cannot leave a user on a server connection.
+ada=$(sed -n 's/.*"ada" *: *"\([^"]*\)".*/\1/p' <<<"$fixture")
+through_bouncer() {
+  psql -X -At -q -h 127.0.0.1 -p "$port" -U regress_node_app -d "$PGDATABASE" -v VERBOSITY=sqlstate -c "$1" 2>&1 | tail -n 1
+}
+[ "$(through_bouncer "SELECT authz.set_user('$ada', false)")" = "ERROR:  42501" ]
+ok $? "through PgBouncer, a session-level set_user is refused (identity_scope = transaction for the role)"
+[ "$(through_bouncer "SELECT authz.set_user('$ada')")" = "ERROR:  25P01" ]
+ok $? "through PgBouncer, set_user outside a transaction block is an error, not a warning"
 [ "$fails" -eq 0 ]

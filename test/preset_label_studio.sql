@@ -18,6 +18,7 @@
 --     organization > workspace > project structure they illustrate is checked).
 -- Visibility is read through RLS in the sessions of login roles mapped to
 -- users with authz.users.pg_role (SET SESSION AUTHORIZATION).
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(54);
 
@@ -91,8 +92,8 @@ SELECT pg_temp.act('oscar');
 SELECT authz.create_org('acme', 'Acme Labels') AS acme \gset
 SELECT is(authz.org_role(:'acme'), 'owner',
     'Label Studio: "an organization associated with your account is automatically created. You become the owner of that organization" -> create_org makes its creator the owner');
-SELECT authz.add_org_member(:'acme', :'ada', 'admin');
-SELECT authz.add_org_member(:'acme', u, 'member') FROM unnest(ARRAY[:'mona', :'mick', :'nick', :'zoe']::uuid[]) u;
+SELECT pg_temp.add_org_member(:'acme', :'ada', 'admin');
+SELECT pg_temp.add_org_member(:'acme', u, 'member') FROM unnest(ARRAY[:'mona', :'mick', :'nick', :'zoe']::uuid[]) u;
 
 -- ===========================================================================
 -- Applying the preset
@@ -146,7 +147,7 @@ SELECT results_eq(
 -- (the Organization page manages organization membership)
 -- ===========================================================================
 SELECT pg_temp.act('ada');
-SELECT authz.add_org_member(:'acme', :'rex', 'guest');
+SELECT pg_temp.add_org_member(:'acme', :'rex', 'guest');
 SELECT results_eq(
     format($$SELECT h, pg_temp.org_can(h, %L, 'org.members.manage')
                FROM unnest('{oscar,ada,mona,rex}'::text[]) WITH ORDINALITY AS x(h, n) ORDER BY n$$, :'acme'),
@@ -210,7 +211,7 @@ SELECT is(pg_temp.project_roles(:'acme'), '{bugs=annotator,labels=annotator,outa
 -- organization, even if they don't have access to perform actions in them."
 -- ===========================================================================
 SELECT pg_temp.act('oscar');
-SELECT authz.add_member(:'support', :'mona', 'manager');
+SELECT pg_temp.add_member(:'support', :'mona', 'manager');
 SELECT authz.set_user(NULL);
 SET SESSION AUTHORIZATION regress_ls_mona;
 SELECT set_eq(format('SELECT name FROM authz.workspaces WHERE org_id = %L', :'acme'),
@@ -232,8 +233,8 @@ RESET SESSION AUTHORIZATION;
 -- (The Manager of support assigns them to a project.)
 -- ===========================================================================
 SELECT pg_temp.act('mona');
-SELECT authz.add_project_member(:'refunds', (SELECT id FROM authz.users WHERE handle = 'ann'), 'annotator');
-SELECT authz.add_project_member(:'refunds', :'rex', 'reviewer');
+SELECT pg_temp.add_project_member(:'refunds', (SELECT id FROM authz.users WHERE handle = 'ann'), 'annotator');
+SELECT pg_temp.add_project_member(:'refunds', :'rex', 'reviewer');
 SELECT authz.set_user(NULL);
 SET SESSION AUTHORIZATION regress_ls_ann;
 SELECT is(ARRAY[authz.can_project(:'refunds', 'content.read'), authz.can_project(:'refunds', 'content.create'),
@@ -320,8 +321,8 @@ SELECT authz.apply_preset(:'claims', 'label_studio');
 SELECT authz.create_workspace(:'claims', 'home') AS home \gset
 SELECT authz.create_project(:'home', 'injury') AS injury \gset
 SELECT authz.create_project(:'home', 'accident') AS accident \gset
-SELECT authz.add_org_member(:'claims', :'zoe', 'guest');
-SELECT authz.add_project_member(:'injury', :'zoe', 'annotator');
+SELECT pg_temp.add_org_member(:'claims', :'zoe', 'guest');
+SELECT pg_temp.add_project_member(:'injury', :'zoe', 'annotator');
 SELECT pg_temp.act('quinn');
 SELECT authz.create_org('other') AS other \gset
 SELECT authz.apply_preset(:'other', 'label_studio');

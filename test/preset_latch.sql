@@ -18,6 +18,7 @@
 -- Workspace/Organization when" advice, navigation and page-feedback text.
 --
 -- One transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(61);
 
@@ -25,6 +26,11 @@ SELECT plan(61);
 -- apply their permission checks.
 CREATE ROLE regress_latch_app;
 
+-- authz.check for the platform: the asserted user is set aside for the call
+-- (a trusted role answers about other users only while it asserts no user).
+CREATE FUNCTION pg_temp.check(u uuid, w uuid, p text) RETURNS boolean LANGUAGE sql STABLE
+    SET workspace_authz.user_id = ''
+    AS $$ SELECT authz.check(u, w, p) $$;
 CREATE FUNCTION pg_temp.uid(h text) RETURNS uuid LANGUAGE sql STABLE
     AS $$ SELECT id FROM authz.users WHERE handle = h $$;
 CREATE FUNCTION pg_temp.act_as(h text) RETURNS void LANGUAGE sql
@@ -33,7 +39,8 @@ CREATE FUNCTION pg_temp.sorted(a text[]) RETURNS text[] LANGUAGE sql IMMUTABLE
     AS $$ SELECT coalesce(array_agg(DISTINCT x COLLATE "C" ORDER BY x COLLATE "C"), '{}') FROM unnest(a) x $$;
 -- Of the listed permissions, those the user holds in the workspace.
 CREATE FUNCTION pg_temp.held(h text, w uuid, ps text[]) RETURNS text[] LANGUAGE sql STABLE
-    AS $$ SELECT pg_temp.sorted(array_agg(p)) FROM unnest(ps) p WHERE authz.check(pg_temp.uid(h), w, p) $$;
+    SET workspace_authz.user_id = ''
+    AS $$ SELECT pg_temp.sorted(array_agg(p)) FROM unnest(ps) p WHERE pg_temp.check(pg_temp.uid(h), w, p) $$;
 -- Every workspace permission the user holds in the workspace.
 CREATE FUNCTION pg_temp.perms(h text, w uuid) RETURNS text[] LANGUAGE sql STABLE
     AS $$ SELECT pg_temp.held(h, w, (SELECT array_agg(name) FROM authz.permissions WHERE scope = 'workspace')) $$;
@@ -59,15 +66,22 @@ $$;
 -- adele is its org Admin, max a Member and wes a Member already set to Viewer
 -- in all workspaces, all three from before the preset. After it: nora, vic and
 -- ada join as Members, iris by invitation. cora, val, ana, kai and tim are from
--- outside the org: each is added only to the workspaces they may use.
+-- outside the org: each is added only to the workspaces they may use. kai
+-- founds neighbours, an organization apart, whose members ana, cora, adele and
+-- nora are too: the people they add below (kai, nora) already share an
+-- organization with them, so no invitation is needed.
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.create_user(h, h || '@example.com')
   FROM unnest('{olga,adele,max,wes,nora,vic,ada,iris,cora,val,ana,kai,tim}'::text[]) h;
 SELECT pg_temp.act_as('olga');
 SELECT authz.create_org('latch-bio', 'Latch Bio') AS org \gset
-SELECT authz.add_org_member(:'org', pg_temp.uid('adele'), 'admin');
-SELECT authz.add_org_member(:'org', pg_temp.uid('max'));
-SELECT authz.add_org_member(:'org', pg_temp.uid('wes'), 'member', 'viewer');
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('adele'), 'admin');
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('max'));
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('wes'), 'member', 'viewer');
 SELECT authz.create_workspace(:'org', 'lab') AS lab \gset
+SELECT pg_temp.act_as('kai');
+SELECT authz.create_org('neighbours') AS neighbours \gset
+SELECT pg_temp.add_org_member(:'neighbours', pg_temp.uid(h)) FROM unnest('{ana,cora,adele,nora}'::text[]) h;
 
 -- ===========================================================================
 -- apply_preset: who may apply it, which names it knows
@@ -91,11 +105,11 @@ SELECT results_eq(
 
 -- The rest of the cast, after the preset.
 SELECT pg_temp.act_as('olga');
-SELECT authz.add_member(:'lab', pg_temp.uid('cora'), 'member');
-SELECT authz.add_member(:'lab', pg_temp.uid('val'), 'viewer');
-SELECT authz.add_member(:'lab', pg_temp.uid('ana'), 'admin');
+SELECT pg_temp.add_member(:'lab', pg_temp.uid('cora'), 'member');
+SELECT pg_temp.add_member(:'lab', pg_temp.uid('val'), 'viewer');
+SELECT pg_temp.add_member(:'lab', pg_temp.uid('ana'), 'admin');
 SELECT authz.create_workspace(:'org', 'scratch') AS scratch \gset
-SELECT authz.add_member(:'scratch', pg_temp.uid('ana'), 'admin');
+SELECT pg_temp.add_member(:'scratch', pg_temp.uid('ana'), 'admin');
 
 -- ===========================================================================
 -- Overview: "In Workspaces you can..."
@@ -104,6 +118,7 @@ SELECT pg_temp.act_as('ana');
 SELECT lives_ok(format($$SELECT authz.add_member(%L, %L, 'member')$$, :'lab', pg_temp.uid('kai')),
     'Latch: "Manage your team members and their access to the workspace" -> a workspace Admin adds a member');
 
+SELECT pg_temp.act_as(NULL);   -- the platform tops up and meters (no user asserted)
 SELECT authz.add_credits(:'lab', '100', 'purchase');
 SELECT authz.record_usage(:'lab', 10, 0);
 SELECT pg_temp.act_as('ana');
@@ -121,7 +136,7 @@ RESET ROLE;
 SELECT is(pg_temp.held('cora', :'lab', '{content.read,content.create,content.share}'),
     pg_temp.sorted('{content.read,content.create,content.share}'),
     'Latch: "Share data with your team and organize data within the workspace" -> a Member reads, creates and shares content');
-SELECT ok(authz.check(pg_temp.uid('cora'), :'lab', 'run.execute'),
+SELECT ok(pg_temp.check(pg_temp.uid('cora'), :'lab', 'run.execute'),
     'Latch: "Run and manage workflows ... within the workspace" -> a Member holds run.execute');
 
 -- ===========================================================================
@@ -133,8 +148,8 @@ SELECT lives_ok(format($$SELECT authz.create_workspace(%L, 'assay')$$, :'org'),
 SELECT id AS assay FROM authz.workspaces WHERE org_id = :'org' AND name = 'assay' \gset
 SELECT lives_ok(format($$SELECT authz.add_org_member(%L, %L)$$, :'org', pg_temp.uid('nora')),
     'Latch: org Admin "can perform tasks like ... inviting members" -> the org Admin adds a member');
-SELECT authz.add_org_member(:'org', pg_temp.uid('vic'));
-SELECT authz.add_org_member(:'org', pg_temp.uid('ada'));
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('vic'));
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('ada'));
 
 SELECT pg_temp.act_as('olga');
 SELECT set_eq(
@@ -146,6 +161,7 @@ SELECT results_eq(
     $$VALUES ('owner'::text, 'owner'::text)$$,
     'Latch: "Grant organization members with owner-level permissions across all managed workspaces" -> a new member is owner in lab and assay');
 
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.add_credits(:'assay', '50', 'purchase');
 SELECT authz.record_usage(:'assay', 20, 0);
 SELECT pg_temp.act_as('nora');
@@ -240,7 +256,7 @@ SELECT results_eq(
     $$VALUES ('owner'::text, 'owner'::text)$$,
     'Latch: "All members of an Organization automatically have Owner permissions" -> a member who joined by invitation is owner in lab and assay');
 SELECT results_eq(
-    format($$SELECT pg_temp.role_of('cora', %L), authz.check(pg_temp.uid('cora'), %L, 'workspace.view'),
+    format($$SELECT pg_temp.role_of('cora', %L), pg_temp.check(pg_temp.uid('cora'), %L, 'workspace.view'),
                     pg_temp.can_org('cora', %L, 'org.view')$$, :'assay', :'assay', :'org'),
     $$VALUES (NULL::text, false, false)$$,
     'Latch: "If you want to limit someone''s permissions, add them only to the specific workspaces" -> a non-member participant of lab has nothing in assay nor the org');
@@ -269,7 +285,7 @@ SELECT pg_temp.act_as('olga');
 SELECT is((SELECT array_agg(DISTINCT role) FROM authz.who_can(:'lab', 'workspace.delete')), '{owner}'::text[],
     'Latch: Owner "The only one who can delete a workspace." -> everyone holding workspace.delete in lab is an owner');
 SELECT results_eq(
-    format($$SELECT u.handle, authz.check(u.id, %L, 'workspace.delete') FROM authz.users u
+    format($$SELECT u.handle, pg_temp.check(u.id, %L, 'workspace.delete') FROM authz.users u
               WHERE u.handle IN ('ana', 'ada', 'cora', 'val', 'vic') ORDER BY u.handle$$, :'lab'),
     $$VALUES ('ada'::text, false), ('ana', false), ('cora', false), ('val', false), ('vic', false)$$,
     'Latch: Owner "The only one who can delete a workspace." -> Admins, Members and Viewers do not hold workspace.delete');
@@ -325,11 +341,11 @@ SELECT is(pg_temp.held('val', :'lab', '{run.execute,content.update,content.delet
 -- Advanced Roles and Permissions
 SELECT pg_temp.act_as('ana');
 SELECT authz.grant(:'lab', pg_temp.uid('cora'), '{billing.view}');
-SELECT ok(authz.check(pg_temp.uid('cora'), :'lab', 'billing.view'),
+SELECT ok(pg_temp.check(pg_temp.uid('cora'), :'lab', 'billing.view'),
     'Latch: "You can set fine-grained permissions for what a member of a workspace can do" -> a permission toggled on');
 SELECT pg_temp.act_as('ana');
 SELECT authz.deny(:'lab', pg_temp.uid('cora'), '{content.delete}');
-SELECT ok(NOT authz.check(pg_temp.uid('cora'), :'lab', 'content.delete'),
+SELECT ok(NOT pg_temp.check(pg_temp.uid('cora'), :'lab', 'content.delete'),
     'Latch: "toggle specific permissions on and off" -> a permission of the Member role toggled off');
 SELECT pg_temp.act_as('ana');
 SELECT authz.reset_permissions(:'lab', pg_temp.uid('cora'));

@@ -22,6 +22,7 @@
 -- workspaces in an organization" (Studio sessions are not modelled).
 --
 -- One transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(61);
 
@@ -29,6 +30,11 @@ SELECT plan(61);
 -- apply their permission checks.
 CREATE ROLE regress_seqera_app;
 
+-- authz.check for the platform: the asserted user is set aside for the call
+-- (a trusted role answers about other users only while it asserts no user).
+CREATE FUNCTION pg_temp.check(u uuid, w uuid, p text) RETURNS boolean LANGUAGE sql STABLE
+    SET workspace_authz.user_id = ''
+    AS $$ SELECT authz.check(u, w, p) $$;
 CREATE FUNCTION pg_temp.uid(h text) RETURNS uuid LANGUAGE sql STABLE
     AS $$ SELECT id FROM authz.users WHERE handle = h $$;
 CREATE FUNCTION pg_temp.act_as(h text) RETURNS void LANGUAGE sql
@@ -37,7 +43,8 @@ CREATE FUNCTION pg_temp.sorted(a text[]) RETURNS text[] LANGUAGE sql IMMUTABLE
     AS $$ SELECT coalesce(array_agg(DISTINCT x COLLATE "C" ORDER BY x COLLATE "C"), '{}') FROM unnest(a) x $$;
 -- Of the listed permissions, those the user holds in the workspace.
 CREATE FUNCTION pg_temp.held(h text, w uuid, ps text[]) RETURNS text[] LANGUAGE sql STABLE
-    AS $$ SELECT pg_temp.sorted(array_agg(p)) FROM unnest(ps) p WHERE authz.check(pg_temp.uid(h), w, p) $$;
+    SET workspace_authz.user_id = ''
+    AS $$ SELECT pg_temp.sorted(array_agg(p)) FROM unnest(ps) p WHERE pg_temp.check(pg_temp.uid(h), w, p) $$;
 -- The effective role of a user in a workspace, as they see it.
 CREATE FUNCTION pg_temp.role_of(h text, w uuid) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -59,14 +66,19 @@ CREATE FUNCTION pg_temp.ws(o uuid, n text) RETURNS uuid LANGUAGE sql STABLE
 -- The cast. sofia founds org seqera-bio with alan as its admin and lena, mark,
 -- olive, tom and pat as members, and creates the shared workspace legacy,
 -- all before the preset. quinn and rita join the org later. carl and nina are
--- collaborators from outside the org. Teams: bio (tom) and infra (pat).
+-- collaborators from outside the org; sofia has worked with them before, in
+-- her organization neighbours, so she may add them to a workspace without an
+-- invitation. Teams: bio (tom) and infra (pat).
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.create_user(h, h || '@example.com')
   FROM unnest('{sofia,alan,lena,mark,olive,tom,pat,quinn,rita,carl,nina}'::text[]) h;
 SELECT pg_temp.act_as('sofia');
 SELECT authz.create_org('seqera-bio', 'Seqera Bio') AS org \gset
-SELECT authz.add_org_member(:'org', pg_temp.uid('alan'), 'admin');
-SELECT authz.add_org_member(:'org', pg_temp.uid(h)) FROM unnest('{lena,mark,olive,tom,pat}'::text[]) h;
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('alan'), 'admin');
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid(h)) FROM unnest('{lena,mark,olive,tom,pat}'::text[]) h;
 SELECT authz.create_workspace(:'org', 'legacy', 'shared') AS legacy \gset
+SELECT authz.create_org('neighbours') AS neighbours \gset
+SELECT pg_temp.add_org_member(:'neighbours', pg_temp.uid(h)) FROM unnest('{carl,nina}'::text[]) h;
 
 -- ===========================================================================
 -- apply_preset: who may apply it, which names it knows, what it installs
@@ -110,7 +122,7 @@ SELECT results_eq(
 SELECT pg_temp.act_as('carl');
 SELECT authz.personal_workspace() AS carl_ws \gset
 SELECT results_eq(
-    format($$SELECT pg_temp.role_of('carl', %1$L), authz.check(pg_temp.uid('carl'), %1$L, 'content.create')$$, :'carl_ws'),
+    format($$SELECT pg_temp.role_of('carl', %1$L), pg_temp.check(pg_temp.uid('carl'), %1$L, 'content.create')$$, :'carl_ws'),
     $$VALUES ('owner'::text, true)$$,
     'Seqera: a user workspace "to manage resources such as pipelines" -> its user owns it and creates content there');
 
@@ -151,7 +163,7 @@ SELECT results_eq(
     $$VALUES ('{content.update}'::text[], '{content.read}'::text[])$$,
     'Seqera roles: Maintain edits but does not manage participants; View reads but does not launch');
 SELECT results_eq(
-    format($$SELECT pg_temp.org_role_of('mark', %L), pg_temp.role_of('mark', %L), authz.check(pg_temp.uid('mark'), %L, 'workspace.view')$$,
+    format($$SELECT pg_temp.org_role_of('mark', %L), pg_temp.role_of('mark', %L), pg_temp.check(pg_temp.uid('mark'), %L, 'workspace.view')$$,
            :'org', :'rnd', :'rnd'),
     $$VALUES ('member'::text, NULL::text, false)$$,
     'Seqera: "Organizations consist of members, while workspaces consist of participants." -> an org member who is no participant has nothing in a private workspace');
@@ -161,7 +173,7 @@ SELECT results_eq(
     'Seqera: "a collaborator within that workspace only" -> not an org member, a role in rnd and none in ops');
 
 SELECT pg_temp.act_as('sofia');
-SELECT authz.add_org_member(:'org', pg_temp.uid('quinn'));
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('quinn'));
 SELECT authz.update_org(:'org', '{"max_participants": 5}');
 SELECT throws_ok(format($$SELECT authz.add_member(%L, %L, 'view')$$, :'rnd', pg_temp.uid('quinn')),
     '23514', 'workspace "seqera-bio/rnd" has reached its limit of 5 participants',
@@ -196,7 +208,7 @@ SELECT set_eq(
     $$VALUES ('rnd'::text, 'private'::text, 'launch'::text), ('showcase', 'shared', 'launch')$$,
     'Seqera: "Private or Shared" (private by default); "Create a shared workspace ... Visibility ... must be set to Shared"');
 SELECT results_eq(
-    format($$SELECT u.handle, authz.check(u.id, %L, 'content.read') FROM authz.users u
+    format($$SELECT u.handle, pg_temp.check(u.id, %L, 'content.read') FROM authz.users u
               WHERE u.handle IN ('lena', 'carl', 'mark', 'pat') ORDER BY u.handle$$, :'rnd'),
     $$VALUES ('carl'::text, true), ('lena', true), ('mark', false), ('pat', false)$$,
     'Seqera: "Private visibility means that workspace pipelines are only accessible to workspace participants."');
@@ -208,13 +220,17 @@ SELECT throws_ok(format($$SELECT authz.add_member(%L, %L, 'view')$$, :'carl_ws',
 -- ===========================================================================
 -- Workspace settings: credits
 -- ===========================================================================
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT authz.add_credits(:'rnd', '50', 'purchase');
 SELECT is(authz.record_usage(:'rnd', 1, 0, 0)::text, '0.1',
     'Seqera: "CPU time: 1 CPU/Hr = 0.1 credits"');
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT is(authz.record_usage(:'rnd', 0, 1, 0)::text, '0.025',
     'Seqera: "Memory: 1 GiB/Hr = 0.025 credits"');
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT is(authz.record_usage(:'rnd', 0, 0, 1)::text, '0.025',
     'Seqera: "Storage: 1 GB = 0.025 credits per month"');
+SELECT pg_temp.act_as(NULL);   -- the platform's call: no user asserted
 SELECT is(authz.record_usage(:'rnd', 100, 400, 20)::text, '20.5',
     'Seqera: "Credits are consumed for CPU time, memory and storage usage" -> 100 CPU-h + 400 GiB-h + 20 GB-months = 20.5');
 SELECT pg_temp.act_as('sofia');
@@ -236,6 +252,7 @@ SELECT authz.set_rate_card(:'old_org', '0.5', '0.1', '0.1');
 SELECT pg_temp.act_as('sofia');
 SELECT authz.apply_preset(:'old_org', 'seqera');
 SELECT authz.create_workspace(:'old_org', 'w') AS old_ws \gset
+SELECT pg_temp.act_as(NULL);   -- the platform meters usage (no user asserted)
 SELECT results_eq(
     format($$SELECT authz.record_usage(%1$L, 1, 0, 0)::text, authz.record_usage(%1$L, 0, 1, 0)::text,
                     authz.record_usage(%1$L, 0, 0, 1)::text$$, :'old_ws'),
@@ -265,7 +282,7 @@ SELECT authz.update_workspace(:'rnd', '{"labels": ["team=rnd", "env:dev", "team=
 SELECT is((SELECT labels FROM authz.workspaces WHERE id = :'rnd'), '{env:dev,team=rnd}'::text[],
     'Seqera: "Select Edit labels to manage the workspace labels" -> labels stored, sorted and distinct');
 
-SELECT authz.add_member(:'ops', pg_temp.uid('olive'), 'owner');
+SELECT pg_temp.add_member(:'ops', pg_temp.uid('olive'), 'owner');
 SELECT pg_temp.act_as('olive');
 SELECT lives_ok(format($$SELECT authz.update_workspace(%L, '{"name": "operations"}')$$, :'ops'),
     'Seqera: "Workspace owners can edit their workspace name from the workspace Settings tab."');
@@ -283,12 +300,12 @@ SELECT results_eq(format('SELECT name, full_name, description, visibility FROM a
 
 SELECT pg_temp.act_as('sofia');
 SELECT authz.create_workspace(:'org', 'tmp') AS tmp \gset
-SELECT authz.add_member(:'tmp', pg_temp.uid('lena'), 'maintain');
+SELECT pg_temp.add_member(:'tmp', pg_temp.uid('lena'), 'maintain');
 SELECT lives_ok(format($$SELECT authz.delete_workspace(%L)$$, :'tmp'),
     'Seqera: "Select Delete workspace to delete the workspace and its associated resources."');
 SELECT results_eq(
     format($$SELECT (SELECT count(*) FROM authz.workspaces WHERE id = %1$L), (SELECT count(*) FROM authz.participants WHERE workspace_id = %1$L),
-                    authz.check(pg_temp.uid('lena'), %1$L, 'workspace.view')$$, :'tmp'),
+                    pg_temp.check(pg_temp.uid('lena'), %1$L, 'workspace.view')$$, :'tmp'),
     $$VALUES (0::bigint, 0::bigint, false)$$,
     'Seqera: "This action cannot be reversed." -> the workspace and its participants are gone');
 
@@ -325,11 +342,11 @@ SELECT is(pg_temp.held('mark', :'showcase', '{content.read,run.execute}'), '{con
 SELECT is(pg_temp.role_of('mark', :'legacy'), 'launch',
     'Seqera: "accessible to all members of an organization" -> also in the workspace shared before the preset');
 SELECT results_eq(
-    format($$SELECT pg_temp.role_of('carl', %1$L), authz.check(pg_temp.uid('carl'), %1$L, 'run.execute')$$, :'showcase'),
+    format($$SELECT pg_temp.role_of('carl', %1$L), pg_temp.check(pg_temp.uid('carl'), %1$L, 'run.execute')$$, :'showcase'),
     $$VALUES (NULL::text, false)$$,
     'Seqera: shared with "all members of an organization" -> a collaborator, who is no member, is not given the shared workspace');
 SELECT pg_temp.act_as('sofia');
-SELECT authz.add_org_member(:'org', pg_temp.uid('rita'));
+SELECT pg_temp.add_org_member(:'org', pg_temp.uid('rita'));
 SELECT results_eq(
     format($$SELECT pg_temp.role_of('rita', %L), pg_temp.role_of('mark', %L)$$, :'showcase', :'ops'),
     $$VALUES ('launch'::text, 'launch'::text)$$,

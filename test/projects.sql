@@ -6,8 +6,9 @@
 -- RLS of authz.projects and authz.workspaces, and authz.protect with
 -- scope => 'project' as seen by a real application role.
 -- One transaction; identities are asserted with authz.set_user().
+\ir lib/platform.sql
 BEGIN;
-SELECT plan(87);
+SELECT plan(90);
 
 SET LOCAL client_min_messages = warning;
 
@@ -81,15 +82,15 @@ BEGIN
     PERFORM pg_temp.act_as('olivia');
     PERFORM authz.create_org('acme');
     FOREACH h IN ARRAY '{wanda,mia,vera,dan}'::text[] LOOP
-        PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
+        PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
     END LOOP;
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab2');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wanda'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('mia'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('dan'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vera'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wanda'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('mia'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('dan'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vera'), 'viewer');
     PERFORM pg_temp.act_as(NULL);
 END
 $$;
@@ -183,9 +184,22 @@ SELECT pg_temp.act_as('mia');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'viewer')$$, pg_temp.prj('lab', 'p1'), pg_temp.uid('gus')),
     '42501', 'permission denied: "members.manage" is required in workspace "acme/lab"',
     'add_project_member: refused to a workspace member (no members.manage)');
--- Someone ranked above the admin in the project cannot be changed by them.
+-- otto, eve and tom stay outside acme, but share an organization (neighbours)
+-- with olivia and wanda, who therefore see them and may add them to projects
+-- without an invitation.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('tom'), 'owner');
+DO $$
+DECLARE
+    h text;
+BEGIN
+    PERFORM authz.create_org('neighbours');
+    FOREACH h IN ARRAY '{wanda,otto,eve,tom}'::text[] LOOP
+        PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid(h), 'member');
+    END LOOP;
+END
+$$;
+-- Someone ranked above the admin in the project cannot be changed by them.
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('tom'), 'owner');
 SELECT pg_temp.act_as('wanda');
 SELECT throws_ok(format($$SELECT authz.add_project_member(%L, %L, 'viewer')$$, pg_temp.prj('lab', 'p1'), pg_temp.uid('tom')),
     '42501', 'cannot change user "tom" (project role "owner") who ranks above you in workspace "acme/lab"',
@@ -198,7 +212,7 @@ SELECT throws_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, pg_temp.
 -- new role for someone whose expired role ranked above them.
 SELECT pg_temp.act_as('olivia');
 SELECT authz.create_role(pg_temp.org('acme'), 'lead', 90, '{workspace.view,members.view,members.manage,content.read}');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p2'), pg_temp.uid('otto'), 'lead', now() + interval '1 hour');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p2'), pg_temp.uid('otto'), 'lead', now() + interval '1 hour');
 UPDATE authz.project_members SET expires_at = now() - interval '1 minute'
  WHERE user_id = pg_temp.uid('otto') AND project_id = pg_temp.prj('lab', 'p2');
 SELECT pg_temp.act_as('wanda');
@@ -223,13 +237,13 @@ SELECT results_eq(
     $$VALUES (true), (true), (false), (false)$$,
     'can_project: a workspace member holds their workspace permissions in every project of it, and only those');
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('mia'), 'viewer');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('mia'), 'viewer');
 SELECT is(pg_temp.role_in_project('mia', pg_temp.prj('lab', 'p1')), 'member',
     'role_in_project: a lower project role (viewer) leaves the workspace role (member) in effect');
 SELECT is(pg_temp.can_project('mia', pg_temp.prj('lab', 'p1'), 'content.delete'), true,
     'can_project: a lower project role takes no workspace permission away');
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('mia'), 'admin');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('mia'), 'admin');
 SELECT is(pg_temp.role_in_project('mia', pg_temp.prj('lab', 'p1')), 'admin',
     'role_in_project: a higher project role (admin) is the effective role in the project');
 SELECT is(pg_temp.can_project('mia', pg_temp.prj('lab', 'p1'), 'members.manage'), true,
@@ -237,7 +251,7 @@ SELECT is(pg_temp.can_project('mia', pg_temp.prj('lab', 'p1'), 'members.manage')
 
 -- A project-only member: an org guest given a role in p1.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('gus'), 'member');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('gus'), 'member');
 SELECT results_eq(
     format($$VALUES (pg_temp.can_project('gus', %1$L, 'content.read')), (pg_temp.can_project('gus', %1$L, 'content.create')),
                     (pg_temp.can_project('gus', %2$L, 'content.read')), (pg_temp.can('gus', %3$L, 'workspace.view'))$$,
@@ -264,7 +278,7 @@ RESET ROLE;
 
 -- Deactivated users get nothing, whatever their roles.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('dan'), 'admin');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('dan'), 'admin');
 SELECT is(pg_temp.can_project('dan', pg_temp.prj('lab', 'p1'), 'members.manage'), true,
     'deactivation: before, the project role counts');
 SELECT authz.deactivate_user(pg_temp.uid('dan'));
@@ -279,7 +293,7 @@ SELECT is(pg_temp.role_in_project('dan', pg_temp.prj('lab', 'p1')), NULL,
 
 -- Expired project memberships give nothing.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('eve'), 'member', now() + interval '1 hour');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('eve'), 'member', now() + interval '1 hour');
 SELECT is(pg_temp.can_project('eve', pg_temp.prj('lab', 'p1'), 'content.update'), true,
     'expiry: a membership that has not expired yet counts');
 -- Time passes: the membership ends.
@@ -359,7 +373,7 @@ SELECT throws_ok($$SELECT authz.protect('docs', 'project_id', scope => 'org')$$,
 
 -- vera: viewer of lab (content.read in every lab project), member of project p1.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('vera'), 'member');
+SELECT pg_temp.add_project_member(pg_temp.prj('lab', 'p1'), pg_temp.uid('vera'), 'member');
 SELECT authz.set_user(:'vera_id');
 SET ROLE regress_prj_app;
 SELECT results_eq($$SELECT id FROM authz.projects ORDER BY id$$,
@@ -433,6 +447,24 @@ RESET enable_seqscan;
 RESET ROLE;
 
 -- ===========================================================================
+-- A project-only collaborator from outside every organization of the owner
+-- (added by the platform) is seen by who sees the workspace's members, so
+-- their project role can be changed and ended; nobody else learns of them.
+-- ===========================================================================
+SELECT authz.set_user(NULL);
+SELECT authz.create_user('pia', 'pia@example.com') AS pia_id \gset
+SELECT authz.add_project_member(:'p1_id', :'pia_id', 'viewer');
+SELECT pg_temp.act_as('olivia');
+SELECT lives_ok(format($$SELECT authz.add_project_member(%L, %L, 'member')$$, :'p1_id', :'pia_id'),
+    'outside collaborator: the workspace owner changes their project role');
+SELECT lives_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, :'p1_id', :'pia_id'),
+    'outside collaborator: the workspace owner ends their project role');
+SELECT pg_temp.act_as('eve');
+SELECT throws_ok(format($$SELECT authz.remove_project_member(%L, %L)$$, :'p1_id', :'pia_id'),
+    '42704', format('project "%s" not found or not allowed', :'p1_id'),
+    'outside collaborator: someone outside the workspace learns nothing of them, nor of the project');
+
+-- ===========================================================================
 -- remove_project_member by oneself, delete_project
 -- ===========================================================================
 SELECT pg_temp.act_as('gus');
@@ -442,7 +474,7 @@ SELECT is(pg_temp.can_project('gus', :'p1_id', 'content.read'), false,
     'remove_project_member: having left, the guest holds nothing in the project');
 -- Leaving the organization ends the guest's project roles in it, as it ends participations.
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_project_member(:'p2_id', :'gus_id', 'member');
+SELECT pg_temp.add_project_member(:'p2_id', :'gus_id', 'member');
 SELECT authz.remove_org_member(pg_temp.org('acme'), :'gus_id');
 SELECT is(pg_temp.can_project('gus', :'p2_id', 'content.read'), false,
     'remove_org_member: a guest removed from the org holds nothing in its projects any more');
@@ -450,9 +482,10 @@ SELECT pg_temp.act_as('vera');
 SELECT throws_ok(format($$SELECT authz.delete_project(%L)$$, :'p2_id'),
     '42501', 'permission denied: "content.delete" is required in workspace "acme/lab"',
     'delete_project: refused to a viewer (no content.delete in the workspace)');
+-- eve does not see the project: refused as an unknown one, before any permission check
 SELECT pg_temp.act_as('eve');
 SELECT throws_ok(format($$SELECT authz.delete_project(%L)$$, :'p1_id'),
-    '42501', NULL,
+    '42704', format('project "%s" not found or not allowed', :'p1_id'),
     'delete_project: refused to someone outside the workspace');
 SELECT pg_temp.act_as('mia');
 SELECT lives_ok(format($$SELECT authz.delete_project(%L)$$, :'p1_id'),

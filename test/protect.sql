@@ -5,6 +5,7 @@
 -- dblink, so the policies run exactly as they would for an application.
 -- Fixtures are committed: this file runs without an outer transaction.
 
+\ir lib/platform.sql
 SET client_min_messages = warning;
 
 SELECT plan(96);
@@ -114,9 +115,9 @@ BEGIN
     INSERT INTO fx VALUES ('w1', authz.create_workspace(fx('org'), 'w1'));
     INSERT INTO fx VALUES ('w2', authz.create_workspace(fx('org'), 'w2'));
     INSERT INTO fx VALUES ('w3', authz.create_workspace(fx('org'), 'w3'));
-    PERFORM authz.add_member(fx('w1'), fx('viewer'), 'viewer');
-    PERFORM authz.add_member(fx('w1'), fx('member'), 'member');
-    PERFORM authz.add_member(fx('w2'), fx('member'), 'viewer');
+    PERFORM pg_temp.add_member(fx('w1'), fx('viewer'), 'viewer');
+    PERFORM pg_temp.add_member(fx('w1'), fx('member'), 'member');
+    PERFORM pg_temp.add_member(fx('w2'), fx('member'), 'viewer');
     PERFORM authz.set_user(NULL, false);
 END
 $$;
@@ -407,7 +408,7 @@ SELECT is(remote_text('app', 'EXECUTE counted'), '100', 'cached plan: back to th
 DO $$
 BEGIN
     PERFORM authz.set_user(fx('all'), false);
-    PERFORM authz.add_member(fx('big-7'), fx('one'), 'viewer');
+    PERFORM pg_temp.add_member(fx('big-7'), fx('one'), 'viewer');
     PERFORM authz.set_user(NULL, false);
 END
 $$;

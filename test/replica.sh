@@ -28,7 +28,10 @@ SELECT authz.create_user('vic', 'vic@example.com') AS vic \gset
 SELECT authz.set_user(:'ann', false) \gset
 SELECT authz.create_org('acme') AS org \gset
 SELECT authz.create_workspace(:'org', 'lab') AS ws \gset
+-- vic shares no organization with ann: the platform (no user asserted) adds him
+SELECT authz.set_user(NULL, false) \gset
 SELECT authz.add_org_member(:'org', :'vic') \gset
+SELECT authz.set_user(:'ann', false) \gset
 SELECT authz.add_member(:'ws', :'vic', 'viewer') \gset
 SELECT :'ann' || ' ' || :'vic' || ' ' || :'ws';
 SQL

@@ -4,6 +4,7 @@
 -- SECURITY DEFINER functions run an attacker's code. Everything runs as real
 -- non-superuser roles (SET SESSION AUTHORIZATION changes the login role, as a
 -- login would); the roles are created inside the transaction and rolled back.
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(104);
 SET client_min_messages = warning;
@@ -42,10 +43,10 @@ BEGIN
     alpha := authz.create_workspace(org_a, 'alpha');
     beta := authz.create_workspace(org_a, 'beta');
     secret := authz.create_workspace(org_a, 'secret');
-    PERFORM authz.add_org_member(org_a, mia, 'member');
-    PERFORM authz.add_org_member(org_a, gus, 'guest');
-    PERFORM authz.add_member(alpha, gus, 'viewer');
-    PERFORM authz.add_member(alpha, cole, 'member');
+    PERFORM pg_temp.add_org_member(org_a, mia, 'member');
+    PERFORM pg_temp.add_org_member(org_a, gus, 'guest');
+    PERFORM pg_temp.add_member(alpha, gus, 'viewer');
+    PERFORM pg_temp.add_member(alpha, cole, 'member');
     PERFORM authz.deny(alpha, cole, ARRAY['content.delete']);
     core := authz.create_team(org_a, 'core');
     PERFORM authz.add_team_member(core, mia);
@@ -54,8 +55,8 @@ BEGIN
     PERFORM authz.set_user(bea);
     org_b := authz.create_org('regress-b', 'Org B');
     gamma := authz.create_workspace(org_b, 'gamma');
-    PERFORM authz.add_org_member(org_b, bo, 'member');
-    PERFORM authz.add_member(gamma, bo, 'member');
+    PERFORM pg_temp.add_org_member(org_b, bo, 'member');
+    PERFORM pg_temp.add_member(gamma, bo, 'member');
     bteam := authz.create_team(org_b, 'bteam');
     PERFORM authz.add_team_member(bteam, bo);
 
@@ -64,7 +65,7 @@ BEGIN
     PERFORM authz.set_user(eve);
     PERFORM authz.create_org('regress-e', 'Org E');
     PERFORM authz.set_user(NULL);
-    PERFORM authz.add_org_member((SELECT o.id FROM authz.orgs o WHERE o.slug = 'regress-e'), ivy, 'member');
+    PERFORM pg_temp.add_org_member((SELECT o.id FROM authz.orgs o WHERE o.slug = 'regress-e'), ivy, 'member');
 
     INSERT INTO ids VALUES ('ann', ann, 'regress-a'), ('mia', mia, 'regress-a'), ('gus', gus, 'regress-a'),
         ('cole', cole, NULL), ('bea', bea, 'regress-b'), ('bo', bo, 'regress-b'), ('eve', eve, NULL),
@@ -139,7 +140,7 @@ SELECT function_privs_are('authz', 'set_user', ARRAY['uuid', 'boolean'], 'worksp
                           'workspace_authz_trusted may execute authz.set_user');
 SELECT function_privs_are('authz', 'check', ARRAY['uuid', 'uuid', 'text'], 'workspace_authz_trusted', ARRAY['EXECUTE'],
                           'workspace_authz_trusted may execute authz.check');
-SELECT function_privs_are('authz', 'create_user', ARRAY['text', 'text', 'text', 'name'], 'workspace_authz_trusted',
+SELECT function_privs_are('authz', 'create_user', ARRAY['text', 'text', 'text', 'name', 'uuid'], 'workspace_authz_trusted',
                           ARRAY['EXECUTE'], 'workspace_authz_trusted may execute authz.create_user');
 SELECT function_privs_are('authz', 'define_permission', ARRAY['text', 'text', 'text[]'], 'workspace_authz_trusted',
                           ARRAY['EXECUTE'], 'workspace_authz_trusted may execute authz.define_permission');
@@ -147,7 +148,7 @@ SELECT function_privs_are('authz', 'set_user', ARRAY['uuid', 'boolean'], 'regres
                           'an ordinary role may not execute authz.set_user');
 SELECT function_privs_are('authz', 'check', ARRAY['uuid', 'uuid', 'text'], 'regress_sec_plain', ARRAY[]::name[],
                           'an ordinary role may not execute authz.check');
-SELECT function_privs_are('authz', 'create_user', ARRAY['text', 'text', 'text', 'name'], 'regress_sec_plain',
+SELECT function_privs_are('authz', 'create_user', ARRAY['text', 'text', 'text', 'name', 'uuid'], 'regress_sec_plain',
                           ARRAY[]::name[], 'an ordinary role may not execute authz.create_user');
 SELECT function_privs_are('authz', 'define_permission', ARRAY['text', 'text', 'text[]'], 'regress_sec_plain',
                           ARRAY[]::name[], 'an ordinary role may not execute authz.define_permission');
@@ -155,7 +156,7 @@ SELECT is_empty($$
     SELECT p.oid::regprocedure
       FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
      WHERE p.oid IN ('authz.set_user(uuid, boolean)'::regprocedure, 'authz.check(uuid, uuid, text)'::regprocedure,
-                     'authz.create_user(text, text, text, name)'::regprocedure,
+                     'authz.create_user(text, text, text, name, uuid)'::regprocedure,
                      'authz.define_permission(text, text, text[])'::regprocedure)
        AND a.grantee = 0
 $$, 'PUBLIC holds no privilege on the trusted-only functions');
@@ -181,12 +182,14 @@ $$, 'an ordinary role may execute org_role, workspace_array, who_can, explain an
 -- Internal functions (names starting with "_") are not for PUBLIC. The only
 -- exceptions are the policy helpers and helpers that run with the caller's own
 -- rights (SECURITY INVOKER SQL or PL/pgSQL, called by the invoker-rights
--- protect/unprotect): none of them can do more than the caller could.
+-- protect/unprotect): none of them can do more than the caller could; and
+-- _access, behind the view authz.access, which shows each reader only what
+-- authz.explain tells them (test/names.sql).
 SELECT is_empty($$
     SELECT p.oid::regprocedure, p.prosecdef, l.lanname
       FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
      WHERE p.pronamespace IN ('authz'::regnamespace, 'authz_internal'::regnamespace) AND p.proname LIKE '\_%'
-       AND p.proname NOT LIKE '\_visible\_%'
+       AND p.proname NOT LIKE '\_visible\_%' AND p.oid <> 'authz_internal._access()'::regprocedure
        AND (p.prosecdef OR l.lanname NOT IN ('sql', 'plpgsql'))
        AND has_function_privilege('regress_sec_plain', p.oid, 'EXECUTE')
 $$, 'an ordinary role may execute no internal function that runs with more rights than its caller');

@@ -3,6 +3,7 @@
 -- collaborator policy and time-bound access. One transaction; identities are
 -- asserted with authz.set_user(); the passing of time is simulated by moving
 -- expires_at into the past as the superuser.
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(130);
 
@@ -64,7 +65,7 @@ CREATE FUNCTION pg_temp.seats(ws uuid) RETURNS integer LANGUAGE sql STABLE
 
 -- The cast. olivia owns org acme (workspaces lab, lab2, scratch); adam is an
 -- org admin, gus a guest, the others members. In lab: wendy is admin, max
--- member, vera viewer. otto belongs to no org.
+-- member, vera viewer. otto belongs to no org (but neighbours, further down).
 DO $$
 DECLARE
     h text;
@@ -74,17 +75,17 @@ BEGIN
     END LOOP;
     PERFORM pg_temp.act_as('olivia');
     PERFORM authz.create_org('acme');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('adam'), 'admin');
-    PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('adam'), 'admin');
+    PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('gus'), 'guest');
     FOREACH h IN ARRAY '{mia,wendy,max,vera,tim}'::text[] LOOP
-        PERFORM authz.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
+        PERFORM pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid(h), 'member');
     END LOOP;
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'lab2');
     PERFORM authz.create_workspace(pg_temp.org('acme'), 'scratch');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wendy'), 'admin');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('max'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vera'), 'viewer');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('wendy'), 'admin');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('max'), 'member');
+    PERFORM pg_temp.add_member(pg_temp.ws('acme', 'lab'), pg_temp.uid('vera'), 'viewer');
     PERFORM authz.create_role(pg_temp.org('acme'), 'lead', 90, '{workspace.view,members.view,content.read}');
     PERFORM pg_temp.act_as(NULL);
 END
@@ -251,9 +252,9 @@ SELECT is(pg_temp.outcome('mia', format($$SELECT authz.create_workspace(%L, 'mia
 -- member_workspace_role: new non-guest members only, unless a role is passed
 SELECT pg_temp.act_as('olivia');
 SELECT authz.update_org(pg_temp.org('acme'), '{"member_workspace_role": "viewer"}');
-SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('nel'), 'member');
-SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('gwen'), 'guest');
-SELECT authz.add_org_member(pg_temp.org('acme'), pg_temp.uid('nick'), 'member', 'member');
+SELECT pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('nel'), 'member');
+SELECT pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('gwen'), 'guest');
+SELECT pg_temp.add_org_member(pg_temp.org('acme'), pg_temp.uid('nick'), 'member', 'member');
 SELECT results_eq(
     $$SELECT u.handle, pg_temp.role_name(m.workspace_role) FROM authz.org_members m JOIN authz.users u ON u.id = m.user_id
        WHERE m.org_id = pg_temp.org('acme') AND u.handle IN ('nel', 'gwen', 'nick', 'mia') ORDER BY u.handle$$,
@@ -481,7 +482,7 @@ SELECT throws_ok(format($$SELECT authz.update_workspace(%L, '{"full_name": "Vera
 -- delete_workspace
 -- ===========================================================================
 SELECT pg_temp.act_as('olivia');
-SELECT authz.add_member(pg_temp.ws('acme', 'scratch'), pg_temp.uid('max'), 'member');
+SELECT pg_temp.add_member(pg_temp.ws('acme', 'scratch'), pg_temp.uid('max'), 'member');
 SELECT authz.create_project(pg_temp.ws('acme', 'scratch'), 'draft');
 SELECT authz.invite(pg_temp.ws('acme', 'scratch'), 'someone@example.com', 'viewer');
 SELECT pg_temp.ws('acme', 'scratch') AS scratch_id \gset
@@ -533,16 +534,16 @@ DECLARE
 BEGIN
     PERFORM authz.create_org('tiny');
     FOREACH h IN ARRAY '{l1,l2,l3,l4,l5}'::text[] LOOP
-        PERFORM authz.add_org_member(pg_temp.org('tiny'), pg_temp.uid(h), 'member');
+        PERFORM pg_temp.add_org_member(pg_temp.org('tiny'), pg_temp.uid(h), 'member');
     END LOOP;
     PERFORM authz.create_workspace(pg_temp.org('tiny'), 'w', 'private', 'open');
     PERFORM authz.create_team(pg_temp.org('tiny'), 't1');
     PERFORM authz.create_team(pg_temp.org('tiny'), 't2');
     PERFORM authz.create_team(pg_temp.org('tiny'), 't3');
     PERFORM authz.update_org(pg_temp.org('tiny'), '{"max_participants": 5}');
-    PERFORM authz.add_member(pg_temp.ws('tiny', 'w'), pg_temp.uid('otto'), 'viewer');    -- a collaborator
+    PERFORM pg_temp.add_member(pg_temp.ws('tiny', 'w'), pg_temp.uid('otto'), 'viewer');    -- a collaborator
     PERFORM authz.add_team(pg_temp.ws('tiny', 'w'), pg_temp.team('tiny', 't1'), 'member');
-    PERFORM authz.add_member(pg_temp.ws('tiny', 'w'), pg_temp.uid('l1'), 'member', now() + interval '1 hour');
+    PERFORM pg_temp.add_member(pg_temp.ws('tiny', 'w'), pg_temp.uid('l1'), 'member', now() + interval '1 hour');
     PERFORM authz.add_team(pg_temp.ws('tiny', 'w'), pg_temp.team('tiny', 't2'), 'viewer', now() + interval '1 hour');
 END
 $$;
@@ -592,11 +593,15 @@ SELECT pg_temp.act_as('olivia');
 DO $$
 BEGIN
     PERFORM authz.create_org('closed');
-    PERFORM authz.add_org_member(pg_temp.org('closed'), pg_temp.uid('cm'), 'member');
-    PERFORM authz.add_org_member(pg_temp.org('closed'), pg_temp.uid('l5'), 'guest');
+    PERFORM pg_temp.add_org_member(pg_temp.org('closed'), pg_temp.uid('cm'), 'member');
+    PERFORM pg_temp.add_org_member(pg_temp.org('closed'), pg_temp.uid('l5'), 'guest');
     PERFORM authz.create_workspace(pg_temp.org('closed'), 'cw');
     PERFORM authz.create_project(pg_temp.ws('closed', 'cw'), 'cp');
     PERFORM authz.update_org(pg_temp.org('closed'), '{"allow_collaborators": false}');
+    -- otto, outside closed, shares org neighbours with olivia: she may add him
+    -- without an invitation, so what refuses him is closed's policy alone.
+    PERFORM authz.create_org('neighbours');
+    PERFORM pg_temp.add_org_member(pg_temp.org('neighbours'), pg_temp.uid('otto'), 'guest');
 END
 $$;
 SELECT (SELECT id FROM authz.projects WHERE name = 'cp') AS cp_id \gset
@@ -671,7 +676,7 @@ SELECT pg_temp.act_as('olivia');
 SELECT authz.create_role(pg_temp.org('acme'), 'senior', 90, '{workspace.view,content.read}');
 SELECT authz.create_workspace(pg_temp.org('acme'), 'ranked') AS ranked \gset
 SELECT authz.update_workspace(:'ranked', '{"shared_role": "senior", "join_role": "senior"}');
-SELECT authz.add_member(:'ranked', pg_temp.uid('wendy'), 'admin');
+SELECT pg_temp.add_member(:'ranked', pg_temp.uid('wendy'), 'admin');
 SELECT is(pg_temp.outcome('wendy', format('SELECT authz.update_workspace(%L, %L)', :'ranked', '{"shared_role": "viewer"}')),
     '42501 cannot change the shared role of workspace "acme/ranked" from role "senior" (rank 90) above your own rank (80)',
     'update_workspace: a workspace admin cannot replace a shared role ranked above them');

@@ -8,6 +8,7 @@
 --   what refusals and explanations reveal about things the caller may not see;
 --   look-alike e-mail addresses.
 -- Each attack is followed by the legitimate behaviour that must keep working.
+\ir lib/platform.sql
 BEGIN;
 SELECT plan(55);
 SET client_min_messages = warning;
@@ -60,19 +61,19 @@ BEGIN
     side := authz.create_workspace(tm, 'side');
     -- the platform (a trusted role, no user asserted) puts people into the org
     PERFORM authz.set_user(NULL);
-    PERFORM authz.add_org_member(tm, pg_temp.id('adam'), 'admin');
-    PERFORM authz.add_org_member(tm, pg_temp.id(h), 'member') FROM unnest('{mike,viv,wendy,walt}'::text[]) h;
-    PERFORM authz.add_org_member(tm, pg_temp.id('gus'), 'guest');
+    PERFORM pg_temp.add_org_member(tm, pg_temp.id('adam'), 'admin');
+    PERFORM pg_temp.add_org_member(tm, pg_temp.id(h), 'member') FROM unnest('{mike,viv,wendy,walt}'::text[]) h;
+    PERFORM pg_temp.add_org_member(tm, pg_temp.id('gus'), 'guest');
     PERFORM authz.set_user(pg_temp.id('olga'));
     owners := authz.create_team(tm, 'owners');
     PERFORM authz.add_team(lab, owners, 'owner');
     crew := authz.create_team(tm, 'crew');
     PERFORM authz.add_team(lab, crew, 'viewer');
     PERFORM authz.add_team_member(crew, pg_temp.id('mike'));
-    PERFORM authz.add_member(side, pg_temp.id('wendy'), 'owner');
-    PERFORM authz.add_member(lab, pg_temp.id('gus'), 'viewer');
-    PERFORM authz.add_member(lab, pg_temp.id('viv'), 'member');
-    PERFORM authz.add_member(lab, pg_temp.id('walt'), 'admin');
+    PERFORM pg_temp.add_member(side, pg_temp.id('wendy'), 'owner');
+    PERFORM pg_temp.add_member(lab, pg_temp.id('gus'), 'viewer');
+    PERFORM pg_temp.add_member(lab, pg_temp.id('viv'), 'member');
+    PERFORM pg_temp.add_member(lab, pg_temp.id('walt'), 'admin');
     PERFORM authz.create_role(tm, 'tmsecret', 20, '{content.read}');
     INSERT INTO ids VALUES ('tm', tm), ('lab', lab), ('side', side), ('owners', owners), ('crew', crew),
         ('labproject', authz.create_project(lab, 'p1'));

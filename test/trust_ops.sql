@@ -7,6 +7,7 @@
 -- Fixtures are committed: this file runs without an outer transaction, in a
 -- database thrown away afterwards.
 
+\ir lib/platform.sql
 SET client_min_messages = warning;
 
 SELECT plan(55);
@@ -100,10 +101,10 @@ BEGIN
     INSERT INTO fx VALUES ('acme', authz.create_org('ops-acme'));
     INSERT INTO fx VALUES ('ws1', authz.create_workspace(fx('acme'), 'ws1'));
     INSERT INTO fx VALUES ('ws2', authz.create_workspace(fx('acme'), 'ws2'));
-    PERFORM authz.add_org_member(fx('acme'), fx('adm'), 'admin');
-    PERFORM authz.add_org_member(fx('acme'), fx('vw'), 'guest');
-    PERFORM authz.add_org_member(fx('acme'), fx('rdr'), 'guest');
-    PERFORM authz.add_member(fx('ws1'), fx('vw'), 'viewer');
+    PERFORM pg_temp.add_org_member(fx('acme'), fx('adm'), 'admin');
+    PERFORM pg_temp.add_org_member(fx('acme'), fx('vw'), 'guest');
+    PERFORM pg_temp.add_org_member(fx('acme'), fx('rdr'), 'guest');
+    PERFORM pg_temp.add_member(fx('ws1'), fx('vw'), 'viewer');
     PERFORM authz.set_user(NULL, false);
 END
 $$;

@@ -59,6 +59,84 @@ AS $$ SELECT pg_catalog.translate(email, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefgh
 COMMENT ON FUNCTION authz_internal._fold_email(text) IS
     'Internal: an e-mail address as it is compared, ASCII letters folded to lower case and nothing else';
 
+-- Restoring a dump. pg_restore may load an application table whose
+-- authz.permset values name application permissions before it loads their
+-- registrations (table data is restored in name order, or in parallel). The
+-- permset input then reserves a bit for such a name
+-- (authz_internal._restore_permission, for a role that may load the registry
+-- itself, with row_security off as in every pg_dump script), and the
+-- registration loaded later takes that bit: bits are per database, and every
+-- stored set was read by name.
+CREATE TABLE authz_internal.restored_permissions (
+    name text PRIMARY KEY,
+    bit  smallint NOT NULL UNIQUE CHECK (bit >= 0 AND bit < 256)
+);
+COMMENT ON TABLE authz_internal.restored_permissions IS
+    'Bits reserved during a restore for permissions that restored data names before their registration is loaded (empty otherwise)';
+COMMENT ON COLUMN authz_internal.restored_permissions.name IS 'Permission name, not registered yet';
+COMMENT ON COLUMN authz_internal.restored_permissions.bit IS 'The bit the restored data uses for it, which its registration takes';
+
+CREATE FUNCTION authz_internal._restore_permission(name text) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b integer;
+BEGIN
+    -- one at a time: a concurrent load of the registry waits, or is waited for
+    LOCK TABLE authz.permissions IN SHARE ROW EXCLUSIVE MODE;
+    SELECT p.bit INTO b FROM authz.permissions p WHERE p.name = _restore_permission.name;
+    IF NOT FOUND THEN
+        SELECT r.bit INTO b FROM authz_internal.restored_permissions r WHERE r.name = _restore_permission.name;
+    END IF;
+    IF FOUND THEN
+        RETURN b;
+    END IF;
+    SELECT min(x) INTO b FROM generate_series(0, 255) x
+     WHERE NOT EXISTS (SELECT 1 FROM authz.permissions p WHERE p.bit = x)
+       AND NOT EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = x);
+    IF b IS NULL THEN
+        RAISE EXCEPTION 'cannot register permission "%": all 256 permission slots are in use', name
+            USING ERRCODE = '54000';
+    END IF;
+    INSERT INTO authz_internal.restored_permissions VALUES (name, b);
+    RETURN b;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._restore_permission(text) IS
+    'Internal: during a restore, the bit of a permission that restored data names before its registration is loaded';
+
+-- A registration loaded by a restore takes the bit reserved for its name; one
+-- whose bit is reserved for another name takes the lowest free bit.
+CREATE FUNCTION authz_internal._permissions_restored() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b integer;
+BEGIN
+    DELETE FROM authz_internal.restored_permissions r WHERE r.name = NEW.name RETURNING r.bit INTO b;
+    IF b IS NOT NULL THEN
+        NEW.bit := b;
+    ELSIF EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = NEW.bit) THEN
+        SELECT min(x) INTO NEW.bit FROM generate_series(0, 255) x
+         WHERE NOT EXISTS (SELECT 1 FROM authz.permissions p WHERE p.bit = x)
+           AND NOT EXISTS (SELECT 1 FROM authz_internal.restored_permissions r WHERE r.bit = x);
+        IF NEW.bit IS NULL THEN
+            RAISE EXCEPTION 'cannot register permission "%": all 256 permission slots are in use', NEW.name
+                USING ERRCODE = '54000';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION authz_internal._permissions_restored() IS
+    'Trigger: a registration takes the bit a restore reserved for its name; a bit reserved for another name becomes the lowest free one';
+CREATE TRIGGER restored BEFORE INSERT ON authz.permissions
+    FOR EACH ROW EXECUTE FUNCTION authz_internal._permissions_restored();
+COMMENT ON TRIGGER restored ON authz.permissions IS
+    'Restores: a registration takes the bit restored data already uses for it';
+
 CREATE TABLE authz.users (
     id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     handle         text NOT NULL UNIQUE,
@@ -79,6 +157,23 @@ COMMENT ON COLUMN authz.users.pg_role IS 'Login role that is this user when no u
 COMMENT ON COLUMN authz.users.status IS 'active or deactivated';
 COMMENT ON COLUMN authz.users.created_at IS 'When the user was created';
 COMMENT ON COLUMN authz.users.deactivated_at IS 'When the user was deactivated';
+
+-- External identities: the subject ("sub") an identity provider gives a user,
+-- per issuer ("iss"), for JWT mode. Opaque identifiers, compared byte for byte.
+CREATE TABLE authz.user_subjects (
+    issuer     text COLLATE "C" NOT NULL,
+    subject    text COLLATE "C" NOT NULL,
+    user_id    uuid NOT NULL REFERENCES authz.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_subjects_user_idx ON authz.user_subjects (user_id);
+COMMENT ON TABLE authz.user_subjects IS
+    'External subjects of identity providers mapped to users (authz.map_subject): in JWT mode a claim naming one resolves to its user';
+COMMENT ON COLUMN authz.user_subjects.issuer IS 'The identity provider, as its tokens'' "iss" claim names it';
+COMMENT ON COLUMN authz.user_subjects.subject IS 'The provider''s identifier of the person (its tokens'' claim value), compared byte for byte';
+COMMENT ON COLUMN authz.user_subjects.user_id IS 'The user the subject is';
+COMMENT ON COLUMN authz.user_subjects.created_at IS 'When the subject was mapped';
 
 CREATE TABLE authz.orgs (
     id                            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),

@@ -66,7 +66,7 @@ COMMENT ON FUNCTION authz_internal._explain(uuid, uuid, text) IS
 REVOKE ALL ON FUNCTION authz_internal._explain(uuid, uuid, text) FROM PUBLIC;
 
 CREATE FUNCTION authz.who_can(workspace_id uuid, permission text)
-    RETURNS TABLE (user_id uuid, role text)
+    RETURNS TABLE (user_id uuid, role text, handle text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -79,28 +79,19 @@ BEGIN
     IF NOT authz_internal._is_trusted() THEN
         PERFORM authz_internal._require(workspace_id, 'members.view');
     END IF;
+    -- Handles as the users table shows them to the caller.
     RETURN QUERY
-    WITH w AS (SELECT * FROM authz.workspaces x WHERE x.id = who_can.workspace_id),
-    candidates AS (
-        SELECT w.personal_user_id AS uid FROM w WHERE w.personal_user_id IS NOT NULL
-        UNION
-        SELECT p.user_id FROM authz.participants p
-         WHERE p.workspace_id = who_can.workspace_id AND p.user_id IS NOT NULL
-        UNION
-        SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
-         WHERE p.workspace_id = who_can.workspace_id
-        UNION
-        SELECT m.user_id FROM authz.org_members m JOIN w ON w.org_id = m.org_id
-         WHERE m.role <> 'guest'
-    )
-    SELECT c.uid, e.role
-      FROM candidates c, LATERAL authz_internal._effective(c.uid, who_can.workspace_id) e
+    SELECT c.uid, e.role,
+           CASE WHEN authz_internal._is_trusted() OR authz_internal._visible_user(c.uid) THEN u.handle END
+      FROM authz_internal._candidates(who_can.workspace_id) c(uid)
+      JOIN authz.users u ON u.id = c.uid,
+           LATERAL authz_internal._effective(c.uid, who_can.workspace_id) e
      WHERE e.permissions OPERATOR(authz.@>) authz.permset(ARRAY[permission])
      ORDER BY e.rank DESC, c.uid;
 END
 $$;
 COMMENT ON FUNCTION authz.who_can(uuid, text) IS
-    'Every user holding the permission in the workspace, with their effective role (needs members.view there)';
+    'Every user holding the permission in the workspace, with their effective role and handle (needs members.view there; the handle is NULL for users you may not see in authz.users)';
 
 CREATE FUNCTION authz.explain(user_id uuid, workspace_id uuid, permission text)
     RETURNS TABLE (source text, role text, grants boolean)

@@ -43,28 +43,33 @@ END
 $$;
 COMMENT ON FUNCTION authz_internal._check_id(text, uuid) IS 'Internal: refuse a NULL identifier (22004)';
 
--- The acting user: the current user, who must exist and be active.
+-- The acting user: the current user, who must exist and be active. A
+-- deactivated or deleted user is no current user (authz.current_user_id() is
+-- NULL); the refusal still says who the session claims to be.
 CREATE FUNCTION authz_internal._actor() RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     uid uuid := authz.current_user_id();
+    claimed uuid;
     st text;
     h text;
 BEGIN
-    IF uid IS NULL THEN
+    IF uid IS NOT NULL THEN
+        RETURN uid;
+    END IF;
+    claimed := authz_internal._claimed_user_id();
+    IF claimed IS NULL THEN
         RAISE EXCEPTION 'no authz user is set for this session'
             USING ERRCODE = '42501',
                   HINT = 'A trusted role calls authz.set_user(), or authz.users.pg_role maps the login role to a user.';
     END IF;
-    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = uid;
+    SELECT u.status, u.handle INTO st, h FROM authz.users u WHERE u.id = claimed;
     IF st IS NULL THEN
-        RAISE EXCEPTION 'current user "%" does not exist', uid USING ERRCODE = '42501';
-    ELSIF st <> 'active' THEN
-        RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
+        RAISE EXCEPTION 'current user "%" does not exist', claimed USING ERRCODE = '42501';
     END IF;
-    RETURN uid;
+    RAISE EXCEPTION 'user "%" is deactivated', h USING ERRCODE = '42501';
 END
 $$;
 COMMENT ON FUNCTION authz_internal._actor() IS 'Internal: the current user, who must exist and be active (42501 otherwise)';
@@ -302,6 +307,28 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz_internal._require(uuid, text) IS 'Internal: 42501 unless the current user holds the workspace permission';
+
+-- Everyone who may hold a role in a workspace: its personal owner, its user
+-- participants, the members of its participating teams, the non-guest
+-- members of its organization. The resolver decides what each one holds.
+CREATE FUNCTION authz_internal._candidates(workspace_id uuid) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.personal_user_id FROM authz.workspaces w
+     WHERE w.id = _candidates.workspace_id AND w.personal_user_id IS NOT NULL
+    UNION
+    SELECT p.user_id FROM authz.participants p
+     WHERE p.workspace_id = _candidates.workspace_id AND p.user_id IS NOT NULL
+    UNION
+    SELECT tm.user_id FROM authz.participants p JOIN authz.team_members tm ON tm.team_id = p.team_id
+     WHERE p.workspace_id = _candidates.workspace_id
+    UNION
+    SELECT m.user_id FROM authz.org_members m JOIN authz.workspaces w ON w.org_id = m.org_id
+     WHERE w.id = _candidates.workspace_id AND m.role <> 'guest'
+$$;
+COMMENT ON FUNCTION authz_internal._candidates(uuid) IS
+    'Internal: the users who may hold a role in a workspace (personal owner, participants, members of participating teams, non-guest org members)';
 
 -- Effective rank of a user in a workspace (0 when they hold no role).
 CREATE FUNCTION authz_internal._rank(user_id uuid, workspace_id uuid) RETURNS integer

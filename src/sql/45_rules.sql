@@ -15,7 +15,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['permissions', 'users', 'orgs', 'roles', 'role_permissions',
                              'org_role_permissions', 'org_members', 'workspaces', 'teams',
                              'team_members', 'participants', 'participant_permissions',
-                             'projects', 'project_members']
+                             'projects', 'project_members', 'user_subjects']
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authz.%I'

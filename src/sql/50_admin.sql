@@ -7,7 +7,7 @@
 -- ---- users ----------------------------------------------------------------
 
 CREATE FUNCTION authz.create_user(handle text, email text, display_name text DEFAULT NULL,
-                                  pg_role name DEFAULT NULL)
+                                  pg_role name DEFAULT NULL, id uuid DEFAULT NULL)
     RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp
 AS $$
@@ -15,12 +15,16 @@ DECLARE
     uid uuid;
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('create users');
     PERFORM authz_internal._check_text('handle', handle, 63, '^[a-z0-9][a-z0-9_.-]*$',
         'A handle is lower-case letters, digits, "_", "." and "-", starting with a letter or digit.');
     PERFORM authz_internal._check_text('email', email, 254, '^[^@[:space:]]+@[^@[:space:]]+$',
         'An email address looks like name@example.com.');
     IF display_name IS NOT NULL THEN
         PERFORM authz_internal._check_text('display name', display_name, 200);
+    END IF;
+    IF create_user.id IS NOT NULL AND EXISTS (SELECT 1 FROM authz.users u WHERE u.id = create_user.id) THEN
+        RAISE EXCEPTION 'user id "%" is already taken', create_user.id USING ERRCODE = '23505';
     END IF;
     IF EXISTS (SELECT 1 FROM authz.users u WHERE u.handle = create_user.handle) THEN
         RAISE EXCEPTION 'user handle "%" is already taken', handle USING ERRCODE = '23505';
@@ -42,18 +46,73 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO authz.users (handle, email, display_name, pg_role)
-    VALUES (handle, email, display_name, pg_role)
-    RETURNING id INTO uid;
+    -- The id may be given: an identity provider's user id (Supabase auth.uid()).
+    uid := coalesce(create_user.id, pg_catalog.gen_random_uuid());
+    INSERT INTO authz.users (id, handle, email, display_name, pg_role)
+    VALUES (uid, handle, email, display_name, pg_role);
     -- Every user has exactly one personal workspace, in no organization.
     INSERT INTO authz.workspaces (personal_user_id, name) VALUES (uid, handle);
     RETURN uid;
 END
 $$;
-COMMENT ON FUNCTION authz.create_user(text, text, text, name) IS
-    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user';
-REVOKE ALL ON FUNCTION authz.create_user(text, text, text, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION authz.create_user(text, text, text, name) TO workspace_authz_trusted;
+COMMENT ON FUNCTION authz.create_user(text, text, text, name, uuid) IS
+    'Create a user and their personal workspace (trusted roles only); pg_role maps a login role to the user; id gives the user an id of your choice (an identity provider''s), else a random one';
+REVOKE ALL ON FUNCTION authz.create_user(text, text, text, name, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.create_user(text, text, text, name, uuid) TO workspace_authz_trusted;
+
+-- External subjects (SPEC 12): in JWT mode a claim whose value is an
+-- issuer's subject mapped here names the user.
+CREATE FUNCTION authz.map_subject(user_id uuid, issuer text, subject text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+DECLARE
+    u authz.users;
+    other uuid;
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to map subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    u := authz_internal._user(user_id);
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    SELECT s.user_id INTO other FROM authz.user_subjects s
+     WHERE s.issuer = map_subject.issuer AND s.subject = map_subject.subject;
+    IF other = u.id THEN
+        RETURN;
+    ELSIF other IS NOT NULL THEN
+        RAISE EXCEPTION 'subject "%" of issuer "%" is already mapped to user "%"',
+            subject, issuer, authz_internal._user_label(other)
+            USING ERRCODE = '23505', HINT = 'Unmap it first with authz.unmap_subject().';
+    END IF;
+    INSERT INTO authz.user_subjects (issuer, subject, user_id) VALUES (issuer, subject, u.id);
+END
+$$;
+COMMENT ON FUNCTION authz.map_subject(uuid, text, text) IS
+    'Map an identity provider''s subject (the "iss" issuer and the claim value, such as auth0|123456) to a user, for JWT mode (trusted roles only); idempotent';
+REVOKE ALL ON FUNCTION authz.map_subject(uuid, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.map_subject(uuid, text, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.unmap_subject(issuer text, subject text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    IF NOT authz_internal._is_trusted() THEN
+        RAISE EXCEPTION 'permission denied to unmap subjects: only a trusted role may'
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM authz_internal._check_text('issuer', issuer, 1024);
+    PERFORM authz_internal._check_text('subject', subject, 1024);
+    DELETE FROM authz.user_subjects s WHERE s.issuer = unmap_subject.issuer AND s.subject = unmap_subject.subject;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION authz.unmap_subject(text, text) IS
+    'Remove the mapping of an identity provider''s subject (trusted roles only); true when there was one';
+REVOKE ALL ON FUNCTION authz.unmap_subject(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.unmap_subject(text, text) TO workspace_authz_trusted;
 
 CREATE FUNCTION authz.map_login_role(user_id uuid, pg_role name) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -63,6 +122,7 @@ DECLARE
     u authz.users := authz_internal._user(user_id);
     other text;
 BEGIN
+    PERFORM authz_internal._require_platform('map login roles');
     IF pg_role IS NOT NULL THEN
         PERFORM authz_internal._check_text('login role', pg_role, 63);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
@@ -518,8 +578,12 @@ DECLARE
     r authz.roles := authz_internal._role(w.org_id, role);
 BEGIN
     PERFORM authz_internal._check_expiry(expires_at, r);
-    PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
-    PERFORM authz_internal._check_consent(w.org_id, user_id);
+    -- A trusted role acting for the platform (no current user) adds anyone;
+    -- everyone else under the rank rules, and with the person's consent.
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(workspace_id, 'members.manage', NULL, r);
+        PERFORM authz_internal._check_consent(w.org_id, user_id);
+    END IF;
     PERFORM authz_internal._purge_expired(workspace_id, user_id);
     IF EXISTS (SELECT 1 FROM authz.participants p
                 WHERE p.workspace_id = add_member.workspace_id AND p.user_id = add_member.user_id) THEN
@@ -533,7 +597,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_member(uuid, uuid, text, timestamptz) IS
-    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited), until expires_at when given';
+    'Add a user as a participant of a workspace (org members, guests, or collaborators who share an organization with you; others must be invited; trusted roles acting for the platform may add anyone), until expires_at when given';
 
 CREATE FUNCTION authz.set_role(workspace_id uuid, user_id uuid, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -842,6 +906,7 @@ DECLARE
     free_bit integer;
     holders text[];
 BEGIN
+    PERFORM authz_internal._require_platform('register permissions');
     PERFORM authz_internal._check_text('permission name', name, 63, '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$',
         'A permission name is dot-separated lower-case words, e.g. pipelines.launch.');
     IF description IS NOT NULL THEN

@@ -95,8 +95,15 @@ BEGIN
     PERFORM authz_internal._user(user_id);
     r := authz_internal._role(w.org_id, role);
     PERFORM authz_internal._check_expiry(expires_at, r);
-    PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
-    PERFORM authz_internal._check_consent(w.org_id, user_id);
+    -- as add_member: the platform adds anyone, everyone else under the rules,
+    -- and someone new to the project with their consent
+    IF NOT authz_internal._is_trusted() THEN
+        PERFORM authz_internal._check_ranks(p.workspace_id, 'members.manage', NULL, r);
+        IF NOT EXISTS (SELECT 1 FROM authz.project_members pm
+                        WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id) THEN
+            PERFORM authz_internal._check_consent(w.org_id, user_id);
+        END IF;
+    END IF;
     -- an expired membership is gone for every purpose
     DELETE FROM authz.project_members pm
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id AND pm.expires_at <= now();
@@ -104,7 +111,8 @@ BEGIN
      WHERE pm.project_id = p.id AND pm.user_id = add_project_member.user_id;
     IF FOUND THEN
         -- changing someone's project role: nobody ranked above the actor
-        IF current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
+        IF NOT authz_internal._is_trusted()
+           AND current.rank > authz_internal._rank(authz_internal._actor(), p.workspace_id) THEN
             RAISE EXCEPTION 'cannot change user "%" (project role "%") who ranks above you in workspace "%"',
                 authz_internal._user_label(user_id), current.name, authz_internal._workspace_label(p.workspace_id)
                 USING ERRCODE = '42501';
@@ -121,7 +129,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION authz.add_project_member(uuid, uuid, text, timestamptz) IS
-    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited)';
+    'Give a user a role in a project, until expires_at when given (or change it; needs members.manage in the workspace; a project-only member takes a seat of the workspace''s participant limit; a user from outside the organization who shares none with you must be invited; trusted roles acting for the platform may add anyone)';
 
 CREATE FUNCTION authz.remove_project_member(project_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -22,9 +22,11 @@ AS $$
         OR EXISTS (SELECT 1 FROM authz.participant_permissions pp
                     WHERE pp.user_id = _visible_user.user_id AND pp.effect = 'deny'
                       AND authz.can(pp.workspace_id, 'members.view'))
+        OR EXISTS (SELECT 1 FROM authz.project_members pm JOIN authz.projects pr ON pr.id = pm.project_id
+                    WHERE pm.user_id = _visible_user.user_id AND authz.can(pr.workspace_id, 'members.view'))
 $$;
 COMMENT ON FUNCTION authz_internal._visible_user(uuid) IS
-    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members';
+    'Policy helper: the current user, members of orgs where they see members, participants (and denied former participants) of workspaces where they see members, and members of those workspaces'' projects';
 
 -- E-mail addresses are personal: readable only by the user, by fellow
 -- members of an organization where the reader sees the members, and by
@@ -86,6 +88,10 @@ CREATE POLICY visible ON authz.users FOR SELECT USING (authz_internal._visible_u
 COMMENT ON POLICY visible ON authz.users IS
     'Yourself, members of organizations where you see members, participants of workspaces where you see members';
 
+ALTER TABLE authz.user_subjects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.user_subjects FOR SELECT USING (user_id = authz.current_user_id());
+COMMENT ON POLICY visible ON authz.user_subjects IS 'Your own external subjects';
+
 ALTER TABLE authz.orgs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.orgs FOR SELECT USING (authz.org_role(id) IS NOT NULL);
 COMMENT ON POLICY visible ON authz.orgs IS 'Organizations you belong to';
@@ -130,7 +136,7 @@ COMMENT ON POLICY visible ON authz.participant_permissions IS 'Grants and denies
 
 GRANT SELECT ON authz.permissions, authz.org_role_permissions, authz.orgs, authz.roles,
     authz.role_permissions, authz.org_members, authz.workspaces, authz.teams, authz.team_members,
-    authz.participants, authz.participant_permissions TO PUBLIC;
+    authz.participants, authz.participant_permissions, authz.user_subjects TO PUBLIC;
 -- The users' e-mail addresses are read through authz.user_email() only.
 REVOKE SELECT ON authz.users FROM PUBLIC;
 GRANT SELECT (id, handle, display_name, pg_role, status, created_at, deactivated_at) ON authz.users TO PUBLIC;

@@ -131,8 +131,7 @@ CREATE TABLE authz.credit_holds (
     login_role      name NOT NULL DEFAULT session_user,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     closed_at       timestamptz,
-    by_platform     boolean NOT NULL GENERATED ALWAYS AS (actor_id IS NULL) STORED,
-    CONSTRAINT credit_holds_key UNIQUE (tenant_id, by_platform, idempotency_key),
+    CONSTRAINT credit_holds_key UNIQUE (tenant_id, idempotency_key),
     CHECK ((status = 'captured') = (captured IS NOT NULL AND movement_id IS NOT NULL))
 );
 CREATE INDEX credit_holds_open_idx ON authz.credit_holds (workspace_id) WHERE status = 'open';
@@ -149,16 +148,14 @@ COMMENT ON COLUMN authz.credit_holds.captured IS 'Amount charged at capture';
 COMMENT ON COLUMN authz.credit_holds.movement_id IS 'The usage movement made by the capture';
 COMMENT ON COLUMN authz.credit_holds.tenant_id IS 'Tenant whose idempotency keys it shares (as for movements)';
 COMMENT ON COLUMN authz.credit_holds.idempotency_key IS
-    'Caller''s key, unique in the tenant and actor class: a retry returns this hold';
+    'The platform''s key, unique in the tenant: a retry returns this hold';
 COMMENT ON COLUMN authz.credit_holds.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
-COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL for a trusted role acting for the platform)';
+COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL: holds are made by the platform)';
 COMMENT ON COLUMN authz.credit_holds.login_role IS 'Login role of the session that made it';
 COMMENT ON COLUMN authz.credit_holds.created_at IS 'When it was made';
 COMMENT ON COLUMN authz.credit_holds.closed_at IS 'When it was captured or released';
-COMMENT ON COLUMN authz.credit_holds.by_platform IS
-    'Actor class of its idempotency key, as for movements: made by the platform (no current user)';
 COMMENT ON CONSTRAINT credit_holds_key ON authz.credit_holds IS
-    'An idempotency key makes one hold per tenant and actor class (NULL keys never conflict)';
+    'An idempotency key makes one hold per tenant (holds are the platform''s only; NULL keys never conflict)';
 COMMENT ON INDEX authz.credit_holds_open_idx IS 'Open holds of an account, summed under its lock';
 
 CREATE TYPE authz.usage_event AS (
@@ -330,7 +327,7 @@ CREATE FUNCTION authz.record_usage_batch(events authz.usage_event[])
     AS 'MODULE_PATHNAME', 'ledger_record_usage_batch' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.record_usage_batch(authz.usage_event[]) IS
-    'Charge many usage events of many workspaces in one call, as record_usage each (trusted roles); all or nothing: an invalid event refuses the whole batch; one row per event: its position, charge, movement and whether it was a retry';
+    'Charge many usage events of many workspaces in one call, as record_usage each (trusted roles acting for the platform); all or nothing: an invalid event refuses the whole batch; one row per event: its position, charge, movement and whether it was a retry';
 REVOKE ALL ON FUNCTION authz.record_usage_batch(authz.usage_event[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.record_usage_batch(authz.usage_event[]) TO workspace_authz_trusted;
 
@@ -339,7 +336,7 @@ CREATE FUNCTION authz.hold_credits(workspace_id uuid, amount authz.credits, idem
     RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_hold_credits' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) IS
-    'Reserve credits for running work until captured, released or expired (trusted roles); refused (23514, nothing held) beyond the available credits; returns the hold id; idempotent on its key';
+    'Reserve credits for running work until captured, released or expired (trusted roles acting for the platform); refused (23514, nothing held) beyond the available credits; returns the hold id; idempotent on its key';
 REVOKE ALL ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) TO workspace_authz_trusted;
 
@@ -347,7 +344,7 @@ CREATE FUNCTION authz.capture_hold(hold_id bigint, amount authz.credits)
     RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_capture_hold' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.capture_hold(bigint, authz.credits) IS
-    'Charge the actual amount (at most the amount held) as a usage movement and release the rest (trusted roles); returns the movement id; a retry with the same amount returns it again';
+    'Charge the actual amount (at most the amount held) as a usage movement and release the rest (trusted roles acting for the platform); returns the movement id; a retry with the same amount returns it again';
 REVOKE ALL ON FUNCTION authz.capture_hold(bigint, authz.credits) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.capture_hold(bigint, authz.credits) TO workspace_authz_trusted;
 
@@ -355,7 +352,7 @@ CREATE FUNCTION authz.release_hold(hold_id bigint)
     RETURNS void AS 'MODULE_PATHNAME', 'ledger_release_hold' LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.release_hold(bigint) IS
-    'Release a hold without charging anything (trusted roles); releasing it again does nothing';
+    'Release a hold without charging anything (trusted roles acting for the platform); releasing it again does nothing';
 REVOKE ALL ON FUNCTION authz.release_hold(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.release_hold(bigint) TO workspace_authz_trusted;
 
@@ -452,16 +449,17 @@ BEGIN
                coalesce((SELECT sum(-f.amount) FROM flows f WHERE f.workspace_id = ws.id AND f.kind = 'usage'), '0') AS used
           FROM ws LEFT JOIN authz.credit_accounts a ON a.workspace_id = ws.id
     )
-    SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used FROM per_ws p
-    UNION ALL
-    SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
-           coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0')
-      FROM per_ws p
-     ORDER BY 1 NULLS LAST;
+    SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
+      FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
+            UNION ALL
+            SELECT NULL, '(organization total)', coalesce(sum(p.balance), '0'), coalesce(sum(p.topups), '0'),
+                   coalesce(sum(p.t_in), '0'), coalesce(sum(p.t_out), '0'), coalesce(sum(p.used), '0'), true
+              FROM per_ws p) s
+     ORDER BY s.total, s.name, s.id;
 END
 $$;
 COMMENT ON FUNCTION authz.org_credit_summary(uuid, timestamptz, timestamptz) IS
-    'Per workspace of an organization: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
+    'Per workspace of an organization, by name: balance, and top-ups, transfers and usage over [since, until); then the organization total (needs org.billing.view)';
 
 CREATE FUNCTION authz.verify_ledger()
     RETURNS TABLE (workspace_id uuid, balance authz.credits, ledger_sum authz.credits)
@@ -473,7 +471,8 @@ AS $$
       FULL JOIN (SELECT e.workspace_id, sum(e.amount) AS total
                    FROM authz.credit_ledger e GROUP BY e.workspace_id) l
         ON l.workspace_id = a.workspace_id
-     WHERE coalesce(a.balance, '0') <> coalesce(l.total, '0')
+     WHERE authz_internal._require_platform('verify the ledger')
+       AND coalesce(a.balance, '0') <> coalesce(l.total, '0')
 $$;
 COMMENT ON FUNCTION authz.verify_ledger() IS
     'Accounts whose balance differs from the sum of their ledger entries (no rows when the books are right; trusted roles)';

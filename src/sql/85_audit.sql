@@ -57,6 +57,9 @@ DECLARE
     key text;
     org uuid;
     ws uuid;
+    -- the table's name, also when the trigger fires on a Citus shard of it
+    -- (authz.users_102008: see authz.distribute)
+    tbl text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
 BEGIN
     IF TG_OP = 'UPDATE' AND old_row = new_row THEN
         RETURN NULL;    -- the row locks of the owner and capacity checks change nothing
@@ -72,7 +75,7 @@ BEGIN
         key := CASE WHEN i = 0 THEN '' ELSE key || '/' END || coalesce(r ->> TG_ARGV[i], '');
     END LOOP;
 
-    CASE TG_TABLE_NAME
+    CASE tbl
         WHEN 'orgs' THEN org := r ->> 'id';
         WHEN 'workspaces' THEN ws := r ->> 'id'; org := r ->> 'org_id';
         WHEN 'credit_movements' THEN ws := coalesce(r ->> 'from_workspace', r ->> 'to_workspace');
@@ -97,14 +100,14 @@ BEGIN
     END IF;
 
     INSERT INTO authz.audit_log (actor_id, action, org_id, workspace_id, target, before, after)
-    VALUES (authz.current_user_id(), TG_TABLE_NAME || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
+    VALUES (authz.current_user_id(), tbl || '.' || lower(TG_OP), org, ws, coalesce(key, ''),
             old_row, new_row);
 
     -- The wake-up is opt-in: NOTIFY makes a transaction impossible to
     -- PREPARE, and every role may LISTEN. It carries nothing (notifications
     -- with one payload are folded into one per transaction): what changed is
     -- read from this log, which shows each reader only what they may see.
-    IF TG_TABLE_NAME NOT IN ('credit_movements', 'rate_cards', 'invitations')
+    IF tbl NOT IN ('credit_movements', 'rate_cards', 'invitations')
        AND coalesce(current_setting('workspace_authz.notify', true), 'off')::boolean THEN
         PERFORM pg_notify('workspace_authz', '');
     END IF;
@@ -125,7 +128,8 @@ BEGIN
         ('permissions', '''name'''), ('participants', '''id'''),
         ('participant_permissions', '''workspace_id'', ''user_id'', ''permission'''),
         ('projects', '''id'''), ('project_members', '''project_id'', ''user_id'''),
-        ('invitations', '''id'''), ('rate_cards', '''org_id''')) v(tbl, keys)
+        ('invitations', '''id'''), ('rate_cards', '''org_id'''),
+        ('user_subjects', '''issuer'', ''subject''')) v(tbl, keys)
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
@@ -149,8 +153,7 @@ CREATE POLICY visible ON authz.audit_log FOR SELECT
                WHEN 'rate_cards' THEN coalesce(authz.can_org(org_id, 'org.billing.view'), false)
                ELSE true END
            OR split_part(action, '.', 1) IN ('credit_movements', 'rate_cards')
-              AND authz.current_user_id() IS NULL
-              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+              AND authz.acting_for_platform());
 COMMENT ON POLICY visible ON authz.audit_log IS
     'Your own changes, and the changes of organizations and workspaces whose settings you may change; of credits only those you may see (trusted roles acting for the platform: all of them)';
 GRANT SELECT ON authz.audit_log TO PUBLIC;

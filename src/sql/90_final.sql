@@ -19,6 +19,8 @@ $$;
 GRANT EXECUTE ON FUNCTION authz_internal._visible_user(uuid), authz_internal._visible_team(uuid),
     authz_internal._visible_role(uuid), authz_internal._visible_credits(uuid), authz_internal._drop_policies(regclass),
     authz_internal._is_protected(regclass), authz_internal._protect_partition(regclass, regclass) TO PUBLIC;
+-- authz.access reads through it; it shows each reader only what they may see.
+GRANT EXECUTE ON FUNCTION authz_internal._access() TO PUBLIC;
 
 -- Cache invalidation and the append-only rule hold for every writer: also
 -- for logical replication's apply workers and for sessions that set
@@ -61,6 +63,7 @@ SELECT pg_catalog.pg_extension_config_dump('authz.permissions', 'WHERE NOT built
 SELECT pg_catalog.pg_extension_config_dump('authz.roles', 'WHERE org_id IS NOT NULL');
 SELECT pg_catalog.pg_extension_config_dump('authz.role_permissions', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('authz.users', '');
+SELECT pg_catalog.pg_extension_config_dump('authz.user_subjects', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.orgs', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.org_members', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.workspaces', '');
