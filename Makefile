@@ -17,6 +17,7 @@ OBJS = \
 	src/checks.o \
 	src/planner.o \
 	src/credits.o \
+	src/ledger.o \
 	src/tokens.o \
 	src/distributed.o
 

@@ -94,6 +94,7 @@ cold_text="$(printf '%.2f' "$cold_median") ms median ($(printf '%.2f' "$(head -n
 
 echo "transfers..." >&2
 BENCH_TARGETS="$out/transfer_targets.txt" bench/transfers.sh >"$out/transfers.md"
+bench/credits.sh >"$out/credits.md"
 
 {
   echo "# Benchmark report"
@@ -195,4 +196,6 @@ SELECT format(E'\n### %s\n\n%s', s.name,
 SQL
   echo
   cat "$out/transfers.md"
+  echo
+  cat "$out/credits.md"
 } | tee "$out/report.md"

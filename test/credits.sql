@@ -8,7 +8,7 @@
 -- or through login roles mapped to them (SET SESSION AUTHORIZATION).
 \ir lib/platform.sql
 BEGIN;
-SELECT plan(172);
+SELECT plan(173);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_cr_billing LOGIN;   -- the billing and metering system
@@ -615,33 +615,37 @@ SELECT is((SELECT usage ->> 'cpu_hour' FROM authz.credit_movements m
 SELECT is(pg_temp.bal('alpha'), '51.75', 'record_usage: acme''s charge at the default rate was applied');
 
 -- ===========================================================================
--- The audit rows of movements (SPEC 9): who, what, where; never the
--- idempotency key or the fingerprint (the billing system's arguments)
+-- The audit rows of movements (SPEC 9), as authz.audit shows them from the
+-- movements themselves: who, what, where; never the idempotency key or the
+-- fingerprint (the billing system's arguments)
 -- ===========================================================================
 SELECT results_eq(
-    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
-             a.after ->> 'kind', a.after ->> 'amount', (a.after ->> 'to_workspace')::uuid, a.after ->> 'memo',
-             a.after ?| '{idempotency_key,fingerprint}'
-        FROM authz.audit_log a WHERE a.target = pg_temp.mv('tr_gamma')::text AND a.action LIKE 'credit\_movements.%'$$,
-    $$VALUES ('credit_movements.insert', pg_temp.id('olivia'), 'postgres', pg_temp.id('acme'), pg_temp.id('alpha'),
+    $$SELECT a.action, a.actor, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.changes ->> 'kind', a.changes ->> 'amount', (a.changes ->> 'to_workspace')::uuid, a.changes ->> 'memo',
+             a.changes ?| '{idempotency_key,fingerprint,tenant_id}'
+        FROM authz.audit a WHERE a.target = pg_temp.mv('tr_gamma')::text AND a.action LIKE 'credit\_movements.%'$$,
+    $$VALUES ('credit_movements.insert', 'olivia', 'postgres', pg_temp.id('acme'), pg_temp.id('alpha'),
               'transfer', '25', pg_temp.id('gamma'), 'to gamma', false)$$,
-    'audit: a keyed transfer writes one row with its actor, login role, organization, source and destination, without key or fingerprint');
+    'audit: a keyed transfer shows one row with its actor, login role, organization, source and destination, without key or fingerprint');
 SELECT results_eq(
-    $$SELECT a.action, a.actor_id, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
-             a.after ->> 'kind', a.after ->> 'amount', a.after -> 'usage' = m.usage,
-             a.after ?| '{idempotency_key,fingerprint}'
-        FROM authz.audit_log a JOIN authz.credit_movements m ON a.target = m.id::text
+    $$SELECT a.action, a.actor, a.login_role::text COLLATE "default", a.org_id, a.workspace_id,
+             a.changes ->> 'kind', a.changes ->> 'amount', a.changes -> 'usage' = m.usage,
+             a.changes ?| '{idempotency_key,fingerprint,tenant_id}'
+        FROM authz.audit a JOIN authz.credit_movements m ON a.target = m.id::text
        WHERE a.action LIKE 'credit\_movements.%' AND m.idempotency_key = 'use-1' AND m.from_workspace = pg_temp.id('alpha')$$,
-    $$VALUES ('credit_movements.insert', NULL::uuid, 'regress_cr_billing', pg_temp.id('acme'), pg_temp.id('alpha'),
+    $$VALUES ('credit_movements.insert', '(platform)', 'regress_cr_billing', pg_temp.id('acme'), pg_temp.id('alpha'),
               'usage', '1.15', true, false)$$,
-    'audit: a keyed usage charge writes one row with no actor (the platform), its login role, quantities and rates, without key or fingerprint');
-SELECT is((SELECT count(*) FROM authz.audit_log a
+    'audit: a keyed usage charge shows one row with no actor (the platform), its login role, quantities and rates, without key or fingerprint');
+SELECT is((SELECT count(*) FROM authz.audit a
             WHERE a.action LIKE 'credit\_movements.%'
-              AND (a.after ?| '{idempotency_key,fingerprint}'
+              AND (a.changes ?| '{idempotency_key,fingerprint}'
                    OR EXISTS (SELECT FROM authz.credit_movements m
-                               WHERE strpos(a.after::text, m.idempotency_key) > 0
-                                  OR strpos(a.after::text, m.fingerprint) > 0))),
+                               WHERE strpos(a.changes::text, m.idempotency_key) > 0
+                                  OR strpos(a.changes::text, m.fingerprint) > 0))),
     0::bigint, 'audit: no audit row of any movement holds a key or a fingerprint, under any name');
+SELECT is((SELECT count(*) FROM authz.audit a WHERE a.action LIKE 'credit\_movements.%'),
+          (SELECT count(*) FROM authz.credit_movements),
+    'audit: every movement shows as one audit row (the movement row is its own record)');
 
 -- ===========================================================================
 -- balance(): who may read it

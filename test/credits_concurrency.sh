@@ -233,22 +233,29 @@ pgbench_tps() { sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$1" | head -n 1; }
 Q_VERIFY="SELECT NOT EXISTS (SELECT FROM authz.verify_ledger())"
 D_VERIFY="SELECT string_agg(format('%s balance %s ledger %s', workspace_id, balance, ledger_sum), '; ') FROM authz.verify_ledger()"
 
+# Entries are the ledger's plus the usage charges still pending (booked while
+# another transaction held the account, not folded yet).
+ENTRIES="(SELECT e.movement_id, e.workspace_id, e.amount FROM authz.credit_ledger e
+          UNION ALL SELECT p.movement_id, p.workspace_id, p.amount FROM authz.credit_pending p)"
+
 Q_CONSERVED="SELECT (SELECT coalesce(sum(balance), '0') FROM authz.credit_accounts)
+              + (SELECT coalesce(sum(amount), '0') FROM authz.credit_pending)
          = (SELECT coalesce(sum(amount) FILTER (WHERE kind = 'topup'), '0')
                  - coalesce(sum(amount) FILTER (WHERE kind = 'usage'), '0') FROM authz.credit_movements)
    AND (SELECT coalesce(sum(balance), '0') FROM authz.credit_accounts)
          = (SELECT coalesce(sum(amount), '0') FROM authz.credit_ledger)"
-D_CONSERVED="SELECT format('balances %s, top-ups %s, usage %s, ledger %s',
-       (SELECT sum(balance) FROM authz.credit_accounts),
+D_CONSERVED="SELECT format('balances %s, pending %s, top-ups %s, usage %s, ledger %s',
+       (SELECT sum(balance) FROM authz.credit_accounts), (SELECT sum(amount) FROM authz.credit_pending),
        (SELECT sum(amount) FILTER (WHERE kind = 'topup') FROM authz.credit_movements),
        (SELECT sum(amount) FILTER (WHERE kind = 'usage') FROM authz.credit_movements),
        (SELECT sum(amount) FROM authz.credit_ledger))"
 
-Q_COUNT="SELECT (SELECT count(*) FROM authz.credit_ledger)
+Q_COUNT="SELECT (SELECT count(*) FROM $ENTRIES x)
        = (SELECT 2 * count(*) FILTER (WHERE kind = 'transfer') + count(*) FILTER (WHERE kind = 'topup')
                  + count(*) FILTER (WHERE kind = 'usage' AND amount <> '0') FROM authz.credit_movements)"
-D_COUNT="SELECT format('entries %s, transfers %s, top-ups %s, non-zero usage %s, zero usage %s',
-       (SELECT count(*) FROM authz.credit_ledger), count(*) FILTER (WHERE kind = 'transfer'),
+D_COUNT="SELECT format('entries %s (pending %s), transfers %s, top-ups %s, non-zero usage %s, zero usage %s',
+       (SELECT count(*) FROM $ENTRIES x), (SELECT count(*) FROM authz.credit_pending),
+       count(*) FILTER (WHERE kind = 'transfer'),
        count(*) FILTER (WHERE kind = 'topup'), count(*) FILTER (WHERE kind = 'usage' AND amount <> '0'),
        count(*) FILTER (WHERE kind = 'usage' AND amount = '0')) FROM authz.credit_movements"
 
@@ -259,7 +266,7 @@ BAD_SHAPE="FROM authz.credit_movements m
  CROSS JOIN LATERAL (SELECT count(*) AS n,
                             count(*) FILTER (WHERE e.workspace_id = m.from_workspace AND e.amount = -m.amount) AS debit,
                             count(*) FILTER (WHERE e.workspace_id = m.to_workspace AND e.amount = m.amount) AS credit
-                       FROM authz.credit_ledger e WHERE e.movement_id = m.id) e
+                       FROM $ENTRIES e WHERE e.movement_id = m.id) e
  WHERE NOT CASE m.kind
         WHEN 'transfer' THEN e.n = 2 AND e.debit = 1 AND e.credit = 1
         WHEN 'topup' THEN e.n = 1 AND e.credit = 1
@@ -269,7 +276,8 @@ Q_SHAPE="SELECT count(*) = 0 $BAD_SHAPE"
 D_SHAPE="SELECT string_agg(format('movement %s (%s %s): %s entries', m.id, m.kind, m.amount, e.n), '; ') $BAD_SHAPE"
 
 # Replaying each account's entries in entry order (the order the account lock
-# imposed), the balance right after every transfer debit is still >= 0.
+# imposed: pending charges enter the ledger only when folded under it), the
+# balance right after every transfer debit is still >= 0.
 OVERDRAWN="FROM (SELECT e.movement_id, e.workspace_id, e.amount,
               sum(e.amount) OVER (PARTITION BY e.workspace_id ORDER BY e.id) AS after
          FROM authz.credit_ledger e) r
@@ -384,7 +392,9 @@ check "opening accounts: every one of those workspaces got its account, and tran
 
 # race variant statement: eight client sessions run the statement at once. The
 # account rows of workspaces 7 and 8 are locked first, so every session gets
-# past the key look-up and waits on the lock; the lock is then released.
+# past the key look-up and waits on the lock; the lock is then released. Usage
+# charges never wait for an account: their statement first waits on an
+# advisory lock the race holds too, so that all eight reach the key at once.
 race() {
   local variant=$1 stmt=$2
   psql -X -q -v ON_ERROR_STOP=1 -v variant="$variant" -v stmt="SELECT regress_credits.attempt(\$r\$$stmt\$r\$)" \
@@ -393,6 +403,7 @@ SELECT format('dbname=%s user=%s host=%s port=%s', current_database(), :'client'
               current_setting('unix_socket_directories'), current_setting('port')) AS connstr \gset
 SELECT dblink_connect('race' || i, :'connstr') FROM generate_series(1, 8) i;
 BEGIN;
+SELECT pg_advisory_xact_lock(4242);
 SELECT a.workspace_id FROM authz.credit_accounts a JOIN regress_credits.ws w ON w.id = a.workspace_id
  WHERE w.n IN (7, 8) ORDER BY a.workspace_id FOR UPDATE OF a;
 SELECT dblink_send_query('race' || i, :'stmt') FROM generate_series(1, 8) i;
@@ -445,7 +456,7 @@ tap "$([ "$res" = ok ] && echo 1 || echo 0)" \
 check "...and exactly one movement was made with that key" \
   "SELECT count(*) = 1 FROM authz.credit_movements WHERE idempotency_key = 'race-transfer-large'"
 
-res=$(race usage "SELECT regress_credits.record_usage($(ws_sql 7), 2.5, 4, 0, 'race-usage')")
+res=$(race usage "SELECT regress_credits.record_usage($(ws_sql 7), 2.5, 4, 0, 'race-usage') FROM (SELECT pg_advisory_xact_lock_shared(4242)) g")
 tap "$([ "$res" = ok ] && echo 1 || echo 0)" \
   "8 sessions racing record_usage with one key all return the same charge" "$res"
 check "...and exactly one usage movement of 0.35 was made with that key" \

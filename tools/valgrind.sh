@@ -55,7 +55,7 @@ as_postgres "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w -t 300 stop >/dev/
 total=0
 for log in "$CLUSTER_DIR"/vg.*.log; do
   [ -s "$log" ] || continue
-  n=$(awk '/^==[0-9]+== [A-Z]/ {blk=$0; inblk=1; next} inblk && /workspace_authz|src\/(cache|checks|credits|identity|permset|planner|resolver|tokens)\.c/ {print blk; inblk=0}' "$log" | wc -l)
+  n=$(awk '/^==[0-9]+== [A-Z]/ {blk=$0; inblk=1; next} inblk && /workspace_authz|src\/(cache|checks|credits|identity|ledger|permset|planner|resolver|tokens)\.c/ {print blk; inblk=0}' "$log" | wc -l)
   if [ "$n" -gt 0 ]; then
     total=$((total + n))
     echo "--- $log"

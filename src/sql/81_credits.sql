@@ -2,13 +2,17 @@
 -- Credits: an account per workspace, an append-only ledger, top-ups,
 -- transfers, usage charges at the organization's rate card (SPEC 5, 8).
 --
--- Invariants: an account's balance always equals the sum of its ledger
--- entries (both change in the same statement of the same function); a
--- transfer is two entries (debit, credit) under one movement; transfers and
--- top-ups never make a balance negative, usage charges may; money-moving calls
--- are idempotent on their key within their tenant and their actor class (the
--- platform, or the tenant's users). Accounts are opened and
--- then locked in workspace-id order, so concurrent movements never deadlock.
+-- The engine is C (src/ledger.c). Invariants: an account's balance always
+-- equals the sum of its ledger entries (both change in the same statement);
+-- a workspace's balance is its account's balance plus its pending usage
+-- charges (credit_pending), which usage appends when another transaction holds
+-- the account and which the next holder folds in; a transfer is two entries
+-- (debit, credit) under one movement; transfers and holds never take the
+-- available credits (balance less open holds) below zero, usage charges may;
+-- money-moving calls are idempotent on their key within their tenant and their
+-- actor class (the platform, or the tenant's users). Accounts are opened and
+-- then locked in workspace-id order, so concurrent movements never deadlock. A
+-- movement row is its own audit record.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE authz.credit_accounts (
@@ -56,9 +60,8 @@ CREATE TABLE authz.credit_movements (
     CHECK (kind <> 'topup' OR (from_workspace IS NULL AND to_workspace IS NOT NULL)),
     CHECK (kind <> 'usage' OR (from_workspace IS NOT NULL AND to_workspace IS NULL))
 );
-CREATE INDEX credit_movements_from_idx ON authz.credit_movements (from_workspace, created_at);
-CREATE INDEX credit_movements_to_idx ON authz.credit_movements (to_workspace, created_at);
-COMMENT ON TABLE authz.credit_movements IS 'One row per top-up, transfer or usage charge (append-only)';
+COMMENT ON TABLE authz.credit_movements IS
+    'One row per top-up, transfer or usage charge (append-only); each row is the audit record of its movement';
 COMMENT ON SEQUENCE authz.credit_movements_id_seq IS 'Identifiers of credit movements, in the order they were recorded';
 COMMENT ON COLUMN authz.credit_movements.id IS 'Movement id, returned by the call that made it';
 COMMENT ON COLUMN authz.credit_movements.kind IS 'topup (from outside), transfer (between workspaces of one org) or usage (consumed)';
@@ -81,22 +84,93 @@ COMMENT ON CONSTRAINT credit_movements_key ON authz.credit_movements IS
     'An idempotency key makes one movement per tenant and actor class (keys in other tenants, and the platform''s keys and the tenant users'' keys, are others; NULL keys never conflict)';
 
 CREATE TABLE authz.credit_ledger (
-    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    movement_id  bigint NOT NULL REFERENCES authz.credit_movements (id),
+    id           bigint GENERATED ALWAYS AS IDENTITY,
+    movement_id  bigint NOT NULL,
     workspace_id uuid NOT NULL,
     amount       authz.credits NOT NULL CHECK (amount <> '0'),
-    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (workspace_id, id)
 );
-CREATE INDEX credit_ledger_workspace_idx ON authz.credit_ledger (workspace_id, created_at);
-CREATE INDEX credit_ledger_movement_idx ON authz.credit_ledger (movement_id);
 COMMENT ON TABLE authz.credit_ledger IS
-    'Append-only ledger entries: credits (positive) and debits (negative) of workspace accounts; a transfer is one of each';
+    'Append-only ledger entries: credits (positive) and debits (negative) of workspace accounts; a transfer is one of each; written only under the account''s lock, so entry order is the order of the account''s changes';
 COMMENT ON COLUMN authz.credit_ledger.id IS 'Entry id';
 COMMENT ON SEQUENCE authz.credit_ledger_id_seq IS 'Identifiers of ledger entries, in the order they were written';
-COMMENT ON COLUMN authz.credit_ledger.movement_id IS 'The movement this entry belongs to';
+COMMENT ON COLUMN authz.credit_ledger.movement_id IS
+    'The movement this entry belongs to (written by the engine in the movement''s transaction)';
+COMMENT ON CONSTRAINT credit_ledger_pkey ON authz.credit_ledger IS
+    'An account''s entries in the order they were written (the only index of the ledger)';
 COMMENT ON COLUMN authz.credit_ledger.workspace_id IS 'Account (workspace) of the entry; kept after the workspace is deleted';
 COMMENT ON COLUMN authz.credit_ledger.amount IS 'Signed amount: positive credits the account, negative debits it';
 COMMENT ON COLUMN authz.credit_ledger.created_at IS 'When it was written';
+
+CREATE TABLE authz.credit_pending (
+    workspace_id uuid NOT NULL,
+    movement_id  bigint NOT NULL,
+    amount       authz.credits NOT NULL CHECK (amount < '0'),
+    PRIMARY KEY (workspace_id, movement_id)
+);
+COMMENT ON TABLE authz.credit_pending IS
+    'Usage charges booked while another transaction held the account, not yet folded into its ledger and balance';
+COMMENT ON COLUMN authz.credit_pending.workspace_id IS 'Account (workspace) charged';
+COMMENT ON COLUMN authz.credit_pending.movement_id IS 'The usage movement';
+COMMENT ON COLUMN authz.credit_pending.amount IS 'Signed amount of the entry to write (negative)';
+COMMENT ON CONSTRAINT credit_pending_pkey ON authz.credit_pending IS 'An account''s pending charges';
+
+CREATE TABLE authz.credit_holds (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workspace_id    uuid NOT NULL REFERENCES authz.workspaces (id) ON DELETE CASCADE,
+    amount          authz.credits NOT NULL CHECK (amount > '0'),
+    status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'captured', 'released')),
+    expires_at      timestamptz NOT NULL,
+    captured        authz.credits CHECK (captured >= '0' AND captured <= amount),
+    movement_id     bigint,
+    tenant_id       uuid NOT NULL,
+    idempotency_key text,
+    fingerprint     text NOT NULL,
+    actor_id        uuid,
+    login_role      name NOT NULL DEFAULT session_user,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    closed_at       timestamptz,
+    CONSTRAINT credit_holds_key UNIQUE (tenant_id, idempotency_key),
+    CHECK ((status = 'captured') = (captured IS NOT NULL AND movement_id IS NOT NULL))
+);
+CREATE INDEX credit_holds_open_idx ON authz.credit_holds (workspace_id) WHERE status = 'open';
+COMMENT ON TABLE authz.credit_holds IS
+    'Credits reserved for running work: an open hold that has not expired is not available to transfers or other holds';
+COMMENT ON SEQUENCE authz.credit_holds_id_seq IS 'Identifiers of holds, in the order they were made';
+COMMENT ON COLUMN authz.credit_holds.id IS 'Hold id, returned by authz.hold_credits';
+COMMENT ON COLUMN authz.credit_holds.workspace_id IS 'Workspace whose credits are held';
+COMMENT ON COLUMN authz.credit_holds.amount IS 'Amount held';
+COMMENT ON COLUMN authz.credit_holds.status IS
+    'open (reserved until expires_at), captured (charged, the rest released) or released';
+COMMENT ON COLUMN authz.credit_holds.expires_at IS 'After this an open hold reserves nothing and can no longer be captured';
+COMMENT ON COLUMN authz.credit_holds.captured IS 'Amount charged at capture';
+COMMENT ON COLUMN authz.credit_holds.movement_id IS 'The usage movement made by the capture';
+COMMENT ON COLUMN authz.credit_holds.tenant_id IS 'Tenant whose idempotency keys it shares (as for movements)';
+COMMENT ON COLUMN authz.credit_holds.idempotency_key IS
+    'The platform''s key, unique in the tenant: a retry returns this hold';
+COMMENT ON COLUMN authz.credit_holds.fingerprint IS 'The arguments of the call, to refuse a key reused with others';
+COMMENT ON COLUMN authz.credit_holds.actor_id IS 'Current user who made it (NULL: holds are made by the platform)';
+COMMENT ON COLUMN authz.credit_holds.login_role IS 'Login role of the session that made it';
+COMMENT ON COLUMN authz.credit_holds.created_at IS 'When it was made';
+COMMENT ON COLUMN authz.credit_holds.closed_at IS 'When it was captured or released';
+COMMENT ON CONSTRAINT credit_holds_key ON authz.credit_holds IS
+    'An idempotency key makes one hold per tenant (holds are the platform''s only; NULL keys never conflict)';
+COMMENT ON INDEX authz.credit_holds_open_idx IS 'Open holds of an account, summed under its lock';
+
+CREATE TYPE authz.usage_event AS (
+    workspace_id      uuid,
+    cpu_hours         numeric,
+    memory_gib_hours  numeric,
+    storage_gb_months numeric,
+    idempotency_key   text
+);
+COMMENT ON TYPE authz.usage_event IS 'One usage event of authz.record_usage_batch: the arguments of authz.record_usage';
+COMMENT ON COLUMN authz.usage_event.workspace_id IS 'Workspace charged';
+COMMENT ON COLUMN authz.usage_event.cpu_hours IS 'CPU-hours used';
+COMMENT ON COLUMN authz.usage_event.memory_gib_hours IS 'GiB-hours of memory used';
+COMMENT ON COLUMN authz.usage_event.storage_gb_months IS 'GB-months of storage used';
+COMMENT ON COLUMN authz.usage_event.idempotency_key IS 'The event''s key: a retried event books nothing twice';
 
 -- The ledger and the movements are append-only, whoever tries otherwise.
 CREATE FUNCTION authz_internal._append_only() RETURNS trigger
@@ -126,6 +200,7 @@ AS $$
 DECLARE
     b authz.credits;
 BEGIN
+    PERFORM authz_internal._fold(OLD.id);    -- pending charges count, and go with the account
     SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = OLD.id FOR UPDATE;
     IF b IS NOT NULL AND b OPERATOR(authz.<>) '0'::authz.credits THEN
         RAISE EXCEPTION 'workspace "%" still holds % credits', authz_internal._workspace_label(OLD.id), b
@@ -140,23 +215,6 @@ CREATE TRIGGER keep_funded BEFORE DELETE ON authz.workspaces
     FOR EACH ROW EXECUTE FUNCTION authz_internal._keep_funded_workspace();
 
 -- ---- helpers --------------------------------------------------------------
-
--- Validate a money amount: present and positive.
-CREATE FUNCTION authz_internal._check_amount(amount authz.credits) RETURNS authz.credits
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-BEGIN
-    IF amount IS NULL THEN
-        RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    IF amount <= '0' THEN
-        RAISE EXCEPTION 'amount must be positive, not %', amount USING ERRCODE = '22023';
-    END IF;
-    RETURN amount;
-END
-$$;
-COMMENT ON FUNCTION authz_internal._check_amount(authz.credits) IS 'Internal: 22004 for NULL, 22023 unless positive';
 
 -- The movement made earlier in a tenant with an idempotency key by the same
 -- actor class (the platform, or the tenant's users: a key of one never names
@@ -183,104 +241,20 @@ $$;
 COMMENT ON FUNCTION authz_internal._replay(uuid, text, text) IS
     'Internal: the movement already made in a tenant with an idempotency key by the caller''s actor class (23505 when its arguments differ)';
 
--- Record a movement, first of all: its idempotency key makes a concurrent
--- call with the same key in the same tenant and actor class wait here until the first
--- commits, and then replay it, before looking at any balance. NULL: the key
--- was already used, and the caller returns that movement. A refusal later
--- rolls the movement back.
-CREATE FUNCTION authz_internal._record_movement(kind text, amount authz.credits, from_workspace uuid,
-                                       to_workspace uuid, memo text, tenant_id uuid, idempotency_key text,
-                                       fingerprint text, usage jsonb DEFAULT NULL) RETURNS bigint
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-DECLARE
-    new_id bigint;
-BEGIN
-    IF idempotency_key IS NOT NULL THEN
-        PERFORM authz_internal._check_text('idempotency key', idempotency_key, 255);
-    END IF;
-    INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,
-                                        idempotency_key, fingerprint, usage, actor_id)
-    VALUES (kind, amount, from_workspace, to_workspace, memo, tenant_id, idempotency_key, fingerprint, usage,
-            authz.current_user_id())
-    ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING
-    RETURNING id INTO new_id;
-    RETURN new_id;
-END
-$$;
-COMMENT ON FUNCTION authz_internal._record_movement(text, authz.credits, uuid, uuid, text, uuid, text, text, jsonb) IS
-    'Internal: insert a movement before any account is locked; NULL when its idempotency key was already used in its tenant by its actor class';
+-- Lock an account (waiting for it) and fold its pending usage charges into
+-- its ledger and balance.
+CREATE FUNCTION authz_internal._fold(workspace_id uuid) RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_fold' LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, authz, pg_temp;
+COMMENT ON FUNCTION authz_internal._fold(uuid) IS
+    'Internal: lock a workspace''s account and fold its pending usage charges into its ledger and balance';
 
--- Lock the accounts of one or two workspaces, opening any that does not
--- exist yet, and return the first one's balance. Each account is locked, or
--- opened and then locked, strictly in workspace-id order: a session only ever
--- waits for an account (its lock, or its opening by another session) above
--- every account it holds, so no two sessions can deadlock.
-CREATE FUNCTION authz_internal._lock_accounts(first uuid, second uuid DEFAULT NULL) RETURNS authz.credits
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-DECLARE
-    w uuid;
-    bal authz.credits;
-    b authz.credits;
-BEGIN
-    FOREACH w IN ARRAY CASE WHEN second IS NULL THEN ARRAY[first]
-                            WHEN first < second THEN ARRAY[first, second]
-                            ELSE ARRAY[second, first] END
-    LOOP
-        SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
-        IF NOT FOUND THEN
-            -- an account is opened at its first movement
-            INSERT INTO authz.credit_accounts (workspace_id) VALUES (w) ON CONFLICT DO NOTHING;
-            SELECT x.balance INTO bal FROM authz.credit_accounts x WHERE x.workspace_id = w FOR UPDATE;
-            IF NOT FOUND THEN
-                PERFORM authz_internal._workspace(w);    -- deleted meanwhile: 42704
-                RAISE EXCEPTION 'credit account of workspace "%" is missing right after it was opened', w
-                    USING ERRCODE = 'XX000';
-            END IF;
-        END IF;
-        IF w = first THEN
-            b := bal;
-        END IF;
-    END LOOP;
-    RETURN b;
-END
-$$;
-COMMENT ON FUNCTION authz_internal._lock_accounts(uuid, uuid) IS
-    'Internal: lock one or two accounts in workspace-id order, opening each missing one just before locking it; returns the first balance';
-
--- ---- operations -----------------------------------------------------------
+-- ---- operations (src/ledger.c) ---------------------------------------------
 
 CREATE FUNCTION authz.add_credits(workspace_id uuid, amount authz.credits, memo text DEFAULT NULL,
                                   idempotency_key text DEFAULT NULL)
-    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-DECLARE
-    w authz.workspaces := authz_internal._workspace(workspace_id);
-    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
-    fp text;
-    mid bigint;
-BEGIN
-    PERFORM authz_internal._require_platform('add credits');
-    PERFORM authz_internal._check_amount(amount);
-    IF memo IS NOT NULL THEN
-        PERFORM authz_internal._check_text('memo', memo, 1000);
-    END IF;
-    fp := format('topup %s %s %s', workspace_id, amount, coalesce(memo, ''));
-    mid := authz_internal._record_movement('topup', amount, NULL, workspace_id, memo, tenant, idempotency_key, fp);
-    IF mid IS NULL THEN
-        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).id;
-    END IF;
-    PERFORM authz_internal._lock_accounts(workspace_id);
-    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, amount);
-    UPDATE authz.credit_accounts a SET balance = a.balance + add_credits.amount, updated_at = now()
-     WHERE a.workspace_id = add_credits.workspace_id;
-    RETURN mid;
-END
-$$;
+    RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_add_credits' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) IS
     'Top up a workspace''s account (trusted roles: the billing system); returns the movement id; idempotent on its key';
 REVOKE ALL ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) FROM PUBLIC;
@@ -288,62 +262,10 @@ GRANT EXECUTE ON FUNCTION authz.add_credits(uuid, authz.credits, text, text) TO 
 
 CREATE FUNCTION authz.transfer_credits(from_workspace uuid, to_workspace uuid, amount authz.credits,
                                        memo text DEFAULT NULL, idempotency_key text DEFAULT NULL)
-    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-DECLARE
-    src_org uuid;
-    dst_org uuid;
-    fp text;
-    mid bigint;
-    available authz.credits;
-BEGIN
-    PERFORM authz_internal._check_id('from_workspace', from_workspace);
-    PERFORM authz_internal._check_id('to_workspace', to_workspace);
-    PERFORM authz_internal._check_amount(amount);
-    IF memo IS NOT NULL THEN
-        PERFORM authz_internal._check_text('memo', memo, 1000);
-    END IF;
-    -- unknown and hidden workspaces alike (42704): whether two workspaces
-    -- share an organization is told only about workspaces the caller sees
-    src_org := (authz_internal._workspace(from_workspace)).org_id;
-    dst_org := (authz_internal._workspace(to_workspace)).org_id;
-    IF from_workspace = to_workspace THEN
-        RAISE EXCEPTION 'cannot transfer credits from workspace "%" to itself', authz_internal._workspace_label(from_workspace)
-            USING ERRCODE = '22023';
-    END IF;
-    IF src_org IS NULL OR dst_org IS DISTINCT FROM src_org THEN
-        RAISE EXCEPTION 'workspaces "%" and "%" are not in the same organization',
-            authz_internal._workspace_label(from_workspace), authz_internal._workspace_label(to_workspace)
-            USING ERRCODE = '22023', HINT = 'Credits move between workspaces of one organization.';
-    END IF;
-    IF NOT authz.can_org(src_org, 'org.billing.manage') THEN
-        PERFORM authz_internal._actor();     -- names a missing or deactivated current user
-        PERFORM authz_internal._require_org(src_org, 'org.billing.manage');
-    END IF;
-
-    fp := format('transfer %s %s %s %s', from_workspace, to_workspace, amount, coalesce(memo, ''));
-    mid := authz_internal._record_movement('transfer', amount, from_workspace, to_workspace, memo, src_org, idempotency_key, fp);
-    IF mid IS NULL THEN
-        RETURN (authz_internal._replay(src_org, idempotency_key, fp)).id;
-    END IF;
-    available := authz_internal._lock_accounts(from_workspace, to_workspace);
-    IF available IS NULL OR available < amount THEN
-        RAISE EXCEPTION 'insufficient credits in workspace "%": balance %, transfer %',
-            authz_internal._workspace_label(from_workspace), available, amount
-            USING ERRCODE = '23514', HINT = 'Top the workspace up, or transfer less.';
-    END IF;
-    INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)
-    VALUES (mid, from_workspace, -amount), (mid, to_workspace, amount);
-    UPDATE authz.credit_accounts a
-       SET balance = a.balance + CASE WHEN a.workspace_id = from_workspace THEN -amount ELSE amount END,
-           updated_at = now()
-     WHERE a.workspace_id IN (from_workspace, to_workspace);
-    RETURN mid;
-END
-$$;
+    RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_transfer_credits' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.transfer_credits(uuid, uuid, authz.credits, text, text) IS
-    'Move credits between two workspaces of one organization (needs org.billing.manage); never overdraws; returns the movement id; idempotent on its key';
+    'Move credits between two workspaces of one organization (needs org.billing.manage); never takes the source''s available credits below zero; returns the movement id; idempotent on its key';
 
 CREATE FUNCTION authz.set_rate_card(org_id uuid, cpu_hour authz.credits DEFAULT '0.1',
                                     memory_gib_hour authz.credits DEFAULT '0.025',
@@ -393,62 +315,46 @@ COMMENT ON FUNCTION authz.usage_charge(numeric, numeric, numeric, authz.credits,
 
 CREATE FUNCTION authz.record_usage(workspace_id uuid, cpu_hours numeric, memory_gib_hours numeric,
                                    storage_gb_months numeric DEFAULT 0, idempotency_key text DEFAULT NULL)
-    RETURNS authz.credits LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, authz, pg_temp
-AS $$
-DECLARE
-    w authz.workspaces := authz_internal._workspace(workspace_id);
-    tenant uuid := coalesce(w.org_id, w.id);     -- idempotency keys are per tenant
-    rc authz.rate_cards;
-    charge authz.credits;
-    fp text;
-    mid bigint;
-BEGIN
-    PERFORM authz_internal._require_platform('record usage');
-    IF cpu_hours IS NULL OR memory_gib_hours IS NULL OR storage_gb_months IS NULL THEN
-        RAISE EXCEPTION 'usage quantities must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    IF cpu_hours < 0 OR memory_gib_hours < 0 OR storage_gb_months < 0 THEN
-        RAISE EXCEPTION 'usage quantities must not be negative' USING ERRCODE = '22023';
-    END IF;
-    IF cpu_hours = 'NaN' OR memory_gib_hours = 'NaN' OR storage_gb_months = 'NaN'
-       OR cpu_hours = 'Infinity' OR memory_gib_hours = 'Infinity' OR storage_gb_months = 'Infinity' THEN
-        RAISE EXCEPTION 'usage quantities must be finite numbers' USING ERRCODE = '22023';
-    END IF;
-    SELECT * INTO rc FROM authz.rate_cards r WHERE r.org_id = w.org_id;
-    IF NOT FOUND THEN
-        rc.cpu_hour := '0.1';
-        rc.memory_gib_hour := '0.025';
-        rc.storage_gb_month := '0.025';
-    END IF;
-    charge := authz.usage_charge(cpu_hours, memory_gib_hours, storage_gb_months,
-                                 rc.cpu_hour, rc.memory_gib_hour, rc.storage_gb_month);
-
-    -- numerically equal quantities (10, 10.0) are the same arguments
-    fp := format('usage %s %s %s %s', workspace_id, trim_scale(cpu_hours), trim_scale(memory_gib_hours),
-                 trim_scale(storage_gb_months));
-    mid := authz_internal._record_movement('usage', charge, workspace_id, NULL, NULL, tenant, idempotency_key, fp,
-        jsonb_build_object(
-            'cpu_hours', cpu_hours, 'memory_gib_hours', memory_gib_hours, 'storage_gb_months', storage_gb_months,
-            'cpu_hour', rc.cpu_hour::numeric, 'memory_gib_hour', rc.memory_gib_hour::numeric,
-            'storage_gb_month', rc.storage_gb_month::numeric));
-    IF mid IS NULL THEN
-        RETURN (authz_internal._replay(tenant, idempotency_key, fp)).amount;
-    END IF;
-    -- Usage records what happened: it never fails for lack of funds.
-    IF charge <> '0' THEN
-        PERFORM authz_internal._lock_accounts(workspace_id);
-        INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES (mid, workspace_id, -charge);
-        UPDATE authz.credit_accounts a SET balance = a.balance - charge, updated_at = now()
-         WHERE a.workspace_id = record_usage.workspace_id;
-    END IF;
-    RETURN charge;
-END
-$$;
+    RETURNS authz.credits AS 'MODULE_PATHNAME', 'ledger_record_usage' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
 COMMENT ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) IS
-    'Charge a workspace for usage at its organization''s rate card (trusted roles: the metering system); never refused for lack of funds; returns the charge; idempotent on its key';
+    'Charge a workspace for usage at its organization''s rate card (trusted roles: the metering system); never refused for lack of funds, never waits for the account; returns the charge; idempotent on its key';
 REVOKE ALL ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.record_usage(uuid, numeric, numeric, numeric, text) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.record_usage_batch(events authz.usage_event[])
+    RETURNS TABLE (event integer, workspace_id uuid, charge authz.credits, movement_id bigint, replayed boolean)
+    AS 'MODULE_PATHNAME', 'ledger_record_usage_batch' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
+COMMENT ON FUNCTION authz.record_usage_batch(authz.usage_event[]) IS
+    'Charge many usage events of many workspaces in one call, as record_usage each (trusted roles acting for the platform); all or nothing: an invalid event refuses the whole batch; one row per event: its position, charge, movement and whether it was a retry';
+REVOKE ALL ON FUNCTION authz.record_usage_batch(authz.usage_event[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.record_usage_batch(authz.usage_event[]) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.hold_credits(workspace_id uuid, amount authz.credits, idempotency_key text,
+                                   expires_in interval DEFAULT '1 hour')
+    RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_hold_credits' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
+COMMENT ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) IS
+    'Reserve credits for running work until captured, released or expired (trusted roles acting for the platform); refused (23514, nothing held) beyond the available credits; returns the hold id; idempotent on its key';
+REVOKE ALL ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.hold_credits(uuid, authz.credits, text, interval) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.capture_hold(hold_id bigint, amount authz.credits)
+    RETURNS bigint AS 'MODULE_PATHNAME', 'ledger_capture_hold' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
+COMMENT ON FUNCTION authz.capture_hold(bigint, authz.credits) IS
+    'Charge the actual amount (at most the amount held) as a usage movement and release the rest (trusted roles acting for the platform); returns the movement id; a retry with the same amount returns it again';
+REVOKE ALL ON FUNCTION authz.capture_hold(bigint, authz.credits) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.capture_hold(bigint, authz.credits) TO workspace_authz_trusted;
+
+CREATE FUNCTION authz.release_hold(hold_id bigint)
+    RETURNS void AS 'MODULE_PATHNAME', 'ledger_release_hold' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp;
+COMMENT ON FUNCTION authz.release_hold(bigint) IS
+    'Release a hold without charging anything (trusted roles acting for the platform); releasing it again does nothing';
+REVOKE ALL ON FUNCTION authz.release_hold(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authz.release_hold(bigint) TO workspace_authz_trusted;
 
 -- ---- reading --------------------------------------------------------------
 
@@ -478,12 +384,30 @@ BEGIN
             authz_internal._workspace_label(workspace_id)
             USING ERRCODE = '42501', HINT = 'Or "org.billing.view" in its organization.';
     END IF;
-    SELECT a.balance INTO b FROM authz.credit_accounts a WHERE a.workspace_id = balance.workspace_id;
-    RETURN coalesce(b, '0');
+    SELECT coalesce((SELECT a.balance FROM authz.credit_accounts a WHERE a.workspace_id = balance.workspace_id), '0')
+           OPERATOR(authz.+)
+           coalesce((SELECT authz.sum(p.amount) FROM authz.credit_pending p WHERE p.workspace_id = balance.workspace_id), '0')
+      INTO b;
+    RETURN b;
 END
 $$;
 COMMENT ON FUNCTION authz.balance(uuid) IS
-    'A workspace''s credit balance (needs billing.view there or org.billing.view in its organization)';
+    'A workspace''s credit balance, pending usage charges included (needs billing.view there or org.billing.view in its organization)';
+
+CREATE FUNCTION authz.available(workspace_id uuid) RETURNS authz.credits
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, authz, pg_temp
+AS $$
+BEGIN
+    RETURN authz.balance(workspace_id)
+           OPERATOR(authz.-)
+           coalesce((SELECT authz.sum(h.amount) FROM authz.credit_holds h
+                      WHERE h.workspace_id = available.workspace_id AND h.status = 'open'
+                        AND h.expires_at > pg_catalog.now()), '0');
+END
+$$;
+COMMENT ON FUNCTION authz.available(uuid) IS
+    'A workspace''s credits not held for running work: its balance less its open, unexpired holds (who may read balance() may read this)';
 
 CREATE FUNCTION authz.org_credit_summary(org_id uuid, since timestamptz DEFAULT '-infinity',
                                          until timestamptz DEFAULT 'infinity')
@@ -500,23 +424,30 @@ BEGIN
     IF since IS NULL OR until IS NULL THEN
         RAISE EXCEPTION 'period bounds must not be NULL' USING ERRCODE = '22004';
     END IF;
+    -- flows from the entries of the organization's accounts (pending charges included)
     RETURN QUERY
-    WITH per_ws AS (
-        SELECT w.id, w.name, coalesce(a.balance, '0') AS balance,
-               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
-                          WHERE m.to_workspace = w.id AND m.kind = 'topup'
-                            AND m.created_at >= since AND m.created_at < until), '0') AS topups,
-               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
-                          WHERE m.to_workspace = w.id AND m.kind = 'transfer'
-                            AND m.created_at >= since AND m.created_at < until), '0') AS t_in,
-               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
-                          WHERE m.from_workspace = w.id AND m.kind = 'transfer'
-                            AND m.created_at >= since AND m.created_at < until), '0') AS t_out,
-               coalesce((SELECT sum(m.amount) FROM authz.credit_movements m
-                          WHERE m.from_workspace = w.id AND m.kind = 'usage'
-                            AND m.created_at >= since AND m.created_at < until), '0') AS used
-          FROM authz.workspaces w LEFT JOIN authz.credit_accounts a ON a.workspace_id = w.id
-         WHERE w.org_id = org_credit_summary.org_id
+    WITH ws AS (
+        SELECT w.id, w.name FROM authz.workspaces w WHERE w.org_id = org_credit_summary.org_id
+    ), flows AS (
+        SELECT x.workspace_id, m.kind, x.amount
+          FROM (SELECT e.workspace_id, e.movement_id, e.amount FROM authz.credit_ledger e
+                 WHERE e.workspace_id IN (SELECT ws.id FROM ws)
+                UNION ALL
+                SELECT p.workspace_id, p.movement_id, p.amount FROM authz.credit_pending p
+                 WHERE p.workspace_id IN (SELECT ws.id FROM ws)) x
+          JOIN authz.credit_movements m ON m.id = x.movement_id
+         WHERE m.created_at >= since AND m.created_at < until
+    ), per_ws AS (
+        SELECT ws.id, ws.name,
+               coalesce(a.balance, '0')
+                 + coalesce((SELECT sum(p.amount) FROM authz.credit_pending p WHERE p.workspace_id = ws.id), '0') AS balance,
+               coalesce((SELECT sum(f.amount) FROM flows f WHERE f.workspace_id = ws.id AND f.kind = 'topup'), '0') AS topups,
+               coalesce((SELECT sum(f.amount) FROM flows f
+                          WHERE f.workspace_id = ws.id AND f.kind = 'transfer' AND f.amount > '0'), '0') AS t_in,
+               coalesce((SELECT sum(-f.amount) FROM flows f
+                          WHERE f.workspace_id = ws.id AND f.kind = 'transfer' AND f.amount < '0'), '0') AS t_out,
+               coalesce((SELECT sum(-f.amount) FROM flows f WHERE f.workspace_id = ws.id AND f.kind = 'usage'), '0') AS used
+          FROM ws LEFT JOIN authz.credit_accounts a ON a.workspace_id = ws.id
     )
     SELECT s.id, s.name, s.balance, s.topups, s.t_in, s.t_out, s.used
       FROM (SELECT p.id, p.name, p.balance, p.topups, p.t_in, p.t_out, p.used, false AS total FROM per_ws p
@@ -558,13 +489,30 @@ COMMENT ON POLICY visible ON authz.credit_ledger IS 'Entries of workspaces where
 ALTER TABLE authz.credit_movements ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_movements FOR SELECT
     USING (coalesce(authz_internal._visible_credits(from_workspace), false)
-           OR coalesce(authz_internal._visible_credits(to_workspace), false));
-COMMENT ON POLICY visible ON authz.credit_movements IS 'Movements touching a workspace where you see billing';
+           OR coalesce(authz_internal._visible_credits(to_workspace), false)
+           OR authz.current_user_id() IS NULL
+              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+COMMENT ON POLICY visible ON authz.credit_movements IS
+    'Movements touching a workspace where you see billing; all of them for a trusted role acting for the platform (no current user), as the audit log shows them';
+ALTER TABLE authz.credit_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.credit_pending FOR SELECT USING (authz_internal._visible_credits(workspace_id));
+COMMENT ON POLICY visible ON authz.credit_pending IS 'Pending charges of workspaces where you see billing';
+ALTER TABLE authz.credit_holds ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON authz.credit_holds FOR SELECT
+    USING (coalesce(authz_internal._visible_credits(workspace_id), false)
+           OR authz.current_user_id() IS NULL
+              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+COMMENT ON POLICY visible ON authz.credit_holds IS
+    'Holds of workspaces where you see billing; all of them for a trusted role acting for the platform (no current user), which makes them';
 ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.rate_cards FOR SELECT USING (authz.can_org(org_id, 'org.billing.view'));
 COMMENT ON POLICY visible ON authz.rate_cards IS 'Rate cards of organizations where you see billing';
-GRANT SELECT ON authz.credit_accounts, authz.credit_ledger, authz.credit_movements, authz.rate_cards TO PUBLIC;
+GRANT SELECT ON authz.credit_accounts, authz.credit_ledger, authz.credit_pending, authz.credit_movements,
+    authz.rate_cards TO PUBLIC;
 -- The idempotency key and fingerprint are the billing system's; readers do not need them.
 REVOKE SELECT ON authz.credit_movements FROM PUBLIC;
-GRANT SELECT (id, kind, amount, from_workspace, to_workspace, memo, usage, actor_id, login_role, created_at)
+GRANT SELECT (id, kind, amount, from_workspace, to_workspace, memo, tenant_id, usage, actor_id, login_role, created_at)
     ON authz.credit_movements TO PUBLIC;
+GRANT SELECT (id, workspace_id, amount, status, expires_at, captured, movement_id, actor_id, login_role, created_at,
+              closed_at)
+    ON authz.credit_holds TO PUBLIC;

@@ -1,8 +1,9 @@
 -- ---------------------------------------------------------------------------
 -- Audit (SPEC 9): every change to membership, roles, settings, invitations
--- and credits writes an append-only row, from triggers, whatever path made
--- it. The log is also the change feed: consumers read it, under its RLS,
--- from the last entry they handled. With workspace_authz.notify on, a change
+-- and rate cards writes an append-only row, from triggers, whatever path made
+-- it; a credit movement is its own append-only record (credit_movements),
+-- which the view authz.audit shows among the rest. The log is also the change
+-- feed: consumers read it, under its RLS, from the last entry they handled. With workspace_authz.notify on, a change
 -- to the authorization model also sends an empty NOTIFY workspace_authz at
 -- commit, a wake-up that says nothing (anyone can send one).
 -- ---------------------------------------------------------------------------
@@ -127,7 +128,7 @@ BEGIN
         ('permissions', '''name'''), ('participants', '''id'''),
         ('participant_permissions', '''workspace_id'', ''user_id'', ''permission'''),
         ('projects', '''id'''), ('project_members', '''project_id'', ''user_id'''),
-        ('invitations', '''id'''), ('rate_cards', '''org_id'''), ('credit_movements', '''id'''),
+        ('invitations', '''id'''), ('rate_cards', '''org_id'''),
         ('user_subjects', '''issuer'', ''subject''')) v(tbl, keys)
     LOOP
         EXECUTE pg_catalog.format(
@@ -181,7 +182,17 @@ SELECT a.id, a.at, coalesce(u.handle, a.actor_id::text, '(platform)') AS actor, 
                     FROM jsonb_each(coalesce(a.after, a.before)) e) END AS changes,
        a.org_id, a.workspace_id
   FROM authz.audit_log a
-  LEFT JOIN authz.users u ON u.id = a.actor_id;
+  LEFT JOIN authz.users u ON u.id = a.actor_id
+UNION ALL
+SELECT NULL::bigint, m.created_at, coalesce(u.handle, m.actor_id::text, '(platform)'), m.login_role,
+       'credit_movements.insert', m.id::text,
+       jsonb_strip_nulls(jsonb_build_object('id', m.id, 'kind', m.kind, 'amount', m.amount,
+                                            'from_workspace', m.from_workspace, 'to_workspace', m.to_workspace,
+                                            'memo', m.memo, 'usage', m.usage, 'actor_id', m.actor_id,
+                                            'login_role', m.login_role, 'created_at', m.created_at)),
+       (SELECT o.id FROM authz.orgs o WHERE o.id = m.tenant_id), coalesce(m.from_workspace, m.to_workspace)
+  FROM authz.credit_movements m
+  LEFT JOIN authz.users u ON u.id = m.actor_id;
 COMMENT ON VIEW authz.audit IS
-    'The audit log for people: who did what, and what changed (for updates, each changed column as [before, after])';
+    'The audit log for people: who did what, and what changed (for updates, each changed column as [before, after]); credit movements (id NULL, target the movement id) come from authz.credit_movements, with its read rules';
 GRANT SELECT ON authz.audit TO PUBLIC;
