@@ -3020,3 +3020,13 @@ COMMENT ON VIEW authz.audit IS
 SELECT pg_catalog.pg_extension_config_dump('authz.credit_pending', '');
 SELECT pg_catalog.pg_extension_config_dump('authz.credit_holds', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('authz.credit_holds', 'id'), '');
+
+-- Movements and holds: all of them only for a trusted role acting for the
+-- platform (asserting no user), never for one that asserts a deactivated user.
+ALTER POLICY visible ON authz.credit_movements
+    USING (coalesce(authz_internal._visible_credits(from_workspace), false)
+           OR coalesce(authz_internal._visible_credits(to_workspace), false)
+           OR authz.acting_for_platform());
+ALTER POLICY visible ON authz.credit_holds
+    USING (coalesce(authz_internal._visible_credits(workspace_id), false)
+           OR authz.acting_for_platform());

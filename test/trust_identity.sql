@@ -192,12 +192,12 @@ SET ROLE regress_ti_app;
 SELECT authz.set_user(public.ti('dee')) \g /dev/null
 SELECT ok(authz.current_user_id() IS NULL AND NOT authz.acting_for_platform(),
     'the application asserting deactivated dee: nobody, and not the platform either');
-SELECT is((SELECT count(*) FROM authz.audit_log WHERE split_part(action, '.', 1) = 'credit_movements')::int, 0,
+SELECT is((SELECT count(*) FROM authz.audit WHERE split_part(action, '.', 1) = 'credit_movements')::int, 0,
     'asserting deactivated dee: the platform''s credit audit rows stay hidden');
 SELECT throws_ok(format('SELECT authz.balance(%L)', public.ti('g1')), '42501', NULL,
     'asserting deactivated dee: no balance');
 SELECT authz.set_user(NULL) \g /dev/null
-SELECT ok((SELECT count(*) FROM authz.audit_log WHERE split_part(action, '.', 1) = 'credit_movements') > 0,
+SELECT ok((SELECT count(*) FROM authz.audit WHERE split_part(action, '.', 1) = 'credit_movements') > 0,
     'the platform (no user asserted) reads the credit audit rows');
 RESET ROLE;
 

@@ -490,8 +490,7 @@ ALTER TABLE authz.credit_movements ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_movements FOR SELECT
     USING (coalesce(authz_internal._visible_credits(from_workspace), false)
            OR coalesce(authz_internal._visible_credits(to_workspace), false)
-           OR authz.current_user_id() IS NULL
-              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+           OR authz.acting_for_platform());
 COMMENT ON POLICY visible ON authz.credit_movements IS
     'Movements touching a workspace where you see billing; all of them for a trusted role acting for the platform (no current user), as the audit log shows them';
 ALTER TABLE authz.credit_pending ENABLE ROW LEVEL SECURITY;
@@ -500,8 +499,7 @@ COMMENT ON POLICY visible ON authz.credit_pending IS 'Pending charges of workspa
 ALTER TABLE authz.credit_holds ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON authz.credit_holds FOR SELECT
     USING (coalesce(authz_internal._visible_credits(workspace_id), false)
-           OR authz.current_user_id() IS NULL
-              AND pg_catalog.has_function_privilege('authz.set_user(uuid, boolean)'::regprocedure, 'EXECUTE'));
+           OR authz.acting_for_platform());
 COMMENT ON POLICY visible ON authz.credit_holds IS
     'Holds of workspaces where you see billing; all of them for a trusted role acting for the platform (no current user), which makes them';
 ALTER TABLE authz.rate_cards ENABLE ROW LEVEL SECURITY;
