@@ -28,6 +28,8 @@ typedef struct LoginEntry
 {
 	Oid			roleid;			/* hash key */
 	bool		found;
+	uint64		checked;
+	CacheDep	dep;			/* the role's name */
 	pg_uuid_t	user_id;
 } LoginEntry;
 
@@ -48,6 +50,8 @@ typedef struct AuthzCache
 	HTAB	   *projects;
 	HTAB	   *users;
 	HTAB	   *results;		/* the memo store (memo.c) */
+	HTAB	   *visible;		/* visible sets (memo.c) */
+	HTAB	   *selectivities;	/* the planner's estimates (memo.c) */
 	HTAB	   *logins;
 	/* transient cache only: the snapshot its entries were loaded with */
 	LocalTransactionId snap_lxid;
@@ -69,6 +73,7 @@ typedef struct CacheStats
 } CacheStats;
 
 extern CacheStats cache_stats;
+extern uint64 cache_relcache_seq;
 
 extern AuthzCache *cache_cur;	/* the cache in use by the outermost entry */
 
@@ -169,5 +174,6 @@ extern void model_load_registry(AuthzCache *c);
 /* ---- memo.c ------------------------------------------------------------- */
 
 extern void memo_create(AuthzCache *c);
+extern void memo_drop(AuthzCache *c);
 
 #endif							/* WORKSPACE_AUTHZ_CACHE_INTERNAL_H */

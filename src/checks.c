@@ -245,30 +245,70 @@ checks_org_role(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(org_role_name(role)));
 }
 
+/*
+ * The last array one call site returned, kept in the call site's memory for
+ * as long as the cache generation, the user and the statement are the same:
+ * an index scan evaluates its  column = ANY (authz.workspace_array(...))  at
+ * every rescan, and gets the same array back in constant time.
+ */
+typedef struct ArrayMemo
+{
+	bool		valid;
+	uint64		generation;
+	TimestampTz statement;
+	pg_uuid_t	user;
+	int			bit;
+	Datum		array;
+} ArrayMemo;
+
 /* The current user's workspaces or projects holding a permission, as uuid[]. */
 static Datum
-array_for_current_user(text *permission, Datum (*resolve) (const pg_uuid_t *, int))
+array_for_current_user(FunctionCallInfo fcinfo, ResultKind kind)
 {
-	int			bit = permission_bit(permission, false);
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
 	pg_uuid_t	user;
+	ArrayMemo  *m = (ArrayMemo *) fcinfo->flinfo->fn_extra;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+	MemoryContext old;
+	Datum		array;
 
 	if (!authz_current_user(&user))
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
-	return resolve(&user, bit);
+	if (m == NULL)
+		m = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArrayMemo));
+	cache_accept_invalidations();
+	generation = authz_cache_generation;
+	if (m->valid && m->generation == generation && m->statement == statement &&
+		m->bit == bit && uuid_cmp_raw(&m->user, &user) == 0)
+		return m->array;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	array = kind == RESULT_PROJECT ? resolve_project_array(&user, bit)
+		: resolve_workspace_array(&user, bit);
+	MemoryContextSwitchTo(old);
+	/* an array replaced here may still be in use: it stays until the call site goes */
+	m->valid = generation == authz_cache_generation;
+	m->generation = generation;
+	m->statement = statement;
+	m->user = user;
+	m->bit = bit;
+	m->array = array;
+	return array;
 }
 
 PG_FUNCTION_INFO_V1(checks_project_array);
 Datum
 checks_project_array(PG_FUNCTION_ARGS)
 {
-	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_project_array);
+	return array_for_current_user(fcinfo, RESULT_PROJECT);
 }
 
 PG_FUNCTION_INFO_V1(checks_workspace_array);
 Datum
 checks_workspace_array(PG_FUNCTION_ARGS)
 {
-	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_workspace_array);
+	return array_for_current_user(fcinfo, RESULT_WORKSPACE);
 }
 
 /* Internal: effective role, rank and permissions of any user (no memo). */

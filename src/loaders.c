@@ -206,11 +206,14 @@ cache_org(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (o)
+	uint64		seq = cache_inval_seq;
+
+	if (o && cache_entry_fresh(&o->checked, &o->dep, 1))
 		return o;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
+	tmp.dep.key = inval_key(INVAL_ORG, id->data, UUID_LEN);
 	scan_by_uuid(&s, REL_ORGS, IDX_ORGS_PKEY, C_ORG_ID, id, &key);
 	if ((tup = scan_next(&s)) != NULL)
 	{
@@ -221,6 +224,8 @@ cache_org(const pg_uuid_t *id)
 		tmp.has_admin_role = get_uuid(&s, tup, C_ORG_ADMIN_ROLE, &tmp.admin_role);
 	}
 	scan_end(&s);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	o = hash_search(cache_cur->orgs, id, HASH_ENTER, NULL);
 	*o = tmp;
 	return o;
@@ -232,6 +237,7 @@ workspace_from_tuple(ModelScan *s, HeapTuple tup, WorkspaceInfo *w)
 	memset(w, 0, sizeof(*w));
 	get_uuid(s, tup, C_WS_ID, &w->id);
 	w->found = true;
+	w->dep.key = inval_key(INVAL_WORKSPACE, w->id.data, UUID_LEN);
 	w->has_org = get_uuid(s, tup, C_WS_ORG, &w->org_id);
 	w->has_personal = get_uuid(s, tup, C_WS_PERSONAL, &w->personal_user);
 	w->shared = get_text_is(s, tup, C_WS_VISIBILITY, "shared");
@@ -239,15 +245,21 @@ workspace_from_tuple(ModelScan *s, HeapTuple tup, WorkspaceInfo *w)
 	w->open = get_text_is(s, tup, C_WS_JOIN_POLICY, "open");
 }
 
-/* Keep a workspace read by another scan, unless already cached. */
+/*
+ * Keep a workspace read by another scan (begun at seq), unless cached and
+ * valid.
+ */
 static void
-prime_workspace(const WorkspaceInfo *w)
+prime_workspace(WorkspaceInfo *w, uint64 seq)
 {
 	bool		found;
 	WorkspaceInfo *e = hash_search(cache_cur->workspaces, &w->id, HASH_ENTER, &found);
 
-	if (!found)
-		*e = *w;
+	if (found && cache_entry_fresh(&e->checked, &e->dep, 1))
+		return;
+	cache_deps_seal(&w->dep, 1, seq);
+	w->checked = cache_frame_seq;
+	*e = *w;
 }
 
 const WorkspaceInfo *
@@ -259,7 +271,9 @@ cache_workspace(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (w)
+	uint64		seq = cache_inval_seq;
+
+	if (w && cache_entry_fresh(&w->checked, &w->dep, 1))
 		return w;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
@@ -268,6 +282,9 @@ cache_workspace(const pg_uuid_t *id)
 	if ((tup = scan_next(&s)) != NULL)
 		workspace_from_tuple(&s, tup, &tmp);
 	scan_end(&s);
+	tmp.dep.key = inval_key(INVAL_WORKSPACE, id->data, UUID_LEN);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	w = hash_search(cache_cur->workspaces, id, HASH_ENTER, NULL);
 	*w = tmp;
 	return w;
@@ -282,7 +299,9 @@ cache_project(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (p)
+	uint64		seq = cache_inval_seq;
+
+	if (p && cache_entry_fresh(&p->checked, &p->dep, 1))
 		return p;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
@@ -291,6 +310,9 @@ cache_project(const pg_uuid_t *id)
 	if ((tup = scan_next(&s)) != NULL)
 		tmp.found = get_uuid(&s, tup, C_PROJ_WS, &tmp.workspace_id);
 	scan_end(&s);
+	tmp.dep.key = inval_key(INVAL_PROJECT, id->data, UUID_LEN);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	p = hash_search(cache_cur->projects, id, HASH_ENTER, NULL);
 	*p = tmp;
 	return p;
@@ -458,6 +480,28 @@ load_overrides(UserInfo *u)
 	scan_end(&s);
 }
 
+static void
+free_if(void *p)
+{
+	if (p)
+		pfree(p);
+}
+
+/* Free what a user's entry holds, before it is loaded again in place. */
+static void
+user_release(UserInfo *u)
+{
+	free_if(u->orgs);
+	for (int i = 0; i < u->nparts; i++)
+		free_if(u->parts[i].overrides);
+	free_if(u->parts);
+	free_if(u->projects);
+	free_if(u->deps);
+	free_if(u->candidate_deps);
+	free_if(u->candidates);
+	free_if(u->project_candidates);
+}
+
 const UserInfo *
 cache_user(const pg_uuid_t *id)
 {
@@ -467,11 +511,15 @@ cache_user(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u)
+	uint64		seq = cache_inval_seq;
+	static uint64 serial = 0;
+
+	if (u && cache_entry_fresh(&u->checked, u->deps, u->ndeps))
 		return u;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
+	tmp.serial = ++serial;
 
 	scan_by_uuid(&s, REL_USERS, IDX_USERS_PKEY, C_USER_ID, id, &key);
 	if ((tup = scan_next(&s)) != NULL)
@@ -508,6 +556,11 @@ cache_user(const pg_uuid_t *id)
 		for (int i = 0; i < teams.n; i++)
 			load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM,
 								&((pg_uuid_t *) teams.items)[i]);
+		/* the user's own rows, and the participations of each team */
+		tmp.ndeps = 1 + teams.n;
+		tmp.deps = MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep) * tmp.ndeps);
+		for (int i = 0; i < teams.n; i++)
+			tmp.deps[1 + i].key = inval_key(INVAL_TEAM, ((pg_uuid_t *) teams.items)[i].data, UUID_LEN);
 
 		scan_by_uuid(&s, REL_PROJECT_MEMBERS, IDX_PROJECT_MEMBERS_USER, C_PM_USER, id, &key);
 		while ((tup = scan_next(&s)) != NULL)
@@ -538,7 +591,19 @@ cache_user(const pg_uuid_t *id)
 			load_overrides(&tmp);
 	}
 
-	u = hash_search(cache_cur->users, id, HASH_ENTER, NULL);
+	if (tmp.deps == NULL)
+	{
+		tmp.ndeps = 1;
+		tmp.deps = MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep));
+	}
+	tmp.deps[0].key = inval_key(INVAL_USER, id->data, UUID_LEN);
+	cache_deps_seal(tmp.deps, tmp.ndeps, seq);
+	tmp.checked = cache_frame_seq;
+
+	if (u)
+		user_release(u);
+	else
+		u = hash_search(cache_cur->users, id, HASH_ENTER, NULL);
 	*u = tmp;
 	if (cache_over_budget(cache_cur))
 		cache_cur->over_budget = true;
@@ -580,17 +645,28 @@ cache_user_candidates(const UserInfo *user)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u->candidates_loaded)
+	Growable	deps = {NULL, 0, 0, sizeof(CacheDep)};
+	uint64		seq = cache_inval_seq;
+
+	if (u->candidates_loaded &&
+		cache_entry_fresh(&u->candidates_checked, u->candidate_deps, u->ncandidate_deps))
 		return;
 	cache_stats.loads++;
+	free_if(u->candidates);
+	free_if(u->candidate_deps);
+	free_if(u->project_candidates);
+	u->candidates = u->project_candidates = NULL;
+	u->candidate_deps = NULL;
+	u->candidates_loaded = u->project_candidates_loaded = false;
 
+	/* personal workspaces: the user's own rows, already in the user's deps */
 	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PERSONAL, C_WS_PERSONAL, &u->id, &key);
 	while ((tup = scan_next(&s)) != NULL)
 	{
 		WorkspaceInfo w;
 
 		workspace_from_tuple(&s, tup, &w);
-		prime_workspace(&w);
+		prime_workspace(&w, seq);
 		*(pg_uuid_t *) grow(&ids) = w.id;
 	}
 	scan_end(&s);
@@ -605,13 +681,14 @@ cache_user_candidates(const UserInfo *user)
 
 		if (m->role == ORG_ROLE_GUEST || m->role == ORG_ROLE_NONE)
 			continue;
+		((CacheDep *) grow(&deps))->key = inval_key(INVAL_ORG_WORKSPACES, m->org_id.data, UUID_LEN);
 		scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_ORG, C_WS_ORG, &m->org_id, &key);
 		while ((tup = scan_next(&s)) != NULL)
 		{
 			WorkspaceInfo w;
 
 			workspace_from_tuple(&s, tup, &w);
-			prime_workspace(&w);
+			prime_workspace(&w, seq);
 			if (every || w.shared || w.open)
 				*(pg_uuid_t *) grow(&ids) = w.id;
 		}
@@ -621,6 +698,10 @@ cache_user_candidates(const UserInfo *user)
 	sort_unique(&ids);
 	u->candidates = keep(&ids);
 	u->ncandidates = ids.n;
+	u->candidate_deps = keep(&deps);
+	u->ncandidate_deps = deps.n;
+	cache_deps_seal(u->candidate_deps, u->ncandidate_deps, seq);
+	u->candidates_checked = cache_frame_seq;
 	u->candidates_loaded = true;
 }
 
@@ -638,10 +719,16 @@ cache_user_project_candidates(const UserInfo *user)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u->project_candidates_loaded)
+	uint64		seq;
+
+	cache_user_candidates(u);
+	if (u->project_candidates_loaded &&
+		cache_entry_fresh(&u->project_candidates_checked, &u->project_candidates_dep, 1))
 		return;
 	cache_stats.loads++;
-	cache_user_candidates(u);
+	free_if(u->project_candidates);
+	u->project_candidates = NULL;
+	seq = cache_inval_seq;
 	for (int i = 0; i < u->ncandidates; i++)
 	{
 		scan_by_uuid(&s, REL_PROJECTS, IDX_PROJECTS_WORKSPACE, C_PROJ_WS, &u->candidates[i], &key);
@@ -653,10 +740,15 @@ cache_user_project_candidates(const UserInfo *user)
 
 			get_uuid(&s, tup, C_PROJ_ID, &id);
 			p = hash_search(cache_cur->projects, &id, HASH_ENTER, &found);
-			if (!found)
+			if (!found || !cache_entry_fresh(&p->checked, &p->dep, 1))
 			{
+				memset(p, 0, sizeof(*p));
+				p->id = id;
 				p->found = true;
 				p->workspace_id = u->candidates[i];
+				p->dep.key = inval_key(INVAL_PROJECT, id.data, UUID_LEN);
+				cache_deps_seal(&p->dep, 1, seq);
+				p->checked = cache_frame_seq;
 			}
 			*(pg_uuid_t *) grow(&ids) = id;
 		}
@@ -667,6 +759,9 @@ cache_user_project_candidates(const UserInfo *user)
 	sort_unique(&ids);
 	u->project_candidates = keep(&ids);
 	u->nproject_candidates = ids.n;
+	u->project_candidates_dep.key = inval_key(INVAL_PROJECTS, "", 0);
+	cache_deps_seal(&u->project_candidates_dep, 1, seq);
+	u->project_candidates_checked = cache_frame_seq;
 	u->project_candidates_loaded = true;
 }
 
@@ -677,13 +772,16 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 	LoginEntry *e = hash_search(cache_cur->logins, &roleid, HASH_FIND, NULL);
 	LoginEntry	tmp;
 
-	if (e == NULL)
+	if (e == NULL || !cache_entry_fresh(&e->checked, &e->dep, 1))
 	{
 		char	   *rolname = GetUserNameFromId(roleid, true);
+		uint64		seq = cache_inval_seq;
 
 		cache_stats.loads++;
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.roleid = roleid;
+		/* a role that does not exist: pg_authid's invalidation covers it */
+		tmp.dep.key = inval_key(INVAL_LOGIN, rolname ? rolname : "", rolname ? strlen(rolname) : 0);
 		if (rolname != NULL)
 		{
 			ModelScan	s;
@@ -699,6 +797,8 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 				tmp.found = get_uuid(&s, tup, C_USER_ID, &tmp.user_id);
 			scan_end(&s);
 		}
+		cache_deps_seal(&tmp.dep, 1, seq);
+		tmp.checked = cache_frame_seq;
 		e = hash_search(cache_cur->logins, &roleid, HASH_ENTER, NULL);
 		*e = tmp;
 	}
