@@ -104,7 +104,7 @@ CREATE TABLE public.t (
 -- one row per second
 INSERT INTO public.t
 SELECT i, w.id, timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', md5(i::text) || ' ' || md5((-i)::text)
-  FROM generate_series(1, :rows) i JOIN bench.ws w ON w.n = 1 + (i * 7919) % :workspaces;
+  FROM generate_series(1, :rows) i JOIN bench.ws w ON w.n = 1 + (i::bigint * 7919) % :workspaces;
 CREATE INDEX t_workspace_id_idx ON public.t (workspace_id);
 CREATE INDEX t_workspace_id_created_at_idx ON public.t (workspace_id, created_at);
 ALTER TABLE public.t OWNER TO bench_owner;
