@@ -68,10 +68,12 @@ demo: deps
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) tools/demo.sh
 
-# Benchmarks against baselines, in one run on a throwaway cluster; then, when
-# the PostgreSQL under test has Citus, the distributed one (bench/citus.sh).
+# Benchmarks against baselines, in one run on a throwaway cluster; then the
+# big-tenant one on a cluster of its own (bench/big_tenant.sh); then, when the
+# PostgreSQL under test has Citus, the distributed one (bench/citus.sh).
 bench: deps
 	$(MAKE) all
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) bench/run.sh
+	PG_CONFIG=$(PG_CONFIG) bench/big_tenant.sh
 	PG_CONFIG=$(PG_CONFIG) bench/citus.sh
