@@ -3082,3 +3082,9 @@ ALTER FUNCTION authz.workspace_array(text) SUPPORT authz_internal._can_support;
 ALTER FUNCTION authz.project_array(text) SUPPORT authz_internal._can_support;
 ALTER FUNCTION authz.can(uuid, text) COST 10;
 ALTER FUNCTION authz.can_project(uuid, text) COST 10;
+
+-- A plain member's candidate workspaces: only the shared and open ones.
+CREATE INDEX workspaces_org_open_idx ON authz.workspaces (org_id)
+    WHERE visibility = 'shared' OR join_policy = 'open';
+COMMENT ON INDEX authz.workspaces_org_open_idx IS
+    'The shared and open workspaces of an organization: what a plain member sees without a participation';

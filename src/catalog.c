@@ -36,7 +36,8 @@ static const char *const rel_names[REL_COUNT] = {
 /* As src/sql/10_tables.sql names them. */
 static const char *const index_names[IDX_COUNT] = {
 	"roles_pkey", "role_permissions_pkey", "orgs_pkey", "workspaces_pkey",
-	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "users_pkey",
+	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "workspaces_org_open_idx",
+	"users_pkey",
 	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
 	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx",
 	"projects_pkey", "projects_workspace_id_name_key", "project_members_user_idx"
@@ -98,7 +99,10 @@ static Oid	rel_oids[REL_COUNT];
 static Oid	index_oids[IDX_COUNT];
 static AttrNumber col_attnums[C_COUNT];
 
-/* Sentinel relation (authz.users): the one every change invalidates. */
+/*
+ * Sentinel relation (authz.users): a relcache invalidation of it (DDL on the
+ * model) drops the caches whole; writes name what they change instead.
+ */
 static Oid	sentinel_relid = InvalidOid;
 
 /* Find the model's relations, indexes and columns, and the sentinel. */
@@ -107,6 +111,7 @@ model_resolve(void)
 {
 	Oid			nsp = get_namespace_oid("authz", true);
 	int64		shards[REL_COUNT];
+	const char *names[IDX_COUNT];
 
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("users", nsp)))
 		ereport(ERROR,
@@ -121,11 +126,17 @@ model_resolve(void)
 					 errmsg("workspace_authz relation \"authz.%s\" is missing", rel_names[i]),
 					 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 	}
-	/* The sentinel is the table itself: see cache_invalidate_trigger. */
 	sentinel_relid = rel_oids[REL_USERS];
 	for (int i = 0; i < IDX_COUNT; i++)
 	{
+		names[i] = index_names[i];
 		index_oids[i] = get_relname_relid(index_names[i], nsp);
+		/* 0.1.0 (before ALTER EXTENSION UPDATE) has no partial index: the full one serves */
+		if (!OidIsValid(index_oids[i]) && i == IDX_WORKSPACES_ORG_OPEN)
+		{
+			names[i] = index_names[IDX_WORKSPACES_ORG];
+			index_oids[i] = index_oids[IDX_WORKSPACES_ORG];
+		}
 		if (!OidIsValid(index_oids[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -145,7 +156,7 @@ model_resolve(void)
 
 		for (int r = 0; r < REL_COUNT; r++)
 			if (shards[r] != 0 && get_relname_relid(rel_names[r], nsp) == table)
-				index_oids[i] = distributed_local_shard(nsp, index_names[i], shards[r]);
+				index_oids[i] = distributed_local_shard(nsp, names[i], shards[r]);
 	}
 	/*
 	 * Column numbers from each relation's descriptor: one relcache build per
@@ -267,7 +278,7 @@ get_expiry(ModelScan *s, HeapTuple tup, ModelCol col)
 }
 
 /* The bit of the permission named in a text column, or -1. */
-/* The sentinel relation every change invalidates, once the model is found. */
+/* The sentinel relation, once the model is found. */
 Oid
 model_sentinel_relid(void)
 {

@@ -480,6 +480,40 @@ load_overrides(UserInfo *u)
 	scan_end(&s);
 }
 
+/*
+ * Load, once per load of the user, their participations (directly and
+ * through their teams) with their grants and denies: only the checks of
+ * workspaces need them, so a user's first org-level call (creating a
+ * workspace, say) does not read all of them.
+ */
+void
+cache_user_parts(const UserInfo *user)
+{
+	UserInfo   *u = (UserInfo *) user;
+	Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+	uint64		seq = cache_inval_seq;
+
+	if (u->parts_loaded || !u->found)
+		return;
+	cache_stats.loads++;
+	load_participations(&parts, IDX_PARTICIPANTS_USER, C_P_USER, &u->id);
+	for (int i = 0; i < u->nteams; i++)
+		load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM, &u->teams[i]);
+	if (parts.n > 1)
+		qsort(parts.items, parts.n, parts.size, participation_cmp);
+	add_deny_placeholders(&parts, &u->id);
+	u->nparts = parts.n;
+	u->parts = keep(&parts);
+	if (u->nparts > 0)
+		load_overrides(u);
+	u->parts_loaded = true;
+	/* read after the rest of the entry: if the model changed since, reload it next time */
+	if (cache_inval_seq != seq)
+		cache_deps_seal(u->deps, u->ndeps, 0);
+	if (cache_over_budget(cache_cur))
+		cache_cur->over_budget = true;
+}
+
 static void
 free_if(void *p)
 {
@@ -492,6 +526,7 @@ static void
 user_release(UserInfo *u)
 {
 	free_if(u->orgs);
+	free_if(u->teams);
 	for (int i = 0; i < u->nparts; i++)
 		free_if(u->parts[i].overrides);
 	free_if(u->parts);
@@ -533,7 +568,6 @@ cache_user(const pg_uuid_t *id)
 	{
 		Growable	orgs = {NULL, 0, 0, sizeof(OrgMembership)};
 		Growable	teams = {NULL, 0, 0, sizeof(pg_uuid_t)};
-		Growable	parts = {NULL, 0, 0, sizeof(Participation)};
 		Growable	projects = {NULL, 0, 0, sizeof(ProjectMembership)};
 
 		scan_by_uuid(&s, REL_ORG_MEMBERS, IDX_ORG_MEMBERS_USER, C_OM_USER, id, &key);
@@ -548,14 +582,12 @@ cache_user(const pg_uuid_t *id)
 		}
 		scan_end(&s);
 
-		load_participations(&parts, IDX_PARTICIPANTS_USER, C_P_USER, id);
 		scan_by_uuid(&s, REL_TEAM_MEMBERS, IDX_TEAM_MEMBERS_USER, C_TM_USER, id, &key);
 		while ((tup = scan_next(&s)) != NULL)
 			get_uuid(&s, tup, C_TM_TEAM, (pg_uuid_t *) grow(&teams));
 		scan_end(&s);
-		for (int i = 0; i < teams.n; i++)
-			load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM,
-								&((pg_uuid_t *) teams.items)[i]);
+		tmp.nteams = teams.n;
+		tmp.teams = keep(&teams);
 		/* the user's own rows, and the participations of each team */
 		tmp.ndeps = 1 + teams.n;
 		tmp.deps = MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep) * tmp.ndeps);
@@ -580,15 +612,8 @@ cache_user(const pg_uuid_t *id)
 			qsort(projects.items, projects.n, projects.size, project_membership_cmp);
 		tmp.nprojects = projects.n;
 		tmp.projects = keep(&projects);
-		if (parts.n > 1)
-			qsort(parts.items, parts.n, parts.size, participation_cmp);
-		add_deny_placeholders(&parts, id);
 		tmp.norgs = orgs.n;
 		tmp.orgs = keep(&orgs);
-		tmp.nparts = parts.n;
-		tmp.parts = keep(&parts);
-		if (tmp.nparts > 0)
-			load_overrides(&tmp);
 	}
 
 	if (tmp.deps == NULL)
@@ -671,6 +696,7 @@ cache_user_candidates(const UserInfo *user)
 	}
 	scan_end(&s);
 
+	cache_user_parts(u);
 	for (int i = 0; i < u->nparts; i++)
 		*(pg_uuid_t *) grow(&ids) = u->parts[i].workspace_id;
 
@@ -682,7 +708,9 @@ cache_user_candidates(const UserInfo *user)
 		if (m->role == ORG_ROLE_GUEST || m->role == ORG_ROLE_NONE)
 			continue;
 		((CacheDep *) grow(&deps))->key = inval_key(INVAL_ORG_WORKSPACES, m->org_id.data, UUID_LEN);
-		scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_ORG, C_WS_ORG, &m->org_id, &key);
+		/* a plain member: only the org's shared and open workspaces (a partial index) */
+		scan_by_uuid(&s, REL_WORKSPACES, every ? IDX_WORKSPACES_ORG : IDX_WORKSPACES_ORG_OPEN,
+					 C_WS_ORG, &m->org_id, &key);
 		while ((tup = scan_next(&s)) != NULL)
 		{
 			WorkspaceInfo w;

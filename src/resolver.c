@@ -211,6 +211,7 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	if (w->has_personal && uuid_cmp_raw(&w->personal_user, user_id) == 0)
 		add_source(&acc, SOURCE_PERSONAL, cache_role(&owner_role_id), NULL);
 
+	cache_user_parts(u);
 	i = first_participation(u, ws_id);
 	for (; i >= 0 && i < u->nparts &&
 		 uuid_cmp_raw(&u->parts[i].workspace_id, ws_id) == 0; i++)

@@ -241,6 +241,9 @@ typedef struct UserInfo
 	CacheDep   *deps;			/* the user and their teams */
 	int			norgs;
 	OrgMembership *orgs;		/* sorted by org_id */
+	int			nteams;
+	pg_uuid_t  *teams;
+	bool		parts_loaded;	/* participations are loaded on first use */
 	int			nparts;
 	Participation *parts;		/* sorted by workspace_id */
 	int			nprojects;
@@ -354,6 +357,7 @@ extern const OrgInfo *cache_org(const pg_uuid_t *id);
 extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
 extern const ProjectInfo *cache_project(const pg_uuid_t *id);
 extern const UserInfo *cache_user(const pg_uuid_t *id);
+extern void cache_user_parts(const UserInfo *user);
 extern void cache_user_candidates(const UserInfo *user);
 extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);

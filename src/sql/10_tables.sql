@@ -389,6 +389,10 @@ COMMENT ON COLUMN authz.workspaces.join_role IS 'Role given by authz.join_worksp
 COMMENT ON COLUMN authz.workspaces.labels IS 'Labels';
 COMMENT ON COLUMN authz.workspaces.session_lifespan_hours IS 'Session lifespan, 1-120 hours; NULL for unlimited';
 COMMENT ON COLUMN authz.workspaces.created_at IS 'When the workspace was created';
+CREATE INDEX workspaces_org_open_idx ON authz.workspaces (org_id)
+    WHERE visibility = 'shared' OR join_policy = 'open';
+COMMENT ON INDEX authz.workspaces_org_open_idx IS
+    'The shared and open workspaces of an organization: what a plain member sees without a participation';
 
 CREATE TABLE authz.teams (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
