@@ -520,22 +520,7 @@ resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind)
 			if (kind == RESULT_PROJECT)
 				resolve_project(user_id, &cand[i], &r);
 			else
-			{
-				ResultKey	key;
-				ResultEntry *e;
-
-				result_key(&key, user_id, &cand[i], RESULT_WORKSPACE);
-				e = cache_result_find(&key);
-				if (e == NULL || e->valid_until <= now)
-				{
-					uint64		g = authz_cache_generation;
-
-					compute(user_id, &cand[i], now, false, &r, NULL);
-					cache_result_store(&r, g);
-				}
-				else
-					r = *e;
-			}
+				compute(user_id, &cand[i], now, false, &r, NULL);	/* the set is the memo */
 			limit_validity(&set, r.valid_until);
 			if (permset_test(&r.perms, bit))
 				set.ids[set.n++] = cand[i];
