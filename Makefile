@@ -10,6 +10,7 @@ OBJS = \
 	src/permset.o \
 	src/identity.o \
 	src/cache.o \
+	src/parallel.o \
 	src/catalog.o \
 	src/loaders.o \
 	src/memo.o \

@@ -198,7 +198,7 @@ set_build(FunctionCallInfo fcinfo, CheckMemo *m, const pg_uuid_t *user, int bit,
 	m->set_has_nil = false;
 	cache_enter();
 	v = resolve_visible(user, bit, RESULT_WORKSPACE);
-	while (slots < (uint32) v->n * 2)
+	while (slots < (uint32) v->n + (uint32) v->n / 3 + 1)
 		slots <<= 1;
 	m->set_slots = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(pg_uuid_t) * slots);
 	m->set_mask = slots - 1;
@@ -246,7 +246,9 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 		m->miss_statement = now;
 		m->misses = 0;
 	}
-	if (++m->misses > SET_AFTER_MISSES)
+	/* in a parallel query, the leader's set from the first row (parallel.c) */
+	if (++m->misses > SET_AFTER_MISSES ||
+		parallel_visible(user, bit, RESULT_WORKSPACE) != NULL)
 	{
 		set_build(fcinfo, m, user, bit, now);
 		if (m->set_valid)

@@ -485,6 +485,10 @@ resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind)
 	const VisibleSet *kept;
 	VisibleSet *copy;
 
+	/* in a parallel query, the leader's set: every process answers alike */
+	found = parallel_visible(user_id, bit, kind);
+	if (found)
+		return found;
 	found = cache_visible_find(user_id, bit, kind);
 	if (found)
 		return found;

@@ -45,5 +45,6 @@ _PG_init(void)
 	identity_init();
 	cache_init();
 	distributed_init();
+	parallel_init();
 	MarkGUCPrefixReserved("workspace_authz");
 }

@@ -98,6 +98,7 @@ extern char *authz_jwt_claim;
 extern void identity_init(void);
 extern void cache_init(void);
 extern void distributed_init(void);
+extern void parallel_init(void);
 extern int64 distributed_shard_of(Oid relid);
 extern Oid	distributed_local_shard(Oid nsp, const char *name, int64 shardid);
 extern void distributed_propagate_user(const pg_uuid_t *user_id);
@@ -414,6 +415,7 @@ extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
 extern Datum resolve_project_array(const pg_uuid_t *user_id, int bit);
 extern const VisibleSet *resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
 extern Datum visible_set_array(const VisibleSet *set, int limit);
+extern const VisibleSet *parallel_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
 extern void resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id,
 							ResultEntry *out);
 extern const char *source_kind_name(SourceKind kind);

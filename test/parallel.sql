@@ -10,7 +10,7 @@
 \ir lib/platform.sql
 SET client_min_messages = warning;
 
-SELECT plan(86);
+SELECT plan(95);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -409,6 +409,71 @@ SELECT is(serial, (SELECT serial FROM answers WHERE who = 'teamed' AND label = '
     'JWT claim: the user named by the claim reads what set_user gave them') FROM answers WHERE label = 'jwt claim';
 SELECT ok(gather AND workers > 0, 'JWT claim: the parallel plan launched workers') FROM answers WHERE label = 'jwt claim';
 SELECT is(remote_text('p', 'SELECT current_user'), 'postgres', 'the query session is back to its own role');
+
+-- ===========================================================================
+-- The leader passes its visible sets to its workers (workspace_authz.parallel_sets)
+-- ===========================================================================
+
+CREATE FUNCTION remote_state(conn text, query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM dblink(conn, query) AS t(v text);
+    RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END
+$$;
+
+-- A field of the set the session passed last (read by a serial query: a
+-- parallel one would pass its own).
+CREATE FUNCTION shipped(conn text, field int) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    CALL set_mode(conn, 'serial');
+    RETURN remote_text(conn, format($q$SELECT split_part(current_setting('workspace_authz.parallel_sets'), ':', %s)$q$, field));
+END
+$$;
+
+CALL remote('p', 'SET ROLE regress_par_reader');
+SELECT is(remote_state('p', $q$SET workspace_authz.parallel_sets = ''$q$), '42501',
+    'parallel sets: a role that is not a superuser cannot set them');
+CALL remote('p', 'RESET ROLE');
+
+CALL act_as('p', 'orgadmin');
+CALL compare('p', 'orgadmin', 'shipped', $q$SELECT count(*) || '/' || coalesce(sum(hashtext(id::text)), 0) FROM docs
+                                          WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, serial, 'parallel sets: parallel = serial for the org admin') FROM answers WHERE label = 'shipped';
+SELECT ok(gather AND workers > 0, 'parallel sets: the plan launched workers') FROM answers WHERE label = 'shipped';
+SELECT is(shipped('p', 4),
+          remote_text('p', $q$SELECT pg_catalog.cardinality(authz.workspace_array('content.read'))::text$q$),
+    'parallel sets: the leader passed its set of the workspaces where the user reads content');
+SELECT is(shipped('p', 3), fx('orgadmin')::text, 'parallel sets: the set names its user');
+
+-- A value set by hand is replaced when the next parallel query starts.
+CALL act_as('p', 'nobody');
+SELECT format('SET workspace_authz.parallel_sets = %L',
+              format('1:%s:%s:%s:%s', p.bit, fx('nobody'), count(*), string_agg(replace(w.id::text, '-', ''), '')))
+         AS forge
+  FROM authz.workspaces w, authz.permissions p
+ WHERE p.name = 'content.read' AND w.org_id IN (fx('orga'), fx('orgb'))
+ GROUP BY p.bit \gset
+CALL remote('p', :'forge');
+CALL compare('p', 'nobody', 'forged', $q$SELECT count(*) || '/' || coalesce(sum(hashtext(id::text)), 0) FROM docs
+                                        WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, '0/0', 'parallel sets: a forged value grants nothing (the leader sets its own)')
+  FROM answers WHERE label = 'forged';
+SELECT is(shipped('p', 4),
+          remote_text('p', $q$SELECT pg_catalog.cardinality(authz.workspace_array('content.read'))::text$q$),
+    'parallel sets: and the value is the leader''s again (their personal workspace only)');
+
+-- A revoke committed elsewhere reaches the next parallel query's workers.
+CALL act_as('p', 'viewer');
+CALL compare('p', 'viewer', 'before revoke', $q$SELECT count(*)::text FROM docs
+                                               WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+DELETE FROM authz.participants WHERE workspace_id = fx('a51') AND user_id = fx('viewer');
+CALL compare('p', 'viewer', 'after revoke', $q$SELECT count(*)::text FROM docs
+                                              WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, serial, 'parallel sets: after a revoke, parallel = serial') FROM answers WHERE label = 'after revoke';
+SELECT is(a.parallel::int, b.parallel::int - 1000, 'parallel sets: the parallel query has lost the revoked workspace''s rows')
+  FROM answers a, answers b WHERE a.label = 'after revoke' AND b.label = 'before revoke';
 
 DO $$ BEGIN PERFORM dblink_disconnect('p'); END $$;
 DROP OWNED BY regress_par_reader;
