@@ -54,15 +54,15 @@ typedef struct CheckMemo
 	pg_uuid_t	set_user;
 	int			set_bit;
 	uint32		set_mask;		/* slots - 1 */
-	pg_uuid_t  *set_slots;		/* open addressing; the nil uuid is empty */
+	const pg_uuid_t *set_slots;	/* a visible set's lookup table */
 	bool		set_has_nil;
 } CheckMemo;
 
 /*
  * After this many workspaces a statement's call site asked about, it answers
- * from the user's visible set instead (memoised in the cache, and copied into
- * a table of the call site's own): a scan over many workspaces then costs one
- * probe of a compact table per row, whatever the size of the tenancy.
+ * from the lookup table of the user's visible set instead (memoised in the
+ * cache with the set): a scan over many workspaces then costs one probe of a
+ * compact table per row, whatever the size of the tenancy.
  */
 #define SET_AFTER_MISSES 64
 
@@ -144,35 +144,6 @@ memo_store(CheckMemo *m, uint64 generation, const pg_uuid_t *user,
 	m->valid_until = valid_until;
 }
 
-static inline uint32
-set_hash(const pg_uuid_t *id)
-{
-	uint64		a,
-				b;
-
-	memcpy(&a, id->data, 8);
-	memcpy(&b, id->data + 8, 8);
-	a ^= b * UINT64CONST(0x9E3779B97F4A7C15);
-	return (uint32) ((a * UINT64CONST(0xFF51AFD7ED558CCD)) >> 32);
-}
-
-static bool
-set_contains(const CheckMemo *m, const pg_uuid_t *id)
-{
-	static const pg_uuid_t nil;
-	uint32		i;
-
-	if (uuid_cmp_raw(id, &nil) == 0)
-		return m->set_has_nil;
-	for (i = set_hash(id) & m->set_mask;; i = (i + 1) & m->set_mask)
-	{
-		if (uuid_cmp_raw(&m->set_slots[i], id) == 0)
-			return true;
-		if (uuid_cmp_raw(&m->set_slots[i], &nil) == 0)
-			return false;
-	}
-}
-
 static bool
 set_usable(const CheckMemo *m, const pg_uuid_t *user, int bit, TimestampTz now)
 {
@@ -181,42 +152,35 @@ set_usable(const CheckMemo *m, const pg_uuid_t *user, int bit, TimestampTz now)
 		m->set_parallel == IsInParallelMode() && uuid_cmp_raw(&m->set_user, user) == 0;
 }
 
-/* Copy the user's visible set for the permission into the call site's table. */
+/*
+ * Point the call site at the lookup table of the user's visible set for the
+ * permission: the cache's (built once per set, and valid while the cache's
+ * generation is unchanged), the leader's in a parallel query, or one of the
+ * call site's own when the cache could not keep the set.
+ */
 static void
 set_build(FunctionCallInfo fcinfo, CheckMemo *m, const pg_uuid_t *user, int bit,
 		  TimestampTz now)
 {
-	static const pg_uuid_t nil;
 	uint64		generation = authz_cache_generation;
 	const VisibleSet *v;
-	uint32		slots = 16;
 
-	if (m->set_slots)
-		pfree(m->set_slots);
-	m->set_slots = NULL;
 	m->set_valid = false;
-	m->set_has_nil = false;
 	cache_enter();
 	v = resolve_visible(user, bit, RESULT_WORKSPACE);
-	while (slots < (uint32) v->n + (uint32) v->n / 3 + 1)
-		slots <<= 1;
-	m->set_slots = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(pg_uuid_t) * slots);
-	m->set_mask = slots - 1;
-	for (int k = 0; k < v->n; k++)
+	if (v->slots == NULL && v->serial != 0)
+		cache_visible_table(v);
+	if (v->slots == NULL)
 	{
-		uint32		i;
+		VisibleSet *own = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(VisibleSet));
 
-		if (uuid_cmp_raw(&v->ids[k], &nil) == 0)
-		{
-			m->set_has_nil = true;
-			continue;
-		}
-		for (i = set_hash(&v->ids[k]) & m->set_mask;
-			 uuid_cmp_raw(&m->set_slots[i], &nil) != 0;
-			 i = (i + 1) & m->set_mask)
-			;
-		m->set_slots[i] = v->ids[k];
+		*own = *v;
+		visible_set_table(own, fcinfo->flinfo->fn_mcxt);
+		v = own;
 	}
+	m->set_slots = v->slots;
+	m->set_mask = v->mask;
+	m->set_has_nil = v->has_nil;
 	cache_leave();
 	m->set_valid = generation == authz_cache_generation;
 	m->set_generation = generation;
@@ -240,7 +204,7 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 	if (memo_hit(m, user, ws, now))
 		return permset_test(&m->perms, bit);
 	if (set_usable(m, user, bit, now))
-		return set_contains(m, ws);
+		return visible_table_contains(m->set_slots, m->set_mask, m->set_has_nil, ws);
 	if (m->miss_statement != now)
 	{
 		m->miss_statement = now;
@@ -252,7 +216,7 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 	{
 		set_build(fcinfo, m, user, bit, now);
 		if (m->set_valid)
-			return set_contains(m, ws);
+			return visible_table_contains(m->set_slots, m->set_mask, m->set_has_nil, ws);
 	}
 	generation = authz_cache_generation;
 	resolve_workspace(user, ws, &r);

@@ -53,10 +53,14 @@ memo_create(AuthzCache *c)
 									   sizeof(SelectivityEntry), true);
 }
 
-/* Drop every memoised answer (their memory goes with the cache's context). */
+/*
+ * Drop every memoised answer (their memory goes with the cache's context).
+ * A new generation: call sites that keep a visible set's table drop it.
+ */
 void
 memo_drop(AuthzCache *c)
 {
+	authz_cache_generation++;
 	hash_destroy(c->results);
 	hash_destroy(c->visible);
 	hash_destroy(c->selectivities);
@@ -126,6 +130,8 @@ free_visible(VisibleSet *v)
 		pfree(v->ids);
 	if (v->deps)
 		pfree(v->deps);
+	if (v->slots)
+		pfree(v->slots);
 }
 
 static void
@@ -180,12 +186,31 @@ cache_visible_store(const VisibleSet *set, uint64 generation)
 	v->ids = set->n ? MemoryContextAlloc(cache_cur->ctx, sizeof(pg_uuid_t) * set->n) : NULL;
 	if (set->n)
 		memcpy(v->ids, set->ids, sizeof(pg_uuid_t) * set->n);
+	v->slots = NULL;
 	v->deps = set->ndeps ? MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep) * set->ndeps) : NULL;
 	if (set->ndeps)
 		memcpy(v->deps, set->deps, sizeof(CacheDep) * set->ndeps);
 	cache_deps_seal(v->deps, v->ndeps, cache_inval_seq);
 	v->checked = cache_frame_seq;
 	return v;
+}
+
+/*
+ * Build the lookup table of a kept visible set, once. It lives as long as the
+ * set: until an invalidation that concerns it, or a reset or a shedding of
+ * the memo store, each of which starts a new generation.
+ */
+void
+cache_visible_table(const VisibleSet *set)
+{
+	VisibleSet *v = (VisibleSet *) set;
+
+	if (v->slots == NULL)
+	{
+		visible_set_table(v, cache_cur->ctx);
+		if (cache_over_budget(cache_cur))
+			cache_cur->over_budget = true;
+	}
 }
 
 static void

@@ -9,16 +9,18 @@
  * sees 100,000 workspaces, longer than the scan itself. Instead, when a
  * parallel query starts, the leader computes the visible sets its checks
  * use (authz.can and authz.workspace_array with a constant permission,
- * found in the plan) in its own cache, as a serial plan would use them, and
- * passes them to its workers in the setting workspace_authz.parallel_sets,
- * which PostgreSQL copies from a leader to its workers. In parallel mode the
- * leader and its workers answer those checks from those sets only, so every
- * process of the query gives the answers a serial plan in the leader would.
+ * found in the plan) in its own cache, as a serial plan would use them,
+ * copies them with their lookup tables into a dynamic shared memory segment
+ * that lives as long as the query, and names the segment in the setting
+ * workspace_authz.parallel_sets, which PostgreSQL copies from a leader to
+ * its workers. In parallel mode the leader and its workers answer those
+ * checks from that segment only, so every process of the query gives the
+ * answers a serial plan in the leader would.
  *
  * The setting is superuser-only (the extension sets it on behalf of any
- * user), hidden from SHOW ALL, and names its user: a set is used only for
- * that user. Its value is ';'-separated sets, each
- * kind:bit:user:count:ids, the uuids in hex.
+ * user), hidden from SHOW ALL, rewritten when each parallel query starts,
+ * and each set in the segment names its user: a set is used only for that
+ * user.
  */
 #include "postgres.h"
 
@@ -26,11 +28,11 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
 #include "parser/parse_func.h"
+#include "storage/dsm.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -40,12 +42,30 @@
 static char *parallel_sets = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
 
-/* The sets of the setting's current value, parsed once per value. */
-static const char *parsed_value = NULL;
-static char *parsed_copy = NULL;
-static int	nparsed = 0;
-static VisibleSet *parsed = NULL;
-static MemoryContext parsed_cxt = NULL;
+/* What the segment holds: a header, then each set's ids and lookup table. */
+typedef struct ShippedSet
+{
+	pg_uuid_t	user_id;
+	int32		bit;
+	int32		kind;
+	int32		n;
+	uint32		mask;
+	bool		has_nil;
+	Size		ids_offset;
+	Size		slots_offset;
+} ShippedSet;
+
+typedef struct ShippedHeader
+{
+	int32		nsets;
+	ShippedSet	sets[FLEXIBLE_ARRAY_MEMBER];
+} ShippedHeader;
+
+/* The sets of the segment the setting names, mapped once per value. */
+static char *mapped_value = NULL;
+static int	nmapped = 0;
+static VisibleSet *mapped = NULL;
+static dsm_segment *mapped_seg = NULL;
 
 typedef struct ShipWalk
 {
@@ -160,37 +180,71 @@ authz_function(const char *name, int nargs, Oid *argtypes)
 						  nargs, argtypes, true);
 }
 
-/* Forget what was parsed (the setting changed, or is being set). */
+/* Forget the mapped sets (the setting changed, or the segment went away). */
 static void
-forget_parsed(void)
+forget_mapped(void)
 {
-	if (parsed_cxt)
-		MemoryContextReset(parsed_cxt);
-	parsed = NULL;
-	nparsed = 0;
-	parsed_value = NULL;
-	parsed_copy = NULL;
+	if (mapped)
+		pfree(mapped);
+	if (mapped_value)
+		pfree(mapped_value);
+	mapped = NULL;
+	nmapped = 0;
+	mapped_value = NULL;
+	mapped_seg = NULL;
 }
 
-/* Are the parsed sets those of the setting's current value? */
-static bool
-parsed_current(void)
+static void
+segment_detached(dsm_segment *seg, Datum arg)
 {
-	return parsed_value == parallel_sets && parsed_copy != NULL &&
-		(parallel_sets == NULL ? *parsed_copy == '\0' : strcmp(parsed_copy, parallel_sets) == 0);
+	if (seg == mapped_seg)
+		forget_mapped();
 }
 
-/* Set the setting to the visible sets of the plan's checks (or to nothing). */
+/* Read the sets of a segment into `mapped` (pointing into the segment). */
+static void
+map_sets(dsm_segment *seg, const char *value)
+{
+	char	   *base = dsm_segment_address(seg);
+	ShippedHeader *h = (ShippedHeader *) base;
+
+	forget_mapped();
+	mapped = MemoryContextAllocZero(TopMemoryContext, sizeof(VisibleSet) * Max(h->nsets, 1));
+	for (int i = 0; i < h->nsets; i++)
+	{
+		VisibleSet *v = &mapped[i];
+		ShippedSet *s = &h->sets[i];
+
+		v->user_id = s->user_id;
+		v->bit = s->bit;
+		v->kind = s->kind;
+		v->n = s->n;
+		v->valid_until = DT_NOEND;
+		v->ids = (pg_uuid_t *) (base + s->ids_offset);
+		v->mask = s->mask;
+		v->has_nil = s->has_nil;
+		v->slots = (pg_uuid_t *) (base + s->slots_offset);
+	}
+	nmapped = h->nsets;
+	mapped_value = MemoryContextStrdup(TopMemoryContext, value);
+	mapped_seg = seg;
+	on_dsm_detach(seg, segment_detached, (Datum) 0);
+}
+
+/* Set the setting to a segment with the visible sets of the plan's checks. */
 static void
 ship(PlannedStmt *stmt)
 {
 	ShipWalk	w;
 	Oid			types[2] = {UUIDOID, TEXTOID};
 	pg_uuid_t	user;
-	StringInfoData buf;
-	MemoryContext old;
+	const VisibleSet *sets[PERMSET_BITS];
+	Size		size;
+	dsm_segment *seg;
+	char	   *base;
+	ShippedHeader *h;
+	char		value[32];
 
-	initStringInfo(&buf);
 	memset(&w, 0, sizeof(w));
 	w.can_oid = authz_function("can", 2, types);
 	w.array_oid = authz_function("workspace_array", 1, &types[1]);
@@ -199,46 +253,67 @@ ship(PlannedStmt *stmt)
 		walk_plan(stmt->planTree, &w);
 		walk_plans(stmt->subplans, &w);
 	}
-	if (w.nbits == 0 && (parallel_sets == NULL || *parallel_sets == '\0'))
+	if (w.nbits == 0)
 	{
-		pfree(buf.data);
-		return;					/* nothing to pass, and nothing passed before */
+		if (parallel_sets != NULL && *parallel_sets != '\0')
+			SetConfigOption("workspace_authz.parallel_sets", "", PGC_SUSET, PGC_S_SESSION);
+		return;
 	}
-	forget_parsed();
-	if (parsed_cxt == NULL)
-		parsed_cxt = AllocSetContextCreate(TopMemoryContext, "workspace_authz parallel sets",
-										   ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(parsed_cxt);
-	parsed = palloc0(sizeof(VisibleSet) * Max(w.nbits, 1));
-	MemoryContextSwitchTo(old);
+
 	cache_enter();
+	size = MAXALIGN(offsetof(ShippedHeader, sets) + sizeof(ShippedSet) * w.nbits);
 	for (int i = 0; i < w.nbits; i++)
 	{
-		const VisibleSet *v = resolve_visible(&user, w.bits[i], RESULT_WORKSPACE);
-		VisibleSet *p = &parsed[nparsed++];
-		char	   *hex;
+		VisibleSet *own;
 
-		memset(p, 0, sizeof(*p));
-		p->user_id = user;
-		p->bit = w.bits[i];
-		p->kind = RESULT_WORKSPACE;
-		p->n = v->n;
-		p->valid_until = DT_NOEND;
-		p->ids = MemoryContextAlloc(parsed_cxt, sizeof(pg_uuid_t) * Max(v->n, 1));
-		memcpy(p->ids, v->ids, sizeof(pg_uuid_t) * v->n);
-		appendStringInfo(&buf, "%s%d:%d:%s:%d:", i ? ";" : "", (int) RESULT_WORKSPACE,
-						 w.bits[i], uuid_to_cstring(&user), v->n);
-		enlargeStringInfo(&buf, v->n * UUID_LEN * 2 + 1);
-		hex = buf.data + buf.len;
-		buf.len += (int) hex_encode((const char *) v->ids, (size_t) v->n * UUID_LEN, hex);
-		buf.data[buf.len] = '\0';
+		sets[i] = resolve_visible(&user, w.bits[i], RESULT_WORKSPACE);
+		if (sets[i]->slots == NULL && sets[i]->serial != 0)
+			cache_visible_table(sets[i]);
+		if (sets[i]->slots == NULL)
+		{
+			own = palloc(sizeof(VisibleSet));
+			*own = *sets[i];
+			visible_set_table(own, CurrentMemoryContext);
+			sets[i] = own;
+		}
+		size += MAXALIGN(sizeof(pg_uuid_t) * sets[i]->n) +
+			MAXALIGN(sizeof(pg_uuid_t) * ((Size) sets[i]->mask + 1));
+	}
+	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg == NULL)
+	{
+		/* no segment to be had: the workers compute the sets themselves */
+		cache_leave();
+		SetConfigOption("workspace_authz.parallel_sets", "", PGC_SUSET, PGC_S_SESSION);
+		return;
+	}
+	base = dsm_segment_address(seg);
+	h = (ShippedHeader *) base;
+	h->nsets = w.nbits;
+	size = MAXALIGN(offsetof(ShippedHeader, sets) + sizeof(ShippedSet) * w.nbits);
+	for (int i = 0; i < w.nbits; i++)
+	{
+		ShippedSet *s = &h->sets[i];
+		const VisibleSet *v = sets[i];
+
+		s->user_id = user;
+		s->bit = v->bit;
+		s->kind = RESULT_WORKSPACE;
+		s->n = v->n;
+		s->mask = v->mask;
+		s->has_nil = v->has_nil;
+		s->ids_offset = size;
+		memcpy(base + size, v->ids, sizeof(pg_uuid_t) * v->n);
+		size += MAXALIGN(sizeof(pg_uuid_t) * v->n);
+		s->slots_offset = size;
+		memcpy(base + size, v->slots, sizeof(pg_uuid_t) * ((Size) v->mask + 1));
+		size += MAXALIGN(sizeof(pg_uuid_t) * ((Size) v->mask + 1));
 	}
 	cache_leave();
-	SetConfigOption("workspace_authz.parallel_sets", buf.data, PGC_SUSET, PGC_S_SESSION);
-	/* the leader keeps what it computed: no need to parse its own value */
-	parsed_value = parallel_sets;
-	parsed_copy = MemoryContextStrdup(parsed_cxt, buf.data);
-	pfree(buf.data);
+	snprintf(value, sizeof(value), "%u", dsm_segment_handle(seg));
+	SetConfigOption("workspace_authz.parallel_sets", value, PGC_SUSET, PGC_S_SESSION);
+	/* the leader answers from the same segment, mapped until the query ends */
+	map_sets(seg, value);
 }
 
 static void
@@ -253,51 +328,6 @@ parallel_executor_start(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* Parse the setting's value (in a worker: as its leader set it). */
-static void
-parse_value(void)
-{
-	const char *p = parallel_sets;
-	int			count = 0;
-
-	forget_parsed();
-	if (parsed_cxt == NULL)
-		parsed_cxt = AllocSetContextCreate(TopMemoryContext, "workspace_authz parallel sets",
-										   ALLOCSET_DEFAULT_SIZES);
-	parsed_value = parallel_sets;
-	parsed_copy = MemoryContextStrdup(parsed_cxt, p ? p : "");
-	if (p == NULL || *p == '\0')
-		return;
-	for (const char *c = p; *c; c++)
-		count += (*c == ';');
-	parsed = MemoryContextAllocZero(parsed_cxt, sizeof(VisibleSet) * (count + 1));
-	while (*p)
-	{
-		VisibleSet *v = &parsed[nparsed];
-		int			kind,
-					bit,
-					n,
-					used = 0;
-		char		user[37];
-
-		if (sscanf(p, "%d:%d:%36[0-9a-f-]:%d:%n", &kind, &bit, user, &n, &used) != 4 || used == 0 ||
-			n < 0 || strlen(p + used) < (size_t) n * UUID_LEN * 2)
-			break;				/* not the extension's own value: use none of it */
-		p += used;
-		v->user_id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(user)));
-		v->kind = kind;
-		v->bit = bit;
-		v->n = n;
-		v->valid_until = DT_NOEND;
-		v->ids = MemoryContextAlloc(parsed_cxt, sizeof(pg_uuid_t) * Max(n, 1));
-		hex_decode(p, (size_t) n * UUID_LEN * 2, (char *) v->ids);
-		p += (size_t) n * UUID_LEN * 2;
-		nparsed++;
-		if (*p == ';')
-			p++;
-	}
-}
-
 /*
  * In parallel mode, the leader's visible set of (user, permission), if it
  * passed one; NULL otherwise, and outside parallel mode.
@@ -305,14 +335,33 @@ parse_value(void)
 const VisibleSet *
 parallel_visible(const pg_uuid_t *user_id, int bit, ResultKind kind)
 {
+	const char *value = parallel_sets ? parallel_sets : "";
+
 	if (!IsInParallelMode())
 		return NULL;
-	if (!parsed_current())
-		parse_value();
-	for (int i = 0; i < nparsed; i++)
-		if (parsed[i].bit == bit && parsed[i].kind == (int32) kind &&
-			uuid_cmp_raw(&parsed[i].user_id, user_id) == 0)
-			return &parsed[i];
+	if (mapped_value == NULL || strcmp(mapped_value, value) != 0)
+	{
+		dsm_segment *seg;
+		char	   *end;
+		unsigned long handle;
+
+		forget_mapped();
+		if (*value == '\0' || !IsParallelWorker())
+			return NULL;
+		handle = strtoul(value, &end, 10);
+		if (*end != '\0' || (seg = dsm_find_mapping((dsm_handle) handle)) == NULL)
+		{
+			seg = *end == '\0' ? dsm_attach((dsm_handle) handle) : NULL;
+			if (seg == NULL)
+				return NULL;	/* not the leader's segment: compute the sets */
+			dsm_pin_mapping(seg);
+		}
+		map_sets(seg, value);
+	}
+	for (int i = 0; i < nmapped; i++)
+		if (mapped[i].bit == bit && mapped[i].kind == (int32) kind &&
+			uuid_cmp_raw(&mapped[i].user_id, user_id) == 0)
+			return &mapped[i];
 	return NULL;
 }
 

@@ -561,6 +561,38 @@ visible_set_array(const VisibleSet *set, int limit)
 	return PointerGetDatum(a);
 }
 
+/*
+ * Build the lookup table of a visible set in cxt: open addressing, at most
+ * three quarters full, the nil uuid marking empty slots.
+ */
+void
+visible_set_table(VisibleSet *set, MemoryContext cxt)
+{
+	static const pg_uuid_t nil;
+	uint32		slots = 16;
+
+	while (slots < (uint32) set->n + (uint32) set->n / 3 + 1)
+		slots <<= 1;
+	set->slots = MemoryContextAllocZero(cxt, sizeof(pg_uuid_t) * slots);
+	set->mask = slots - 1;
+	set->has_nil = false;
+	for (int k = 0; k < set->n; k++)
+	{
+		uint32		i;
+
+		if (memcmp(&set->ids[k], &nil, UUID_LEN) == 0)
+		{
+			set->has_nil = true;
+			continue;
+		}
+		for (i = visible_hash(&set->ids[k]) & set->mask;
+			 memcmp(&set->slots[i], &nil, UUID_LEN) != 0;
+			 i = (i + 1) & set->mask)
+			;
+		set->slots[i] = set->ids[k];
+	}
+}
+
 /* Every workspace where the user holds the permission, as a uuid[]. */
 Datum
 resolve_workspace_array(const pg_uuid_t *user_id, int bit)

@@ -320,7 +320,40 @@ typedef struct VisibleSet
 	CacheDep   *deps;			/* orgs (and personal workspaces) of the set */
 	int			n;
 	pg_uuid_t  *ids;
+	/* a lookup table of the ids, built on first use (visible_set_table) */
+	uint32		mask;			/* slots - 1 */
+	bool		has_nil;		/* the nil uuid, which marks empty slots */
+	pg_uuid_t  *slots;			/* open addressing, or NULL */
 } VisibleSet;
+
+static inline uint32
+visible_hash(const pg_uuid_t *id)
+{
+	uint64		a,
+				b;
+
+	memcpy(&a, id->data, 8);
+	memcpy(&b, id->data + 8, 8);
+	a ^= b * UINT64CONST(0x9E3779B97F4A7C15);
+	return (uint32) ((a * UINT64CONST(0xFF51AFD7ED558CCD)) >> 32);
+}
+
+/* Is the id in a lookup table (slots, mask, has_nil) of a visible set? */
+static inline bool
+visible_table_contains(const pg_uuid_t *slots, uint32 mask, bool has_nil, const pg_uuid_t *id)
+{
+	static const pg_uuid_t nil;
+
+	if (memcmp(id, &nil, UUID_LEN) == 0)
+		return has_nil;
+	for (uint32 i = visible_hash(id) & mask;; i = (i + 1) & mask)
+	{
+		if (memcmp(&slots[i], id, UUID_LEN) == 0)
+			return true;
+		if (memcmp(&slots[i], &nil, UUID_LEN) == 0)
+			return false;
+	}
+}
 
 /* Bumped whenever cached answers may have changed; memos compare it. */
 extern uint64 authz_cache_generation;
@@ -415,6 +448,8 @@ extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
 extern Datum resolve_project_array(const pg_uuid_t *user_id, int bit);
 extern const VisibleSet *resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
 extern Datum visible_set_array(const VisibleSet *set, int limit);
+extern void visible_set_table(VisibleSet *set, MemoryContext cxt);
+extern void cache_visible_table(const VisibleSet *set);
 extern const VisibleSet *parallel_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
 extern void resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id,
 							ResultEntry *out);
