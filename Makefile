@@ -47,8 +47,9 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 
 .PHONY: deps test demo bench FORCE
 
-# Objects built against one PostgreSQL are rebuilt when PG_CONFIG names another.
-$(OBJS): .pg_version
+# Objects built against one PostgreSQL are rebuilt when PG_CONFIG names another,
+# and every object when a header changes (they share structures).
+$(OBJS): .pg_version $(wildcard src/*.h)
 .pg_version: FORCE
 	@v="$$($(PG_CONFIG) --version)"; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 EXTRA_CLEAN = .pg_version

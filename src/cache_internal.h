@@ -116,8 +116,11 @@ typedef enum ModelIndex
 	IDX_ORG_MEMBERS_USER,
 	IDX_PARTICIPANTS_USER,
 	IDX_PARTICIPANTS_TEAM,
+	IDX_PARTICIPANTS_WS_USER,
+	IDX_PARTICIPANTS_WS_TEAM,
 	IDX_TEAM_MEMBERS_USER,
 	IDX_PARTICIPANT_PERMISSIONS_USER,
+	IDX_PARTICIPANT_PERMISSIONS_PKEY,
 	IDX_PROJECTS_PKEY,
 	IDX_PROJECTS_WORKSPACE,
 	IDX_PROJECT_MEMBERS_USER,
@@ -162,6 +165,9 @@ extern HeapTuple scan_next(ModelScan *s);
 extern void scan_end(ModelScan *s);
 extern void scan_by_uuid(ModelScan *s, ModelRel rel, int index, ModelCol col,
 						 const pg_uuid_t *id, ScanKeyData *key);
+extern void scan_by_uuids(ModelScan *s, ModelRel rel, int index, ModelCol col1,
+						  const pg_uuid_t *id1, ModelCol col2, const pg_uuid_t *id2,
+						  ScanKeyData *keys);
 extern Datum model_get(ModelScan *s, HeapTuple tup, ModelCol col, bool *isnull);
 extern bool get_uuid(ModelScan *s, HeapTuple tup, ModelCol col, pg_uuid_t *out);
 extern bool get_text_is(ModelScan *s, HeapTuple tup, ModelCol col, const char *value);

@@ -39,7 +39,9 @@ static const char *const index_names[IDX_COUNT] = {
 	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "workspaces_org_open_idx",
 	"users_pkey",
 	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
-	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx",
+	"participants_team_idx", "participants_workspace_id_user_id_key",
+	"participants_workspace_id_team_id_key", "team_members_user_idx",
+	"participant_permissions_user_idx", "participant_permissions_pkey",
 	"projects_pkey", "projects_workspace_id_name_key", "project_members_user_idx"
 };
 
@@ -224,6 +226,16 @@ scan_by_uuid(ModelScan *s, ModelRel rel, int index, ModelCol col, const pg_uuid_
 {
 	ScanKeyInit(key, col_attnums[col], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
 	scan_begin(s, rel, index, 1, key);
+}
+
+/* A scan by two uuid columns (the leading two of the index). */
+void
+scan_by_uuids(ModelScan *s, ModelRel rel, int index, ModelCol col1, const pg_uuid_t *id1,
+			  ModelCol col2, const pg_uuid_t *id2, ScanKeyData *keys)
+{
+	ScanKeyInit(&keys[0], col_attnums[col1], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id1));
+	ScanKeyInit(&keys[1], col_attnums[col2], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id2));
+	scan_begin(s, rel, index, 2, keys);
 }
 
 Datum

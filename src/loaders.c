@@ -382,6 +382,16 @@ participation_cmp(const void *a, const void *b)
 	return uuid_cmp_raw(&pa->team_id, &pb->team_id);
 }
 
+static void
+participation_from_tuple(ModelScan *s, HeapTuple tup, Participation *p)
+{
+	memset(p, 0, sizeof(*p));
+	get_uuid(s, tup, C_P_WS, &p->workspace_id);
+	get_uuid(s, tup, C_P_ROLE, &p->role_id);
+	p->via_team = get_uuid(s, tup, C_P_TEAM, &p->team_id);
+	p->expires_at = get_expiry(s, tup, C_P_EXPIRES);
+}
+
 /* Participations of the user directly (team_id NULL) or through one team. */
 static void
 load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uuid_t *id)
@@ -392,15 +402,7 @@ load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uu
 
 	scan_by_uuid(&s, REL_PARTICIPANTS, index, col, id, &key);
 	while ((tup = scan_next(&s)) != NULL)
-	{
-		Participation *p = grow(parts);
-
-		memset(p, 0, sizeof(*p));
-		get_uuid(&s, tup, C_P_WS, &p->workspace_id);
-		get_uuid(&s, tup, C_P_ROLE, &p->role_id);
-		p->via_team = get_uuid(&s, tup, C_P_TEAM, &p->team_id);
-		p->expires_at = get_expiry(&s, tup, C_P_EXPIRES);
-	}
+		participation_from_tuple(&s, tup, grow(parts));
 	scan_end(&s);
 }
 
@@ -512,6 +514,124 @@ cache_user_parts(const UserInfo *user)
 		cache_deps_seal(u->deps, u->ndeps, 0);
 	if (cache_over_budget(cache_cur))
 		cache_cur->over_budget = true;
+}
+
+/* Index of the user's first loaded participation in the workspace, or -1. */
+static int
+first_participation(const UserInfo *u, const pg_uuid_t *ws)
+{
+	int			lo = 0,
+				hi = u->nparts - 1,
+				found = -1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = uuid_cmp_raw(&u->parts[mid].workspace_id, ws);
+
+		if (c == 0)
+		{
+			found = mid;
+			hi = mid - 1;
+		}
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return found;
+}
+
+/* After this many workspaces read one by one, a user's participations are all loaded. */
+#define PAIR_LOADS_MAX 16
+
+/*
+ * The user's participations in one workspace, sorted as the loaded list is
+ * (the direct one first), with their grants and denies. From the loaded list
+ * when there is one; otherwise, for the first PAIR_LOADS_MAX workspaces asked
+ * about, read from the indexes for that workspace alone, so that the first
+ * check of a user with 10,000 memberships reads a handful of rows. Valid
+ * until the frame ends.
+ */
+int
+cache_user_parts_in(const UserInfo *user, const pg_uuid_t *ws, const Participation **out)
+{
+	UserInfo   *u = (UserInfo *) user;
+	Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+	Participation *direct = NULL;
+	ModelScan	s;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+
+	*out = NULL;
+	if (!u->found)
+		return 0;
+	if (!u->parts_loaded && u->pair_loads >= PAIR_LOADS_MAX)
+		cache_user_parts(u);
+	if (u->parts_loaded)
+	{
+		int			first = first_participation(u, ws);
+		int			n = 0;
+
+		if (first < 0)
+			return 0;
+		while (first + n < u->nparts && uuid_cmp_raw(&u->parts[first + n].workspace_id, ws) == 0)
+			n++;
+		*out = &u->parts[first];
+		return n;
+	}
+
+	u->pair_loads++;
+	cache_stats.loads++;
+	scan_by_uuids(&s, REL_PARTICIPANTS, IDX_PARTICIPANTS_WS_USER, C_P_WS, ws, C_P_USER, &u->id, keys);
+	if ((tup = scan_next(&s)) != NULL)
+		participation_from_tuple(&s, tup, grow(&parts));
+	scan_end(&s);
+	for (int i = 0; i < u->nteams; i++)
+	{
+		scan_by_uuids(&s, REL_PARTICIPANTS, IDX_PARTICIPANTS_WS_TEAM, C_P_WS, ws, C_P_TEAM,
+					  &u->teams[i], keys);
+		if ((tup = scan_next(&s)) != NULL)
+			participation_from_tuple(&s, tup, grow(&parts));
+		scan_end(&s);
+	}
+
+	/* grants and denies go with the direct participation; a deny outlives it */
+	scan_by_uuids(&s, REL_PARTICIPANT_PERMISSIONS, IDX_PARTICIPANT_PERMISSIONS_PKEY,
+				  C_PP_WS, ws, C_PP_USER, &u->id, keys);
+	while ((tup = scan_next(&s)) != NULL)
+	{
+		int			bit = get_permission_bit(cache_cur, &s, tup, C_PP_PERMISSION);
+		bool		grant = get_text_is(&s, tup, C_PP_EFFECT, "grant");
+
+		if (direct == NULL)
+		{
+			for (int i = 0; i < parts.n && direct == NULL; i++)
+				if (!((Participation *) parts.items)[i].via_team)
+					direct = (Participation *) parts.items + i;
+			if (direct == NULL && !grant)
+			{
+				direct = grow(&parts);
+				memset(direct, 0, sizeof(*direct));
+				direct->workspace_id = *ws;
+				direct->expires_at = DT_NOBEGIN;	/* never current: holds the denies */
+			}
+		}
+		if (direct == NULL || bit < 0)
+			continue;
+		direct->overrides = direct->overrides
+			? repalloc(direct->overrides, sizeof(Override) * (direct->noverrides + 1))
+			: palloc(sizeof(Override));
+		direct->overrides[direct->noverrides].bit = bit;
+		direct->overrides[direct->noverrides].grant = grant;
+		direct->overrides[direct->noverrides].expires_at = get_expiry(&s, tup, C_PP_EXPIRES);
+		direct->noverrides++;
+	}
+	scan_end(&s);
+	if (parts.n > 1)
+		qsort(parts.items, parts.n, parts.size, participation_cmp);
+	*out = parts.items;
+	return parts.n;
 }
 
 static void

@@ -91,32 +91,6 @@ find_membership(const UserInfo *u, const pg_uuid_t *org_id)
 	return NULL;
 }
 
-/* Index of the first participation in the workspace, or -1. */
-static int
-first_participation(const UserInfo *u, const pg_uuid_t *ws)
-{
-	int			lo = 0,
-				hi = u->nparts - 1,
-				found = -1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = uuid_cmp_raw(&u->parts[mid].workspace_id, ws);
-
-		if (c == 0)
-		{
-			found = mid;
-			hi = mid - 1;
-		}
-		else if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return found;
-}
-
 /* Accumulator for one resolution. */
 typedef struct Acc
 {
@@ -178,6 +152,8 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 				denies;
 	Acc			acc;
 	int			i;
+	const Participation *parts;
+	int			nparts;
 
 	memset(out, 0, sizeof(*out));
 	result_key(&out->key, user_id, ws_id, RESULT_WORKSPACE);
@@ -211,12 +187,10 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	if (w->has_personal && uuid_cmp_raw(&w->personal_user, user_id) == 0)
 		add_source(&acc, SOURCE_PERSONAL, cache_role(&owner_role_id), NULL);
 
-	cache_user_parts(u);
-	i = first_participation(u, ws_id);
-	for (; i >= 0 && i < u->nparts &&
-		 uuid_cmp_raw(&u->parts[i].workspace_id, ws_id) == 0; i++)
+	nparts = cache_user_parts_in(u, ws_id, &parts);
+	for (i = 0; i < nparts; i++)
 	{
-		const Participation *p = &u->parts[i];
+		const Participation *p = &parts[i];
 		bool		current = p->expires_at > now;
 
 		if (current)

@@ -245,6 +245,7 @@ typedef struct UserInfo
 	int			nteams;
 	pg_uuid_t  *teams;
 	bool		parts_loaded;	/* participations are loaded on first use */
+	int			pair_loads;		/* workspaces read one by one before that */
 	int			nparts;
 	Participation *parts;		/* sorted by workspace_id */
 	int			nprojects;
@@ -392,6 +393,8 @@ extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
 extern const ProjectInfo *cache_project(const pg_uuid_t *id);
 extern const UserInfo *cache_user(const pg_uuid_t *id);
 extern void cache_user_parts(const UserInfo *user);
+extern int	cache_user_parts_in(const UserInfo *user, const pg_uuid_t *ws,
+								const Participation **out);
 extern void cache_user_candidates(const UserInfo *user);
 extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);

@@ -431,8 +431,8 @@ CREATE TABLE authz.participants (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CHECK ((user_id IS NULL) <> (team_id IS NULL)),
     CHECK (expires_at IS NULL OR role_id <> '00000000-0000-0000-0000-000000000001'),
-    UNIQUE (workspace_id, user_id),
-    UNIQUE (workspace_id, team_id)
+    CONSTRAINT participants_workspace_id_user_id_key UNIQUE (workspace_id, user_id),
+    CONSTRAINT participants_workspace_id_team_id_key UNIQUE (workspace_id, team_id)
 );
 CREATE INDEX participants_user_idx ON authz.participants (user_id);
 CREATE INDEX participants_team_idx ON authz.participants (team_id);
@@ -453,7 +453,7 @@ CREATE TABLE authz.participant_permissions (
     effect       text NOT NULL CHECK (effect IN ('grant', 'deny')),
     expires_at   timestamptz,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (workspace_id, user_id, permission),
+    CONSTRAINT participant_permissions_pkey PRIMARY KEY (workspace_id, user_id, permission),
     FOREIGN KEY (workspace_id) REFERENCES authz.workspaces (id) ON DELETE CASCADE,
     FOREIGN KEY (user_id) REFERENCES authz.users (id) ON DELETE CASCADE
 );
