@@ -59,19 +59,17 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "workspace_authz.h"
@@ -123,13 +121,6 @@ static inline uint32 *
 bucket_of(uint32 key)
 {
 	return &bucket_epoch[key % INVAL_BUCKETS];
-}
-
-void
-cache_dep_set(CacheDep *dep, uint32 key)
-{
-	dep->key = key;
-	dep->epoch = *bucket_of(key);
 }
 
 /*

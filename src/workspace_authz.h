@@ -363,7 +363,6 @@ extern uint64 authz_cache_generation;
 extern uint64 cache_inval_seq;	/* bumped by every invalidation received */
 extern uint64 cache_frame_seq;	/* cache_inval_seq at the outermost entry */
 extern uint32 inval_key(InvalKind kind, const void *data, Size len);
-extern void cache_dep_set(CacheDep *dep, uint32 key);
 extern void cache_deps_seal(CacheDep *deps, int n, uint64 seq_at_load);
 extern bool cache_deps_valid(const CacheDep *deps, int n);
 
