@@ -10,6 +10,7 @@ OBJS = \
 	src/permset.o \
 	src/identity.o \
 	src/cache.o \
+	src/parallel.o \
 	src/catalog.o \
 	src/loaders.o \
 	src/memo.o \
@@ -46,8 +47,9 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 
 .PHONY: deps test demo bench FORCE
 
-# Objects built against one PostgreSQL are rebuilt when PG_CONFIG names another.
-$(OBJS): .pg_version
+# Objects built against one PostgreSQL are rebuilt when PG_CONFIG names another,
+# and every object when a header changes (they share structures).
+$(OBJS): .pg_version $(wildcard src/*.h)
 .pg_version: FORCE
 	@v="$$($(PG_CONFIG) --version)"; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 EXTRA_CLEAN = .pg_version
@@ -68,10 +70,12 @@ demo: deps
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) tools/demo.sh
 
-# Benchmarks against baselines, in one run on a throwaway cluster; then, when
-# the PostgreSQL under test has Citus, the distributed one (bench/citus.sh).
+# Benchmarks against baselines, in one run on a throwaway cluster; then the
+# big-tenant one on a cluster of its own (bench/big_tenant.sh); then, when the
+# PostgreSQL under test has Citus, the distributed one (bench/citus.sh).
 bench: deps
 	$(MAKE) all
 	tools/sudo.sh $(MAKE) install PG_CONFIG=$(PG_CONFIG)
 	PG_CONFIG=$(PG_CONFIG) bench/run.sh
+	PG_CONFIG=$(PG_CONFIG) bench/big_tenant.sh
 	PG_CONFIG=$(PG_CONFIG) bench/citus.sh

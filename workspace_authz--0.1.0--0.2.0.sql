@@ -3030,3 +3030,61 @@ ALTER POLICY visible ON authz.credit_movements
 ALTER POLICY visible ON authz.credit_holds
     USING (coalesce(authz_internal._visible_credits(workspace_id), false)
            OR authz.acting_for_platform());
+
+-- ---------------------------------------------------------------------------
+-- Targeted cache invalidation: a row of the model names what it is about
+-- (user, organization, workspace, team, project), so that a change reloads
+-- only the cache entries read from it; the registry and the roles, and any
+-- TRUNCATE, still invalidate everything.
+-- ---------------------------------------------------------------------------
+COMMENT ON FUNCTION authz_internal._invalidate_cache() IS
+    'Internal trigger: when this transaction commits, every backend drops the cache entries read from what it changed (with arguments, per row: the user, organization, workspace, team or project each row names; otherwise everything)';
+DO $$
+DECLARE
+    k record;
+BEGIN
+    FOR k IN SELECT * FROM (VALUES
+            ('users', '''user=id'', ''login=pg_role'''),
+            ('user_subjects', '''user=user_id'''),
+            ('orgs', '''org=id'''),
+            ('org_members', '''user=user_id'''),
+            ('workspaces', '''workspace=id'', ''org_workspaces=org_id'', ''user=personal_user_id'''),
+            ('teams', '''team=id'''),
+            ('team_members', '''user=user_id'''),
+            ('participants', '''user=user_id'', ''team=team_id'''),
+            ('participant_permissions', '''user=user_id'''),
+            ('projects', '''project=id'', ''projects'''),
+            ('project_members', '''user=user_id''')) AS v(rel, args)
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER invalidate_cache ON authz.%I', k.rel);
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS invalidate_cache_replica ON authz.%I', k.rel);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_cache AFTER TRUNCATE ON authz.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache()', k.rel);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_rows AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache(%s)', k.rel, k.args);
+        EXECUTE pg_catalog.format('COMMENT ON TRIGGER invalidate_rows ON authz.%I IS %L', k.rel,
+            'Each changed row invalidates, in every backend, the cache entries read from what it names');
+        EXECUTE pg_catalog.format('ALTER TABLE authz.%I ENABLE ALWAYS TRIGGER invalidate_cache', k.rel);
+        EXECUTE pg_catalog.format('ALTER TABLE authz.%I ENABLE ALWAYS TRIGGER invalidate_rows', k.rel);
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Planner: the arrays cost one operator per visible member; checks cost what
+-- a memoised lookup costs.
+-- ---------------------------------------------------------------------------
+COMMENT ON FUNCTION authz_internal._can_support(internal) IS
+    'Planner support for authz.can and authz.can_project (index conditions on the workspace or project column, selectivity) and the cost of authz.workspace_array and authz.project_array';
+ALTER FUNCTION authz.workspace_array(text) SUPPORT authz_internal._can_support;
+ALTER FUNCTION authz.project_array(text) SUPPORT authz_internal._can_support;
+ALTER FUNCTION authz.can(uuid, text) COST 10;
+ALTER FUNCTION authz.can_project(uuid, text) COST 10;
+
+-- A plain member's candidate workspaces: only the shared and open ones.
+CREATE INDEX workspaces_org_open_idx ON authz.workspaces (org_id)
+    WHERE visibility = 'shared' OR join_policy = 'open';
+COMMENT ON INDEX authz.workspaces_org_open_idx IS
+    'The shared and open workspaces of an organization: what a plain member sees without a participation';

@@ -28,6 +28,8 @@ typedef struct LoginEntry
 {
 	Oid			roleid;			/* hash key */
 	bool		found;
+	uint64		checked;
+	CacheDep	dep;			/* the role's name */
 	pg_uuid_t	user_id;
 } LoginEntry;
 
@@ -48,6 +50,8 @@ typedef struct AuthzCache
 	HTAB	   *projects;
 	HTAB	   *users;
 	HTAB	   *results;		/* the memo store (memo.c) */
+	HTAB	   *visible;		/* visible sets (memo.c) */
+	HTAB	   *selectivities;	/* the planner's estimates (memo.c) */
 	HTAB	   *logins;
 	/* transient cache only: the snapshot its entries were loaded with */
 	LocalTransactionId snap_lxid;
@@ -69,6 +73,7 @@ typedef struct CacheStats
 } CacheStats;
 
 extern CacheStats cache_stats;
+extern uint64 cache_relcache_seq;
 
 extern AuthzCache *cache_cur;	/* the cache in use by the outermost entry */
 
@@ -105,13 +110,17 @@ typedef enum ModelIndex
 	IDX_WORKSPACES_PKEY,
 	IDX_WORKSPACES_PERSONAL,
 	IDX_WORKSPACES_ORG,
+	IDX_WORKSPACES_ORG_OPEN,
 	IDX_USERS_PKEY,
 	IDX_USERS_PG_ROLE,
 	IDX_ORG_MEMBERS_USER,
 	IDX_PARTICIPANTS_USER,
 	IDX_PARTICIPANTS_TEAM,
+	IDX_PARTICIPANTS_WS_USER,
+	IDX_PARTICIPANTS_WS_TEAM,
 	IDX_TEAM_MEMBERS_USER,
 	IDX_PARTICIPANT_PERMISSIONS_USER,
+	IDX_PARTICIPANT_PERMISSIONS_PKEY,
 	IDX_PROJECTS_PKEY,
 	IDX_PROJECTS_WORKSPACE,
 	IDX_PROJECT_MEMBERS_USER,
@@ -156,6 +165,9 @@ extern HeapTuple scan_next(ModelScan *s);
 extern void scan_end(ModelScan *s);
 extern void scan_by_uuid(ModelScan *s, ModelRel rel, int index, ModelCol col,
 						 const pg_uuid_t *id, ScanKeyData *key);
+extern void scan_by_uuids(ModelScan *s, ModelRel rel, int index, ModelCol col1,
+						  const pg_uuid_t *id1, ModelCol col2, const pg_uuid_t *id2,
+						  ScanKeyData *keys);
 extern Datum model_get(ModelScan *s, HeapTuple tup, ModelCol col, bool *isnull);
 extern bool get_uuid(ModelScan *s, HeapTuple tup, ModelCol col, pg_uuid_t *out);
 extern bool get_text_is(ModelScan *s, HeapTuple tup, ModelCol col, const char *value);
@@ -169,5 +181,6 @@ extern void model_load_registry(AuthzCache *c);
 /* ---- memo.c ------------------------------------------------------------- */
 
 extern void memo_create(AuthzCache *c);
+extern void memo_drop(AuthzCache *c);
 
 #endif							/* WORKSPACE_AUTHZ_CACHE_INTERNAL_H */

@@ -36,9 +36,12 @@ static const char *const rel_names[REL_COUNT] = {
 /* As src/sql/10_tables.sql names them. */
 static const char *const index_names[IDX_COUNT] = {
 	"roles_pkey", "role_permissions_pkey", "orgs_pkey", "workspaces_pkey",
-	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "users_pkey",
+	"workspaces_personal_user_id_key", "workspaces_org_id_name_key", "workspaces_org_open_idx",
+	"users_pkey",
 	"users_pg_role_key", "org_members_user_idx", "participants_user_idx",
-	"participants_team_idx", "team_members_user_idx", "participant_permissions_user_idx",
+	"participants_team_idx", "participants_workspace_id_user_id_key",
+	"participants_workspace_id_team_id_key", "team_members_user_idx",
+	"participant_permissions_user_idx", "participant_permissions_pkey",
 	"projects_pkey", "projects_workspace_id_name_key", "project_members_user_idx"
 };
 
@@ -98,7 +101,10 @@ static Oid	rel_oids[REL_COUNT];
 static Oid	index_oids[IDX_COUNT];
 static AttrNumber col_attnums[C_COUNT];
 
-/* Sentinel relation (authz.users): the one every change invalidates. */
+/*
+ * Sentinel relation (authz.users): a relcache invalidation of it (DDL on the
+ * model) drops the caches whole; writes name what they change instead.
+ */
 static Oid	sentinel_relid = InvalidOid;
 
 /* Find the model's relations, indexes and columns, and the sentinel. */
@@ -107,6 +113,7 @@ model_resolve(void)
 {
 	Oid			nsp = get_namespace_oid("authz", true);
 	int64		shards[REL_COUNT];
+	const char *names[IDX_COUNT];
 
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("users", nsp)))
 		ereport(ERROR,
@@ -121,11 +128,17 @@ model_resolve(void)
 					 errmsg("workspace_authz relation \"authz.%s\" is missing", rel_names[i]),
 					 errhint("Reinstall the extension: DROP EXTENSION workspace_authz, then CREATE EXTENSION.")));
 	}
-	/* The sentinel is the table itself: see cache_invalidate_trigger. */
 	sentinel_relid = rel_oids[REL_USERS];
 	for (int i = 0; i < IDX_COUNT; i++)
 	{
+		names[i] = index_names[i];
 		index_oids[i] = get_relname_relid(index_names[i], nsp);
+		/* 0.1.0 (before ALTER EXTENSION UPDATE) has no partial index: the full one serves */
+		if (!OidIsValid(index_oids[i]) && i == IDX_WORKSPACES_ORG_OPEN)
+		{
+			names[i] = index_names[IDX_WORKSPACES_ORG];
+			index_oids[i] = index_oids[IDX_WORKSPACES_ORG];
+		}
 		if (!OidIsValid(index_oids[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -145,7 +158,7 @@ model_resolve(void)
 
 		for (int r = 0; r < REL_COUNT; r++)
 			if (shards[r] != 0 && get_relname_relid(rel_names[r], nsp) == table)
-				index_oids[i] = distributed_local_shard(nsp, index_names[i], shards[r]);
+				index_oids[i] = distributed_local_shard(nsp, names[i], shards[r]);
 	}
 	/*
 	 * Column numbers from each relation's descriptor: one relcache build per
@@ -215,6 +228,16 @@ scan_by_uuid(ModelScan *s, ModelRel rel, int index, ModelCol col, const pg_uuid_
 	scan_begin(s, rel, index, 1, key);
 }
 
+/* A scan by two uuid columns (the leading two of the index). */
+void
+scan_by_uuids(ModelScan *s, ModelRel rel, int index, ModelCol col1, const pg_uuid_t *id1,
+			  ModelCol col2, const pg_uuid_t *id2, ScanKeyData *keys)
+{
+	ScanKeyInit(&keys[0], col_attnums[col1], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id1));
+	ScanKeyInit(&keys[1], col_attnums[col2], BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id2));
+	scan_begin(s, rel, index, 2, keys);
+}
+
 Datum
 model_get(ModelScan *s, HeapTuple tup, ModelCol col, bool *isnull)
 {
@@ -267,7 +290,7 @@ get_expiry(ModelScan *s, HeapTuple tup, ModelCol col)
 }
 
 /* The bit of the permission named in a text column, or -1. */
-/* The sentinel relation every change invalidates, once the model is found. */
+/* The sentinel relation, once the model is found. */
 Oid
 model_sentinel_relid(void)
 {

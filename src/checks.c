@@ -43,7 +43,28 @@ typedef struct CheckMemo
 	pg_uuid_t	object_id;
 	PermSet		perms;			/* every permission held, not one answer */
 	TimestampTz valid_until;
+	/* answers this statement computed (a scan over many workspaces) */
+	TimestampTz miss_statement;
+	int			misses;
+	/* the user's visible set, once a scan has asked about many workspaces */
+	bool		set_valid;
+	uint64		set_generation;
+	TimestampTz set_statement;
+	bool		set_parallel;
+	pg_uuid_t	set_user;
+	int			set_bit;
+	uint32		set_mask;		/* slots - 1 */
+	const pg_uuid_t *set_slots;	/* a visible set's lookup table */
+	bool		set_has_nil;
 } CheckMemo;
+
+/*
+ * After this many workspaces a statement's call site asked about, it answers
+ * from the lookup table of the user's visible set instead (memoised in the
+ * cache with the set): a scan over many workspaces then costs one probe of a
+ * compact table per row, whatever the size of the tenancy.
+ */
+#define SET_AFTER_MISSES 64
 
 static CheckMemo *
 get_memo(FunctionCallInfo fcinfo)
@@ -123,6 +144,52 @@ memo_store(CheckMemo *m, uint64 generation, const pg_uuid_t *user,
 	m->valid_until = valid_until;
 }
 
+static bool
+set_usable(const CheckMemo *m, const pg_uuid_t *user, int bit, TimestampTz now)
+{
+	return m->set_valid && m->set_generation == authz_cache_generation &&
+		m->set_statement == now && m->set_bit == bit &&
+		m->set_parallel == IsInParallelMode() && uuid_cmp_raw(&m->set_user, user) == 0;
+}
+
+/*
+ * Point the call site at the lookup table of the user's visible set for the
+ * permission: the cache's (built once per set, and valid while the cache's
+ * generation is unchanged), the leader's in a parallel query, or one of the
+ * call site's own when the cache could not keep the set.
+ */
+static void
+set_build(FunctionCallInfo fcinfo, CheckMemo *m, const pg_uuid_t *user, int bit,
+		  TimestampTz now)
+{
+	uint64		generation = authz_cache_generation;
+	const VisibleSet *v;
+
+	m->set_valid = false;
+	cache_enter();
+	v = resolve_visible(user, bit, RESULT_WORKSPACE);
+	if (v->slots == NULL && v->serial != 0)
+		cache_visible_table(v);
+	if (v->slots == NULL)
+	{
+		VisibleSet *own = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(VisibleSet));
+
+		*own = *v;
+		visible_set_table(own, fcinfo->flinfo->fn_mcxt);
+		v = own;
+	}
+	m->set_slots = v->slots;
+	m->set_mask = v->mask;
+	m->set_has_nil = v->has_nil;
+	cache_leave();
+	m->set_valid = generation == authz_cache_generation;
+	m->set_generation = generation;
+	m->set_statement = now;
+	m->set_parallel = IsInParallelMode();
+	m->set_user = *user;
+	m->set_bit = bit;
+}
+
 /* Does the user hold the permission in the workspace? (memoised) */
 static bool
 workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t *ws,
@@ -136,6 +203,21 @@ workspace_check(FunctionCallInfo fcinfo, const pg_uuid_t *user, const pg_uuid_t 
 
 	if (memo_hit(m, user, ws, now))
 		return permset_test(&m->perms, bit);
+	if (set_usable(m, user, bit, now))
+		return visible_table_contains(m->set_slots, m->set_mask, m->set_has_nil, ws);
+	if (m->miss_statement != now)
+	{
+		m->miss_statement = now;
+		m->misses = 0;
+	}
+	/* in a parallel query, the leader's set from the first row (parallel.c) */
+	if (++m->misses > SET_AFTER_MISSES ||
+		parallel_visible(user, bit, RESULT_WORKSPACE) != NULL)
+	{
+		set_build(fcinfo, m, user, bit, now);
+		if (m->set_valid)
+			return visible_table_contains(m->set_slots, m->set_mask, m->set_has_nil, ws);
+	}
 	generation = authz_cache_generation;
 	resolve_workspace(user, ws, &r);
 	memo_store(m, generation, user, ws, &r.perms, r.valid_until);
@@ -245,30 +327,70 @@ checks_org_role(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(org_role_name(role)));
 }
 
+/*
+ * The last array one call site returned, kept in the call site's memory for
+ * as long as the cache generation, the user and the statement are the same:
+ * an index scan evaluates its  column = ANY (authz.workspace_array(...))  at
+ * every rescan, and gets the same array back in constant time.
+ */
+typedef struct ArrayMemo
+{
+	bool		valid;
+	uint64		generation;
+	TimestampTz statement;
+	pg_uuid_t	user;
+	int			bit;
+	Datum		array;
+} ArrayMemo;
+
 /* The current user's workspaces or projects holding a permission, as uuid[]. */
 static Datum
-array_for_current_user(text *permission, Datum (*resolve) (const pg_uuid_t *, int))
+array_for_current_user(FunctionCallInfo fcinfo, ResultKind kind)
 {
-	int			bit = permission_bit(permission, false);
+	int			bit = permission_bit(PG_GETARG_TEXT_PP(0), false);
 	pg_uuid_t	user;
+	ArrayMemo  *m = (ArrayMemo *) fcinfo->flinfo->fn_extra;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+	MemoryContext old;
+	Datum		array;
 
 	if (!authz_current_user(&user))
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
-	return resolve(&user, bit);
+	if (m == NULL)
+		m = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArrayMemo));
+	cache_accept_invalidations();
+	generation = authz_cache_generation;
+	if (m->valid && m->generation == generation && m->statement == statement &&
+		m->bit == bit && uuid_cmp_raw(&m->user, &user) == 0)
+		return m->array;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	array = kind == RESULT_PROJECT ? resolve_project_array(&user, bit)
+		: resolve_workspace_array(&user, bit);
+	MemoryContextSwitchTo(old);
+	/* an array replaced here may still be in use: it stays until the call site goes */
+	m->valid = generation == authz_cache_generation;
+	m->generation = generation;
+	m->statement = statement;
+	m->user = user;
+	m->bit = bit;
+	m->array = array;
+	return array;
 }
 
 PG_FUNCTION_INFO_V1(checks_project_array);
 Datum
 checks_project_array(PG_FUNCTION_ARGS)
 {
-	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_project_array);
+	return array_for_current_user(fcinfo, RESULT_PROJECT);
 }
 
 PG_FUNCTION_INFO_V1(checks_workspace_array);
 Datum
 checks_workspace_array(PG_FUNCTION_ARGS)
 {
-	return array_for_current_user(PG_GETARG_TEXT_PP(0), resolve_workspace_array);
+	return array_for_current_user(fcinfo, RESULT_WORKSPACE);
 }
 
 /* Internal: effective role, rank and permissions of any user (no memo). */

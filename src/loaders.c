@@ -206,11 +206,14 @@ cache_org(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (o)
+	uint64		seq = cache_inval_seq;
+
+	if (o && cache_entry_fresh(&o->checked, &o->dep, 1))
 		return o;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
+	tmp.dep.key = inval_key(INVAL_ORG, id->data, UUID_LEN);
 	scan_by_uuid(&s, REL_ORGS, IDX_ORGS_PKEY, C_ORG_ID, id, &key);
 	if ((tup = scan_next(&s)) != NULL)
 	{
@@ -221,6 +224,8 @@ cache_org(const pg_uuid_t *id)
 		tmp.has_admin_role = get_uuid(&s, tup, C_ORG_ADMIN_ROLE, &tmp.admin_role);
 	}
 	scan_end(&s);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	o = hash_search(cache_cur->orgs, id, HASH_ENTER, NULL);
 	*o = tmp;
 	return o;
@@ -232,6 +237,7 @@ workspace_from_tuple(ModelScan *s, HeapTuple tup, WorkspaceInfo *w)
 	memset(w, 0, sizeof(*w));
 	get_uuid(s, tup, C_WS_ID, &w->id);
 	w->found = true;
+	w->dep.key = inval_key(INVAL_WORKSPACE, w->id.data, UUID_LEN);
 	w->has_org = get_uuid(s, tup, C_WS_ORG, &w->org_id);
 	w->has_personal = get_uuid(s, tup, C_WS_PERSONAL, &w->personal_user);
 	w->shared = get_text_is(s, tup, C_WS_VISIBILITY, "shared");
@@ -239,15 +245,21 @@ workspace_from_tuple(ModelScan *s, HeapTuple tup, WorkspaceInfo *w)
 	w->open = get_text_is(s, tup, C_WS_JOIN_POLICY, "open");
 }
 
-/* Keep a workspace read by another scan, unless already cached. */
+/*
+ * Keep a workspace read by another scan (begun at seq), unless cached and
+ * valid.
+ */
 static void
-prime_workspace(const WorkspaceInfo *w)
+prime_workspace(WorkspaceInfo *w, uint64 seq)
 {
 	bool		found;
 	WorkspaceInfo *e = hash_search(cache_cur->workspaces, &w->id, HASH_ENTER, &found);
 
-	if (!found)
-		*e = *w;
+	if (found && cache_entry_fresh(&e->checked, &e->dep, 1))
+		return;
+	cache_deps_seal(&w->dep, 1, seq);
+	w->checked = cache_frame_seq;
+	*e = *w;
 }
 
 const WorkspaceInfo *
@@ -259,7 +271,9 @@ cache_workspace(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (w)
+	uint64		seq = cache_inval_seq;
+
+	if (w && cache_entry_fresh(&w->checked, &w->dep, 1))
 		return w;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
@@ -268,6 +282,9 @@ cache_workspace(const pg_uuid_t *id)
 	if ((tup = scan_next(&s)) != NULL)
 		workspace_from_tuple(&s, tup, &tmp);
 	scan_end(&s);
+	tmp.dep.key = inval_key(INVAL_WORKSPACE, id->data, UUID_LEN);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	w = hash_search(cache_cur->workspaces, id, HASH_ENTER, NULL);
 	*w = tmp;
 	return w;
@@ -282,7 +299,9 @@ cache_project(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (p)
+	uint64		seq = cache_inval_seq;
+
+	if (p && cache_entry_fresh(&p->checked, &p->dep, 1))
 		return p;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
@@ -291,6 +310,9 @@ cache_project(const pg_uuid_t *id)
 	if ((tup = scan_next(&s)) != NULL)
 		tmp.found = get_uuid(&s, tup, C_PROJ_WS, &tmp.workspace_id);
 	scan_end(&s);
+	tmp.dep.key = inval_key(INVAL_PROJECT, id->data, UUID_LEN);
+	cache_deps_seal(&tmp.dep, 1, seq);
+	tmp.checked = cache_frame_seq;
 	p = hash_search(cache_cur->projects, id, HASH_ENTER, NULL);
 	*p = tmp;
 	return p;
@@ -360,6 +382,16 @@ participation_cmp(const void *a, const void *b)
 	return uuid_cmp_raw(&pa->team_id, &pb->team_id);
 }
 
+static void
+participation_from_tuple(ModelScan *s, HeapTuple tup, Participation *p)
+{
+	memset(p, 0, sizeof(*p));
+	get_uuid(s, tup, C_P_WS, &p->workspace_id);
+	get_uuid(s, tup, C_P_ROLE, &p->role_id);
+	p->via_team = get_uuid(s, tup, C_P_TEAM, &p->team_id);
+	p->expires_at = get_expiry(s, tup, C_P_EXPIRES);
+}
+
 /* Participations of the user directly (team_id NULL) or through one team. */
 static void
 load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uuid_t *id)
@@ -370,15 +402,7 @@ load_participations(Growable *parts, ModelIndex index, ModelCol col, const pg_uu
 
 	scan_by_uuid(&s, REL_PARTICIPANTS, index, col, id, &key);
 	while ((tup = scan_next(&s)) != NULL)
-	{
-		Participation *p = grow(parts);
-
-		memset(p, 0, sizeof(*p));
-		get_uuid(&s, tup, C_P_WS, &p->workspace_id);
-		get_uuid(&s, tup, C_P_ROLE, &p->role_id);
-		p->via_team = get_uuid(&s, tup, C_P_TEAM, &p->team_id);
-		p->expires_at = get_expiry(&s, tup, C_P_EXPIRES);
-	}
+		participation_from_tuple(&s, tup, grow(parts));
 	scan_end(&s);
 }
 
@@ -458,6 +482,181 @@ load_overrides(UserInfo *u)
 	scan_end(&s);
 }
 
+/*
+ * Load, once per load of the user, their participations (directly and
+ * through their teams) with their grants and denies: only the checks of
+ * workspaces need them, so a user's first org-level call (creating a
+ * workspace, say) does not read all of them.
+ */
+void
+cache_user_parts(const UserInfo *user)
+{
+	UserInfo   *u = (UserInfo *) user;
+	Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+	uint64		seq = cache_inval_seq;
+
+	if (u->parts_loaded || !u->found)
+		return;
+	cache_stats.loads++;
+	load_participations(&parts, IDX_PARTICIPANTS_USER, C_P_USER, &u->id);
+	for (int i = 0; i < u->nteams; i++)
+		load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM, &u->teams[i]);
+	if (parts.n > 1)
+		qsort(parts.items, parts.n, parts.size, participation_cmp);
+	add_deny_placeholders(&parts, &u->id);
+	u->nparts = parts.n;
+	u->parts = keep(&parts);
+	if (u->nparts > 0)
+		load_overrides(u);
+	u->parts_loaded = true;
+	/* read after the rest of the entry: if the model changed since, reload it next time */
+	if (cache_inval_seq != seq)
+		cache_deps_seal(u->deps, u->ndeps, 0);
+	if (cache_over_budget(cache_cur))
+		cache_cur->over_budget = true;
+}
+
+/* Index of the user's first loaded participation in the workspace, or -1. */
+static int
+first_participation(const UserInfo *u, const pg_uuid_t *ws)
+{
+	int			lo = 0,
+				hi = u->nparts - 1,
+				found = -1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = uuid_cmp_raw(&u->parts[mid].workspace_id, ws);
+
+		if (c == 0)
+		{
+			found = mid;
+			hi = mid - 1;
+		}
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return found;
+}
+
+/* After this many workspaces read one by one, a user's participations are all loaded. */
+#define PAIR_LOADS_MAX 16
+
+/*
+ * The user's participations in one workspace, sorted as the loaded list is
+ * (the direct one first), with their grants and denies. From the loaded list
+ * when there is one; otherwise, for the first PAIR_LOADS_MAX workspaces asked
+ * about, read from the indexes for that workspace alone, so that the first
+ * check of a user with 10,000 memberships reads a handful of rows. Valid
+ * until the frame ends.
+ */
+int
+cache_user_parts_in(const UserInfo *user, const pg_uuid_t *ws, const Participation **out)
+{
+	UserInfo   *u = (UserInfo *) user;
+	Growable	parts = {NULL, 0, 0, sizeof(Participation)};
+	Participation *direct = NULL;
+	ModelScan	s;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+
+	*out = NULL;
+	if (!u->found)
+		return 0;
+	if (!u->parts_loaded && u->pair_loads >= PAIR_LOADS_MAX)
+		cache_user_parts(u);
+	if (u->parts_loaded)
+	{
+		int			first = first_participation(u, ws);
+		int			n = 0;
+
+		if (first < 0)
+			return 0;
+		while (first + n < u->nparts && uuid_cmp_raw(&u->parts[first + n].workspace_id, ws) == 0)
+			n++;
+		*out = &u->parts[first];
+		return n;
+	}
+
+	u->pair_loads++;
+	cache_stats.loads++;
+	scan_by_uuids(&s, REL_PARTICIPANTS, IDX_PARTICIPANTS_WS_USER, C_P_WS, ws, C_P_USER, &u->id, keys);
+	if ((tup = scan_next(&s)) != NULL)
+		participation_from_tuple(&s, tup, grow(&parts));
+	scan_end(&s);
+	for (int i = 0; i < u->nteams; i++)
+	{
+		scan_by_uuids(&s, REL_PARTICIPANTS, IDX_PARTICIPANTS_WS_TEAM, C_P_WS, ws, C_P_TEAM,
+					  &u->teams[i], keys);
+		if ((tup = scan_next(&s)) != NULL)
+			participation_from_tuple(&s, tup, grow(&parts));
+		scan_end(&s);
+	}
+
+	/* grants and denies go with the direct participation; a deny outlives it */
+	scan_by_uuids(&s, REL_PARTICIPANT_PERMISSIONS, IDX_PARTICIPANT_PERMISSIONS_PKEY,
+				  C_PP_WS, ws, C_PP_USER, &u->id, keys);
+	while ((tup = scan_next(&s)) != NULL)
+	{
+		int			bit = get_permission_bit(cache_cur, &s, tup, C_PP_PERMISSION);
+		bool		grant = get_text_is(&s, tup, C_PP_EFFECT, "grant");
+
+		if (direct == NULL)
+		{
+			for (int i = 0; i < parts.n && direct == NULL; i++)
+				if (!((Participation *) parts.items)[i].via_team)
+					direct = (Participation *) parts.items + i;
+			if (direct == NULL && !grant)
+			{
+				direct = grow(&parts);
+				memset(direct, 0, sizeof(*direct));
+				direct->workspace_id = *ws;
+				direct->expires_at = DT_NOBEGIN;	/* never current: holds the denies */
+			}
+		}
+		if (direct == NULL || bit < 0)
+			continue;
+		direct->overrides = direct->overrides
+			? repalloc(direct->overrides, sizeof(Override) * (direct->noverrides + 1))
+			: palloc(sizeof(Override));
+		direct->overrides[direct->noverrides].bit = bit;
+		direct->overrides[direct->noverrides].grant = grant;
+		direct->overrides[direct->noverrides].expires_at = get_expiry(&s, tup, C_PP_EXPIRES);
+		direct->noverrides++;
+	}
+	scan_end(&s);
+	if (parts.n > 1)
+		qsort(parts.items, parts.n, parts.size, participation_cmp);
+	*out = parts.items;
+	return parts.n;
+}
+
+static void
+free_if(void *p)
+{
+	if (p)
+		pfree(p);
+}
+
+/* Free what a user's entry holds, before it is loaded again in place. */
+static void
+user_release(UserInfo *u)
+{
+	free_if(u->orgs);
+	free_if(u->teams);
+	for (int i = 0; i < u->nparts; i++)
+		free_if(u->parts[i].overrides);
+	free_if(u->parts);
+	free_if(u->projects);
+	free_if(u->deps);
+	free_if(u->candidate_deps);
+	free_if(u->candidates);
+	free_if(u->project_candidates);
+}
+
 const UserInfo *
 cache_user(const pg_uuid_t *id)
 {
@@ -467,11 +666,15 @@ cache_user(const pg_uuid_t *id)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u)
+	uint64		seq = cache_inval_seq;
+	static uint64 serial = 0;
+
+	if (u && cache_entry_fresh(&u->checked, u->deps, u->ndeps))
 		return u;
 	cache_stats.loads++;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.id = *id;
+	tmp.serial = ++serial;
 
 	scan_by_uuid(&s, REL_USERS, IDX_USERS_PKEY, C_USER_ID, id, &key);
 	if ((tup = scan_next(&s)) != NULL)
@@ -485,7 +688,6 @@ cache_user(const pg_uuid_t *id)
 	{
 		Growable	orgs = {NULL, 0, 0, sizeof(OrgMembership)};
 		Growable	teams = {NULL, 0, 0, sizeof(pg_uuid_t)};
-		Growable	parts = {NULL, 0, 0, sizeof(Participation)};
 		Growable	projects = {NULL, 0, 0, sizeof(ProjectMembership)};
 
 		scan_by_uuid(&s, REL_ORG_MEMBERS, IDX_ORG_MEMBERS_USER, C_OM_USER, id, &key);
@@ -500,14 +702,17 @@ cache_user(const pg_uuid_t *id)
 		}
 		scan_end(&s);
 
-		load_participations(&parts, IDX_PARTICIPANTS_USER, C_P_USER, id);
 		scan_by_uuid(&s, REL_TEAM_MEMBERS, IDX_TEAM_MEMBERS_USER, C_TM_USER, id, &key);
 		while ((tup = scan_next(&s)) != NULL)
 			get_uuid(&s, tup, C_TM_TEAM, (pg_uuid_t *) grow(&teams));
 		scan_end(&s);
+		tmp.nteams = teams.n;
+		tmp.teams = keep(&teams);
+		/* the user's own rows, and the participations of each team */
+		tmp.ndeps = 1 + teams.n;
+		tmp.deps = MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep) * tmp.ndeps);
 		for (int i = 0; i < teams.n; i++)
-			load_participations(&parts, IDX_PARTICIPANTS_TEAM, C_P_TEAM,
-								&((pg_uuid_t *) teams.items)[i]);
+			tmp.deps[1 + i].key = inval_key(INVAL_TEAM, ((pg_uuid_t *) teams.items)[i].data, UUID_LEN);
 
 		scan_by_uuid(&s, REL_PROJECT_MEMBERS, IDX_PROJECT_MEMBERS_USER, C_PM_USER, id, &key);
 		while ((tup = scan_next(&s)) != NULL)
@@ -527,18 +732,23 @@ cache_user(const pg_uuid_t *id)
 			qsort(projects.items, projects.n, projects.size, project_membership_cmp);
 		tmp.nprojects = projects.n;
 		tmp.projects = keep(&projects);
-		if (parts.n > 1)
-			qsort(parts.items, parts.n, parts.size, participation_cmp);
-		add_deny_placeholders(&parts, id);
 		tmp.norgs = orgs.n;
 		tmp.orgs = keep(&orgs);
-		tmp.nparts = parts.n;
-		tmp.parts = keep(&parts);
-		if (tmp.nparts > 0)
-			load_overrides(&tmp);
 	}
 
-	u = hash_search(cache_cur->users, id, HASH_ENTER, NULL);
+	if (tmp.deps == NULL)
+	{
+		tmp.ndeps = 1;
+		tmp.deps = MemoryContextAlloc(cache_cur->ctx, sizeof(CacheDep));
+	}
+	tmp.deps[0].key = inval_key(INVAL_USER, id->data, UUID_LEN);
+	cache_deps_seal(tmp.deps, tmp.ndeps, seq);
+	tmp.checked = cache_frame_seq;
+
+	if (u)
+		user_release(u);
+	else
+		u = hash_search(cache_cur->users, id, HASH_ENTER, NULL);
 	*u = tmp;
 	if (cache_over_budget(cache_cur))
 		cache_cur->over_budget = true;
@@ -580,21 +790,33 @@ cache_user_candidates(const UserInfo *user)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u->candidates_loaded)
+	Growable	deps = {NULL, 0, 0, sizeof(CacheDep)};
+	uint64		seq = cache_inval_seq;
+
+	if (u->candidates_loaded &&
+		cache_entry_fresh(&u->candidates_checked, u->candidate_deps, u->ncandidate_deps))
 		return;
 	cache_stats.loads++;
+	free_if(u->candidates);
+	free_if(u->candidate_deps);
+	free_if(u->project_candidates);
+	u->candidates = u->project_candidates = NULL;
+	u->candidate_deps = NULL;
+	u->candidates_loaded = u->project_candidates_loaded = false;
 
+	/* personal workspaces: the user's own rows, already in the user's deps */
 	scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_PERSONAL, C_WS_PERSONAL, &u->id, &key);
 	while ((tup = scan_next(&s)) != NULL)
 	{
 		WorkspaceInfo w;
 
 		workspace_from_tuple(&s, tup, &w);
-		prime_workspace(&w);
+		prime_workspace(&w, seq);
 		*(pg_uuid_t *) grow(&ids) = w.id;
 	}
 	scan_end(&s);
 
+	cache_user_parts(u);
 	for (int i = 0; i < u->nparts; i++)
 		*(pg_uuid_t *) grow(&ids) = u->parts[i].workspace_id;
 
@@ -605,13 +827,16 @@ cache_user_candidates(const UserInfo *user)
 
 		if (m->role == ORG_ROLE_GUEST || m->role == ORG_ROLE_NONE)
 			continue;
-		scan_by_uuid(&s, REL_WORKSPACES, IDX_WORKSPACES_ORG, C_WS_ORG, &m->org_id, &key);
+		((CacheDep *) grow(&deps))->key = inval_key(INVAL_ORG_WORKSPACES, m->org_id.data, UUID_LEN);
+		/* a plain member: only the org's shared and open workspaces (a partial index) */
+		scan_by_uuid(&s, REL_WORKSPACES, every ? IDX_WORKSPACES_ORG : IDX_WORKSPACES_ORG_OPEN,
+					 C_WS_ORG, &m->org_id, &key);
 		while ((tup = scan_next(&s)) != NULL)
 		{
 			WorkspaceInfo w;
 
 			workspace_from_tuple(&s, tup, &w);
-			prime_workspace(&w);
+			prime_workspace(&w, seq);
 			if (every || w.shared || w.open)
 				*(pg_uuid_t *) grow(&ids) = w.id;
 		}
@@ -621,6 +846,10 @@ cache_user_candidates(const UserInfo *user)
 	sort_unique(&ids);
 	u->candidates = keep(&ids);
 	u->ncandidates = ids.n;
+	u->candidate_deps = keep(&deps);
+	u->ncandidate_deps = deps.n;
+	cache_deps_seal(u->candidate_deps, u->ncandidate_deps, seq);
+	u->candidates_checked = cache_frame_seq;
 	u->candidates_loaded = true;
 }
 
@@ -638,10 +867,16 @@ cache_user_project_candidates(const UserInfo *user)
 	ScanKeyData key;
 	HeapTuple	tup;
 
-	if (u->project_candidates_loaded)
+	uint64		seq;
+
+	cache_user_candidates(u);
+	if (u->project_candidates_loaded &&
+		cache_entry_fresh(&u->project_candidates_checked, &u->project_candidates_dep, 1))
 		return;
 	cache_stats.loads++;
-	cache_user_candidates(u);
+	free_if(u->project_candidates);
+	u->project_candidates = NULL;
+	seq = cache_inval_seq;
 	for (int i = 0; i < u->ncandidates; i++)
 	{
 		scan_by_uuid(&s, REL_PROJECTS, IDX_PROJECTS_WORKSPACE, C_PROJ_WS, &u->candidates[i], &key);
@@ -653,10 +888,15 @@ cache_user_project_candidates(const UserInfo *user)
 
 			get_uuid(&s, tup, C_PROJ_ID, &id);
 			p = hash_search(cache_cur->projects, &id, HASH_ENTER, &found);
-			if (!found)
+			if (!found || !cache_entry_fresh(&p->checked, &p->dep, 1))
 			{
+				memset(p, 0, sizeof(*p));
+				p->id = id;
 				p->found = true;
 				p->workspace_id = u->candidates[i];
+				p->dep.key = inval_key(INVAL_PROJECT, id.data, UUID_LEN);
+				cache_deps_seal(&p->dep, 1, seq);
+				p->checked = cache_frame_seq;
 			}
 			*(pg_uuid_t *) grow(&ids) = id;
 		}
@@ -667,6 +907,9 @@ cache_user_project_candidates(const UserInfo *user)
 	sort_unique(&ids);
 	u->project_candidates = keep(&ids);
 	u->nproject_candidates = ids.n;
+	u->project_candidates_dep.key = inval_key(INVAL_PROJECTS, "", 0);
+	cache_deps_seal(&u->project_candidates_dep, 1, seq);
+	u->project_candidates_checked = cache_frame_seq;
 	u->project_candidates_loaded = true;
 }
 
@@ -677,13 +920,16 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 	LoginEntry *e = hash_search(cache_cur->logins, &roleid, HASH_FIND, NULL);
 	LoginEntry	tmp;
 
-	if (e == NULL)
+	if (e == NULL || !cache_entry_fresh(&e->checked, &e->dep, 1))
 	{
 		char	   *rolname = GetUserNameFromId(roleid, true);
+		uint64		seq = cache_inval_seq;
 
 		cache_stats.loads++;
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.roleid = roleid;
+		/* a role that does not exist: pg_authid's invalidation covers it */
+		tmp.dep.key = inval_key(INVAL_LOGIN, rolname ? rolname : "", rolname ? strlen(rolname) : 0);
 		if (rolname != NULL)
 		{
 			ModelScan	s;
@@ -699,6 +945,8 @@ cache_login_user(Oid roleid, pg_uuid_t *user_id)
 				tmp.found = get_uuid(&s, tup, C_USER_ID, &tmp.user_id);
 			scan_end(&s);
 		}
+		cache_deps_seal(&tmp.dep, 1, seq);
+		tmp.checked = cache_frame_seq;
 		e = hash_search(cache_cur->logins, &roleid, HASH_ENTER, NULL);
 		*e = tmp;
 	}

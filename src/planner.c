@@ -1,18 +1,30 @@
 /*
  * planner.c
  *		Planner support for authz.can(workspace, permission) and
- *		authz.can_project(project, permission).
+ *		authz.can_project(project, permission), and the cost of
+ *		authz.workspace_array and authz.project_array.
  *
  * Index condition: when the first argument is an indexed column, the call is
  * equivalent to  column = ANY (authz.workspace_array(permission))  (for
  * projects, authz.project_array), which a btree index can answer; the array
- * is computed once per scan, never baked into the plan, so cached plans stay
- * correct for every user.
+ * is computed when the scan starts (memoised: see checks.c), never baked into
+ * the plan, so cached plans stay correct for every user. A btree scan sorts
+ * and walks its array at every (re)scan, so the condition is only offered
+ * when it pays: not when the planning user sees more than INDEX_SET_MIN
+ * workspaces holding more than INDEX_SELECTIVITY_MAX of the rows, where the
+ * check stays a filter (constant time per row) and the scan uses the other
+ * conditions (a join key, the primary key).
  *
  * Selectivity: the planner is told the fraction of rows in the workspaces (or
  * projects) the current user can see, estimated from the column's statistics
- * exactly as a constant  column = ANY ('{...}')  would be. Estimates only
- * steer the plan; answers never depend on them.
+ * exactly as a constant  column = ANY ('{...}')  would be, from a sample of
+ * the visible set when it is large. The visible set and the estimate are
+ * memoised (memo.c), so planning a statement costs the same for a user who
+ * sees 100,000 workspaces as for one who sees ten. Estimates only steer the
+ * plan; answers never depend on them.
+ *
+ * Cost: the arrays cost what a scan pays for them, one operator per member
+ * of the planning user's set.
  */
 #include "postgres.h"
 
@@ -23,7 +35,9 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -35,6 +49,10 @@
 /* Above this many visible workspaces, estimate from a prefix and scale. */
 #define SELECTIVITY_SAMPLE 1000
 
+/* When an index condition stops paying (see the file header). */
+#define INDEX_SET_MIN 1000
+#define INDEX_SELECTIVITY_MAX 0.5
+
 /* Is the supported function authz.can_project (else authz.can)? */
 static bool
 is_project_check(Oid funcid)
@@ -42,6 +60,24 @@ is_project_check(Oid funcid)
 	char	   *name = get_func_name(funcid);
 
 	return name != NULL && strcmp(name, "can_project") == 0;
+}
+
+/* Is it authz.workspace_array or authz.project_array? */
+static bool
+array_function(Oid funcid)
+{
+	char	   *name = get_func_name(funcid);
+
+	return name != NULL && (strcmp(name, "workspace_array") == 0 ||
+							strcmp(name, "project_array") == 0);
+}
+
+static bool
+is_project_array(Oid funcid)
+{
+	char	   *name = get_func_name(funcid);
+
+	return name != NULL && strcmp(name, "project_array") == 0;
 }
 
 /* authz.workspace_array(text), or authz.project_array(text) for projects. */
@@ -69,6 +105,78 @@ make_any(Oid eqop, Node *column, Node *array)
 	return saop;
 }
 
+/*
+ * The planning user's visible set for a permission: its size and its
+ * selectivity on a column, memoised per (relation, column, set). False when
+ * the permission is not a known constant.
+ */
+static bool
+visible_estimate(PlannerInfo *root, Node *column, int varRelid, bool projects,
+				 Node *permission, Selectivity *selectivity, int *nvisible)
+{
+	text	   *name;
+	int			bit;
+	pg_uuid_t	user;
+	const VisibleSet *set;
+	Oid			relid = InvalidOid;
+	AttrNumber	attnum = 0;
+	double		s;
+
+	if (!IsA(permission, Const) || ((Const *) permission)->constisnull)
+		return false;
+	name = DatumGetTextPP(((Const *) permission)->constvalue);
+	cache_enter();
+	bit = cache_permission_bit(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), true);
+	if (bit < 0 || !authz_current_user(&user))
+	{
+		cache_leave();
+		if (bit < 0)
+			return false;
+		*selectivity = 0.0;		/* no current user: nothing is visible */
+		*nvisible = 0;
+		return true;
+	}
+	set = resolve_visible(&user, bit, projects ? RESULT_PROJECT : RESULT_WORKSPACE);
+	*nvisible = set->n;
+	if (column == NULL)
+	{
+		cache_leave();
+		*selectivity = 0.0;		/* not asked for */
+		return true;
+	}
+
+	if (root && IsA(column, Var) && ((Var *) column)->varno > 0 &&
+		((Var *) column)->varno <= list_length(root->parse->rtable))
+	{
+		RangeTblEntry *rte = planner_rt_fetch(((Var *) column)->varno, root);
+
+		if (rte->rtekind == RTE_RELATION)
+		{
+			relid = rte->relid;
+			attnum = rte->inh ? -((Var *) column)->varattno : ((Var *) column)->varattno;
+		}
+	}
+	if (!OidIsValid(relid) || !cache_selectivity_find(relid, attnum, set, &s))
+	{
+		int			sample = Min(set->n, SELECTIVITY_SAMPLE);
+		Const	   *array = makeConst(UUIDARRAYOID, -1, InvalidOid, -1,
+									  visible_set_array(set, sample), false, false);
+
+		s = clause_selectivity(root,
+							   (Node *) make_any(lookup_type_cache(UUIDOID, TYPECACHE_EQ_OPR)->eq_opr,
+												 column, (Node *) array),
+							   varRelid, JOIN_INNER, NULL);
+		if (sample > 0)
+			s *= (double) set->n / sample;
+		s = Min(Max(s, 0.0), 1.0);
+		if (OidIsValid(relid))
+			cache_selectivity_store(relid, attnum, set, s);
+	}
+	cache_leave();
+	*selectivity = s;
+	return true;
+}
+
 static List *
 can_index_condition(SupportRequestIndexCondition *req)
 {
@@ -76,13 +184,17 @@ can_index_condition(SupportRequestIndexCondition *req)
 	Node	   *permission;
 	Oid			eqop;
 	FuncExpr   *array;
+	bool		projects;
+	Selectivity s;
+	int			n;
 
 	if (!is_funcclause(req->node) || req->indexarg != 0)
 		return NIL;
 	call = (FuncExpr *) req->node;
-	if (list_length(call->args) != 2)
+	if (list_length(call->args) != 2 || array_function(call->funcid))
 		return NIL;
 	permission = lsecond(call->args);
+	projects = is_project_check(call->funcid);
 
 	/* The permission must be fixed for the whole scan. */
 	if (contain_var_clause(permission) || contain_volatile_functions(permission))
@@ -92,8 +204,12 @@ can_index_condition(SupportRequestIndexCondition *req)
 	eqop = get_opfamily_member(req->opfamily, UUIDOID, UUIDOID, BTEqualStrategyNumber);
 	if (!OidIsValid(eqop))
 		return NIL;
+	if (visible_estimate(req->root, linitial(call->args), req->index->rel->relid, projects,
+						 permission, &s, &n) &&
+		n > INDEX_SET_MIN && s > INDEX_SELECTIVITY_MAX)
+		return NIL;
 
-	array = makeFuncExpr(array_function_oid(is_project_check(call->funcid)), UUIDARRAYOID,
+	array = makeFuncExpr(array_function_oid(projects), UUIDARRAYOID,
 						 list_make1(copyObject(permission)),
 						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	req->lossy = false;
@@ -103,59 +219,33 @@ can_index_condition(SupportRequestIndexCondition *req)
 static bool
 can_selectivity(SupportRequestSelectivity *req)
 {
-	Node	   *column;
-	Const	   *permission;
-	text	   *name;
-	int			bit;
-	pg_uuid_t	user;
-	ArrayType  *visible;
-	int			n;
-	double		scale = 1.0;
-	Const	   *array;
 	Selectivity s;
+	int			n;
 
-	if (req->is_join || list_length(req->args) != 2)
+	if (req->is_join || list_length(req->args) != 2 || array_function(req->funcid))
 		return false;
-	column = linitial(req->args);
-	permission = (Const *) lsecond(req->args);
-	if (!IsA(permission, Const) || permission->constisnull)
+	if (!visible_estimate(req->root, linitial(req->args), req->varRelid,
+						  is_project_check(req->funcid), lsecond(req->args), &s, &n))
 		return false;
+	req->selectivity = s;
+	return true;
+}
 
-	name = DatumGetTextPP(permission->constvalue);
-	cache_enter();
-	bit = cache_permission_bit(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), true);
-	cache_leave();
-	if (bit < 0)
+/* workspace_array / project_array: one operator per member of the set. */
+static bool
+array_cost(SupportRequestCost *req)
+{
+	FuncExpr   *call = (FuncExpr *) req->node;
+	Selectivity s;
+	int			n;
+
+	if (call == NULL || !IsA(call, FuncExpr) || list_length(call->args) != 1)
 		return false;
-
-	if (authz_current_user(&user))
-		visible = DatumGetArrayTypeP(is_project_check(req->funcid)
-									 ? resolve_project_array(&user, bit)
-									 : resolve_workspace_array(&user, bit));
-	else
-		visible = construct_empty_array(UUIDOID);
-
-	n = ArrayGetNItems(ARR_NDIM(visible), ARR_DIMS(visible));
-	if (n > SELECTIVITY_SAMPLE)
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			total;
-
-		deconstruct_array(visible, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR,
-						  &elems, &nulls, &total);
-		visible = construct_array(elems, SELECTIVITY_SAMPLE, UUIDOID, UUID_LEN,
-								  false, TYPALIGN_CHAR);
-		scale = (double) n / SELECTIVITY_SAMPLE;
-	}
-	array = makeConst(UUIDARRAYOID, -1, InvalidOid, -1, PointerGetDatum(visible),
-					  false, false);
-	s = clause_selectivity(req->root,
-						   (Node *) make_any(lookup_type_cache(UUIDOID, TYPECACHE_EQ_OPR)->eq_opr,
-										  column, (Node *) array),
-						   req->varRelid, JOIN_INNER, NULL);
-	s *= scale;
-	req->selectivity = Min(Max(s, 0.0), 1.0);
+	if (!visible_estimate(NULL, NULL, 0, is_project_array(req->funcid),
+						  linitial(call->args), &s, &n))
+		return false;
+	req->startup = 0;
+	req->per_tuple = cpu_operator_cost * Max(n, 1);
 	return true;
 }
 
@@ -170,6 +260,14 @@ planner_can_support(PG_FUNCTION_ARGS)
 		List	   *conds = can_index_condition((SupportRequestIndexCondition *) rawreq);
 
 		PG_RETURN_POINTER(conds);
+	}
+	if (IsA(rawreq, SupportRequestCost))
+	{
+		SupportRequestCost *req = (SupportRequestCost *) rawreq;
+
+		if (array_function(req->funcid) && array_cost(req))
+			PG_RETURN_POINTER(req);
+		PG_RETURN_POINTER(NULL);
 	}
 	if (IsA(rawreq, SupportRequestSelectivity))
 	{

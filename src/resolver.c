@@ -91,32 +91,6 @@ find_membership(const UserInfo *u, const pg_uuid_t *org_id)
 	return NULL;
 }
 
-/* Index of the first participation in the workspace, or -1. */
-static int
-first_participation(const UserInfo *u, const pg_uuid_t *ws)
-{
-	int			lo = 0,
-				hi = u->nparts - 1,
-				found = -1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = uuid_cmp_raw(&u->parts[mid].workspace_id, ws);
-
-		if (c == 0)
-		{
-			found = mid;
-			hi = mid - 1;
-		}
-		else if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return found;
-}
-
 /* Accumulator for one resolution. */
 typedef struct Acc
 {
@@ -157,12 +131,11 @@ add_source(Acc *acc, SourceKind kind, const RoleInfo *role, const pg_uuid_t *tea
 	}
 }
 
-static void
-limit_validity(ResultEntry *out, TimestampTz expires_at)
-{
-	if (expires_at < out->valid_until)
-		out->valid_until = expires_at;
-}
+#define limit_validity(out, expires_at) \
+	do { \
+		if ((expires_at) < (out)->valid_until) \
+			(out)->valid_until = (expires_at); \
+	} while (0)
 
 /*
  * SPEC 3, rules 1-4, for one user and workspace at time `now`; with
@@ -179,10 +152,14 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 				denies;
 	Acc			acc;
 	int			i;
+	const Participation *parts;
+	int			nparts;
 
 	memset(out, 0, sizeof(*out));
 	result_key(&out->key, user_id, ws_id, RESULT_WORKSPACE);
 	out->valid_until = DT_NOEND;
+	out->ndeps = 1;
+	out->deps[0].key = inval_key(INVAL_WORKSPACE, ws_id->data, UUID_LEN);
 	permset_clear(&grants);
 	permset_clear(&denies);
 	acc.out = out;
@@ -192,6 +169,7 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 
 	/* Rule 1: a missing or deactivated user holds nothing. */
 	u = cache_user(user_id);
+	out->user_serial = u->serial;
 	if (ex)
 	{
 		ex->user_found = u->found;
@@ -209,11 +187,10 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	if (w->has_personal && uuid_cmp_raw(&w->personal_user, user_id) == 0)
 		add_source(&acc, SOURCE_PERSONAL, cache_role(&owner_role_id), NULL);
 
-	i = first_participation(u, ws_id);
-	for (; i >= 0 && i < u->nparts &&
-		 uuid_cmp_raw(&u->parts[i].workspace_id, ws_id) == 0; i++)
+	nparts = cache_user_parts_in(u, ws_id, &parts);
+	for (i = 0; i < nparts; i++)
 	{
-		const Participation *p = &u->parts[i];
+		const Participation *p = &parts[i];
 		bool		current = p->expires_at > now;
 
 		if (current)
@@ -242,6 +219,8 @@ compute(const pg_uuid_t *user_id, const pg_uuid_t *ws_id, TimestampTz now,
 	if (w->has_org)
 	{
 		const OrgMembership *m = find_membership(u, &w->org_id);
+
+		out->deps[out->ndeps++].key = inval_key(INVAL_ORG, w->org_id.data, UUID_LEN);
 
 		/* Guests get nothing from the org: only their participations. */
 		if (m && m->role != ORG_ROLE_GUEST)
@@ -375,16 +354,18 @@ resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEnt
 	}
 	generation = authz_cache_generation;
 	p = cache_project(project_id);
+	u = cache_user(user_id);
 	if (!p->found)
 	{
 		memset(out, 0, sizeof(*out));
 		out->valid_until = DT_NOEND;
+		out->user_serial = u->serial;
 	}
 	else
 		compute(user_id, &p->workspace_id, now, true, out, NULL);
 	out->key = key;
+	out->deps[out->ndeps++].key = inval_key(INVAL_PROJECT, project_id->data, UUID_LEN);
 
-	u = cache_user(user_id);
 	if (p->found && u->found && u->active)
 	{
 		const ProjectMembership *pm;
@@ -413,80 +394,199 @@ resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEnt
 	cache_leave();
 }
 
+/* A growable array of invalidation keys (deduplicated when sealed). */
+typedef struct DepList
+{
+	CacheDep   *deps;
+	int			n;
+	int			cap;
+} DepList;
+
+static void
+dep_add(DepList *l, uint32 key)
+{
+	if (l->n == l->cap)
+	{
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->deps = l->deps ? repalloc(l->deps, sizeof(CacheDep) * l->cap)
+			: palloc(sizeof(CacheDep) * l->cap);
+	}
+	l->deps[l->n++].key = key;
+}
+
+/*
+ * What a user's visible set is computed from besides the user's own rows:
+ * the workspaces of the orgs they belong to (as candidates), those orgs'
+ * settings, and each candidate workspace outside those orgs.
+ */
+static void
+visible_deps(const UserInfo *u, DepList *deps)
+{
+	for (int i = 0; i < u->ncandidate_deps; i++)
+		dep_add(deps, u->candidate_deps[i].key);
+	for (int i = 0; i < u->norgs; i++)
+		if (u->orgs[i].role != ORG_ROLE_GUEST && u->orgs[i].role != ORG_ROLE_NONE)
+			dep_add(deps, inval_key(INVAL_ORG, u->orgs[i].org_id.data, UUID_LEN));
+	for (int i = 0; i < u->ncandidates; i++)
+	{
+		const WorkspaceInfo *w = cache_workspace(&u->candidates[i]);
+		const OrgMembership *m;
+
+		if (!w->has_org)
+			continue;			/* the user's own personal workspace */
+		m = find_membership(u, &w->org_id);
+		if (m == NULL || m->role == ORG_ROLE_GUEST || m->role == ORG_ROLE_NONE)
+			dep_add(deps, inval_key(INVAL_WORKSPACE, w->id.data, UUID_LEN));
+	}
+}
+
+/*
+ * Every workspace (or project) where the user holds the permission: the
+ * memoised set, or computed and memoised. The set is valid until the
+ * caller's cache frame ends: call between cache_enter() and cache_leave().
+ */
+const VisibleSet *
+resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind)
+{
+	const VisibleSet *found;
+	VisibleSet	set;
+	const UserInfo *u;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	uint64		generation;
+	DepList		deps = {NULL, 0, 0};
+	int			ncand;
+	const pg_uuid_t *cand;
+	const VisibleSet *kept;
+	VisibleSet *copy;
+
+	/* in a parallel query, the leader's set: every process answers alike */
+	found = parallel_visible(user_id, bit, kind);
+	if (found)
+		return found;
+	found = cache_visible_find(user_id, bit, kind);
+	if (found)
+		return found;
+	generation = authz_cache_generation;
+	memset(&set, 0, sizeof(set));
+	set.user_id = *user_id;
+	set.bit = bit;
+	set.kind = (int32) kind;
+	set.valid_until = DT_NOEND;
+	u = cache_user(user_id);
+	set.user_serial = u->serial;
+	if (u->found && u->active)
+	{
+		if (kind == RESULT_PROJECT)
+		{
+			cache_user_project_candidates(u);
+			ncand = u->nproject_candidates;
+			cand = u->project_candidates;
+			dep_add(&deps, inval_key(INVAL_PROJECTS, "", 0));
+		}
+		else
+		{
+			cache_user_candidates(u);
+			ncand = u->ncandidates;
+			cand = u->candidates;
+		}
+		visible_deps(u, &deps);
+		set.ids = palloc(sizeof(pg_uuid_t) * Max(ncand, 1));
+		for (int i = 0; i < ncand; i++)
+		{
+			ResultEntry r;
+
+			if (kind == RESULT_PROJECT)
+				resolve_project(user_id, &cand[i], &r);
+			else
+				compute(user_id, &cand[i], now, false, &r, NULL);	/* the set is the memo */
+			limit_validity(&set, r.valid_until);
+			if (permset_test(&r.perms, bit))
+				set.ids[set.n++] = cand[i];
+		}
+	}
+	set.deps = deps.deps;
+	set.ndeps = deps.n;
+	kept = cache_visible_store(&set, generation);
+	if (kept)
+		return kept;
+	/* not kept (the model changed meanwhile, or the cache is full) */
+	copy = palloc(sizeof(VisibleSet));
+	*copy = set;
+	return copy;
+}
+
+/* A visible set (its first `limit` members, if limit >= 0) as a uuid[]. */
+Datum
+visible_set_array(const VisibleSet *set, int limit)
+{
+	int			n = (limit >= 0 && limit < set->n) ? limit : set->n;
+	ArrayType  *a;
+	Size		bytes = ARR_OVERHEAD_NONULLS(1) + (Size) n * UUID_LEN;
+
+	a = (ArrayType *) palloc(bytes);
+	SET_VARSIZE(a, bytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = UUIDOID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	if (n > 0)
+		memcpy((char *) a + ARR_OVERHEAD_NONULLS(1), set->ids, (Size) n * UUID_LEN);
+	return PointerGetDatum(a);
+}
+
+/*
+ * Build the lookup table of a visible set in cxt: open addressing, at most
+ * three quarters full, the nil uuid marking empty slots.
+ */
+void
+visible_set_table(VisibleSet *set, MemoryContext cxt)
+{
+	static const pg_uuid_t nil;
+	uint32		slots = 16;
+
+	while (slots < (uint32) set->n + (uint32) set->n / 3 + 1)
+		slots <<= 1;
+	set->slots = MemoryContextAllocZero(cxt, sizeof(pg_uuid_t) * slots);
+	set->mask = slots - 1;
+	set->has_nil = false;
+	for (int k = 0; k < set->n; k++)
+	{
+		uint32		i;
+
+		if (memcmp(&set->ids[k], &nil, UUID_LEN) == 0)
+		{
+			set->has_nil = true;
+			continue;
+		}
+		for (i = visible_hash(&set->ids[k]) & set->mask;
+			 memcmp(&set->slots[i], &nil, UUID_LEN) != 0;
+			 i = (i + 1) & set->mask)
+			;
+		set->slots[i] = set->ids[k];
+	}
+}
+
 /* Every workspace where the user holds the permission, as a uuid[]. */
 Datum
 resolve_workspace_array(const pg_uuid_t *user_id, int bit)
 {
-	const UserInfo *u;
-	Datum	   *elems = NULL;
-	int			n = 0;
-	TimestampTz now = GetCurrentStatementStartTimestamp();
-	ArrayType  *result;
+	Datum		result;
 
 	cache_enter();
-	u = cache_user(user_id);
-	if (u->found && u->active)
-	{
-		cache_user_candidates(u);
-		elems = palloc(sizeof(Datum) * Max(u->ncandidates, 1));
-		for (int i = 0; i < u->ncandidates; i++)
-		{
-			ResultKey	key;
-			ResultEntry *e;
-			ResultEntry fresh;
-
-			result_key(&key, user_id, &u->candidates[i], RESULT_WORKSPACE);
-			e = cache_result_find(&key);
-			if (e == NULL || e->valid_until <= now)
-			{
-				uint64		generation = authz_cache_generation;
-
-				compute(user_id, &u->candidates[i], now, false, &fresh, NULL);
-				cache_result_store(&fresh, generation);
-				e = &fresh;
-			}
-			if (permset_test(&e->perms, bit))
-			{
-				pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
-
-				*id = u->candidates[i];
-				elems[n++] = UUIDPGetDatum(id);
-			}
-		}
-	}
+	result = visible_set_array(resolve_visible(user_id, bit, RESULT_WORKSPACE), -1);
 	cache_leave();
-	result = construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-	return PointerGetDatum(result);
+	return result;
 }
 
 /* Every project where the user holds the permission, as a uuid[]. */
 Datum
 resolve_project_array(const pg_uuid_t *user_id, int bit)
 {
-	const UserInfo *u;
-	Datum	   *elems = NULL;
-	int			n = 0;
+	Datum		result;
 
 	cache_enter();
-	u = cache_user(user_id);
-	if (u->found && u->active)
-	{
-		cache_user_project_candidates(u);
-		elems = palloc(sizeof(Datum) * Max(u->nproject_candidates, 1));
-		for (int i = 0; i < u->nproject_candidates; i++)
-		{
-			ResultEntry r;
-
-			resolve_project(user_id, &u->project_candidates[i], &r);
-			if (permset_test(&r.perms, bit))
-			{
-				pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
-
-				*id = u->project_candidates[i];
-				elems[n++] = UUIDPGetDatum(id);
-			}
-		}
-	}
+	result = visible_set_array(resolve_visible(user_id, bit, RESULT_PROJECT), -1);
 	cache_leave();
-	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	return result;
 }

@@ -13,7 +13,7 @@
 
 PG_MODULE_MAGIC;
 
-int			authz_cache_size_kb = 16384;
+int			authz_cache_size_kb = 65536;
 
 /* Read by the audit trigger (SQL) through current_setting(). */
 static bool authz_notify = false;
@@ -25,9 +25,11 @@ _PG_init(void)
 {
 	DefineCustomIntVariable("workspace_authz.cache_size",
 							"Memory a backend may use to cache authorization answers.",
-							"When the cache grows past this size it is emptied and refilled on demand.",
+							"Past this size the memoised answers are dropped, then the whole cache if need be; "
+							"both refill on demand. The bound holds for each of a backend's two caches "
+							"(the persistent one, and the one tied to a snapshot) and in each parallel worker.",
 							&authz_cache_size_kb,
-							16384, 256, INT_MAX / 1024,
+							65536, 256, INT_MAX / 1024,
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -43,5 +45,6 @@ _PG_init(void)
 	identity_init();
 	cache_init();
 	distributed_init();
+	parallel_init();
 	MarkGUCPrefixReserved("workspace_authz");
 }

@@ -17,6 +17,7 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "access/attnum.h"
 #include "utils/uuid.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
@@ -97,6 +98,7 @@ extern char *authz_jwt_claim;
 extern void identity_init(void);
 extern void cache_init(void);
 extern void distributed_init(void);
+extern void parallel_init(void);
 extern int64 distributed_shard_of(Oid relid);
 extern Oid	distributed_local_shard(Oid nsp, const char *name, int64 shardid);
 extern void distributed_propagate_user(const pg_uuid_t *user_id);
@@ -123,6 +125,30 @@ typedef enum OrgRole
 
 #define ROLE_NAME_MAX 64
 
+/*
+ * What a cached entry was read from: an invalidation key (a hash of what
+ * changed: a user, an organization, a workspace, ...) and the epoch of its
+ * bucket when the entry was read (cache.c). An entry stays valid while the
+ * epochs of all its keys are unchanged.
+ */
+typedef struct CacheDep
+{
+	uint32		key;
+	uint32		epoch;
+} CacheDep;
+
+typedef enum InvalKind
+{
+	INVAL_USER = 'u',
+	INVAL_ORG = 'o',			/* an organization's settings */
+	INVAL_ORG_WORKSPACES = 'W',	/* the set of an organization's workspaces */
+	INVAL_WORKSPACE = 'w',
+	INVAL_TEAM = 't',
+	INVAL_PROJECT = 'p',
+	INVAL_LOGIN = 'l',
+	INVAL_PROJECTS = 'P'		/* the set of projects, whoever's */
+} InvalKind;
+
 typedef struct RoleInfo
 {
 	pg_uuid_t	id;				/* hash key */
@@ -137,6 +163,8 @@ typedef struct OrgInfo
 {
 	pg_uuid_t	id;				/* hash key */
 	bool		found;
+	uint64		checked;		/* frame in which dep was last found valid */
+	CacheDep	dep;
 	bool		members_can_create;
 	bool		has_admin_role;
 	pg_uuid_t	admin_role;		/* workspace role held by org owners/admins */
@@ -146,6 +174,8 @@ typedef struct WorkspaceInfo
 {
 	pg_uuid_t	id;				/* hash key */
 	bool		found;
+	uint64		checked;
+	CacheDep	dep;
 	bool		has_org;
 	bool		has_personal;
 	bool		shared;
@@ -196,6 +226,8 @@ typedef struct ProjectInfo
 {
 	pg_uuid_t	id;				/* hash key */
 	bool		found;
+	uint64		checked;
+	CacheDep	dep;
 	pg_uuid_t	workspace_id;
 } ProjectInfo;
 
@@ -204,16 +236,29 @@ typedef struct UserInfo
 	pg_uuid_t	id;				/* hash key */
 	bool		found;
 	bool		active;
+	uint64		serial;			/* unique per load: answers name the load */
+	uint64		checked;
+	int			ndeps;
+	CacheDep   *deps;			/* the user and their teams */
 	int			norgs;
 	OrgMembership *orgs;		/* sorted by org_id */
+	int			nteams;
+	pg_uuid_t  *teams;
+	bool		parts_loaded;	/* participations are loaded on first use */
+	int			pair_loads;		/* workspaces read one by one before that */
 	int			nparts;
 	Participation *parts;		/* sorted by workspace_id */
 	int			nprojects;
 	ProjectMembership *projects;	/* sorted by project_id */
 	bool		candidates_loaded;
+	uint64		candidates_checked;
+	int			ncandidate_deps;
+	CacheDep   *candidate_deps;	/* the orgs whose workspaces are candidates */
 	int			ncandidates;
 	pg_uuid_t  *candidates;		/* workspaces where the user may hold a role */
 	bool		project_candidates_loaded;
+	uint64		project_candidates_checked;
+	CacheDep	project_candidates_dep; /* the set of projects */
 	int			nproject_candidates;
 	pg_uuid_t  *project_candidates;	/* projects where they may hold one */
 } UserInfo;
@@ -253,10 +298,85 @@ typedef struct ResultEntry
 	int32		rank;			/* 0 when the user holds no role */
 	const RoleInfo *role;		/* highest-ranked role, or NULL */
 	TimestampTz valid_until;	/* first expiry among the sources used */
+	uint64		user_serial;	/* the load of the user it was computed from */
+	uint64		checked;
+	int			ndeps;
+	CacheDep	deps[3];		/* the workspace, its org, the project */
 } ResultEntry;
+
+/*
+ * The memoised set of workspaces (or projects) where a user holds one
+ * permission, sorted, with what it was computed from.
+ */
+typedef struct VisibleSet
+{
+	pg_uuid_t	user_id;		/* hash key: user, bit, kind */
+	int32		bit;
+	int32		kind;			/* a ResultKind */
+	uint64		serial;			/* unique per computation */
+	uint64		user_serial;
+	uint64		checked;
+	TimestampTz valid_until;
+	int			ndeps;
+	CacheDep   *deps;			/* orgs (and personal workspaces) of the set */
+	int			n;
+	pg_uuid_t  *ids;
+	/* a lookup table of the ids, built on first use (visible_set_table) */
+	uint32		mask;			/* slots - 1 */
+	bool		has_nil;		/* the nil uuid, which marks empty slots */
+	pg_uuid_t  *slots;			/* open addressing, or NULL */
+} VisibleSet;
+
+static inline uint32
+visible_hash(const pg_uuid_t *id)
+{
+	uint64		a,
+				b;
+
+	memcpy(&a, id->data, 8);
+	memcpy(&b, id->data + 8, 8);
+	a ^= b * UINT64CONST(0x9E3779B97F4A7C15);
+	return (uint32) ((a * UINT64CONST(0xFF51AFD7ED558CCD)) >> 32);
+}
+
+/* Is the id in a lookup table (slots, mask, has_nil) of a visible set? */
+static inline bool
+visible_table_contains(const pg_uuid_t *slots, uint32 mask, bool has_nil, const pg_uuid_t *id)
+{
+	static const pg_uuid_t nil;
+
+	if (memcmp(id, &nil, UUID_LEN) == 0)
+		return has_nil;
+	for (uint32 i = visible_hash(id) & mask;; i = (i + 1) & mask)
+	{
+		if (memcmp(&slots[i], id, UUID_LEN) == 0)
+			return true;
+		if (memcmp(&slots[i], &nil, UUID_LEN) == 0)
+			return false;
+	}
+}
 
 /* Bumped whenever cached answers may have changed; memos compare it. */
 extern uint64 authz_cache_generation;
+
+/* Invalidations (cache.c): keys, epochs, and the validity of entries. */
+extern uint64 cache_inval_seq;	/* bumped by every invalidation received */
+extern uint64 cache_frame_seq;	/* cache_inval_seq at the outermost entry */
+extern uint32 inval_key(InvalKind kind, const void *data, Size len);
+extern void cache_deps_seal(CacheDep *deps, int n, uint64 seq_at_load);
+extern bool cache_deps_valid(const CacheDep *deps, int n);
+
+/* Is an entry still valid? Checked once per frame, then by one compare. */
+static inline bool
+cache_entry_fresh(uint64 *checked, const CacheDep *deps, int n)
+{
+	if (*checked == cache_frame_seq)
+		return true;
+	if (!cache_deps_valid(deps, n))
+		return false;
+	*checked = cache_frame_seq;
+	return true;
+}
 
 extern void cache_accept_invalidations(void);
 extern void cache_enter(void);
@@ -271,12 +391,21 @@ extern const OrgInfo *cache_org(const pg_uuid_t *id);
 extern const WorkspaceInfo *cache_workspace(const pg_uuid_t *id);
 extern const ProjectInfo *cache_project(const pg_uuid_t *id);
 extern const UserInfo *cache_user(const pg_uuid_t *id);
+extern void cache_user_parts(const UserInfo *user);
+extern int	cache_user_parts_in(const UserInfo *user, const pg_uuid_t *ws,
+								const Participation **out);
 extern void cache_user_candidates(const UserInfo *user);
 extern void cache_user_project_candidates(const UserInfo *user);
 extern bool cache_login_user(Oid roleid, pg_uuid_t *user_id);
 extern bool cache_subject_user(const char *issuer, const char *subject, pg_uuid_t *user_id);
 extern ResultEntry *cache_result_find(const ResultKey *key);
 extern void cache_result_store(const ResultEntry *entry, uint64 generation);
+extern const VisibleSet *cache_visible_find(const pg_uuid_t *user_id, int bit, ResultKind kind);
+extern const VisibleSet *cache_visible_store(const VisibleSet *set, uint64 generation);
+extern bool cache_selectivity_find(Oid relid, AttrNumber attnum, const VisibleSet *set,
+								   double *selectivity);
+extern void cache_selectivity_store(Oid relid, AttrNumber attnum, const VisibleSet *set,
+									double selectivity);
 
 /* ---- resolver.c --------------------------------------------------------- */
 
@@ -319,6 +448,11 @@ extern void resolve_org_perms(const pg_uuid_t *user_id, const pg_uuid_t *org_id,
 							  PermSet *out);
 extern Datum resolve_workspace_array(const pg_uuid_t *user_id, int bit);
 extern Datum resolve_project_array(const pg_uuid_t *user_id, int bit);
+extern const VisibleSet *resolve_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
+extern Datum visible_set_array(const VisibleSet *set, int limit);
+extern void visible_set_table(VisibleSet *set, MemoryContext cxt);
+extern void cache_visible_table(const VisibleSet *set);
+extern const VisibleSet *parallel_visible(const pg_uuid_t *user_id, int bit, ResultKind kind);
 extern void resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id,
 							ResultEntry *out);
 extern const char *source_kind_name(SourceKind kind);

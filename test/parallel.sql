@@ -10,7 +10,7 @@
 \ir lib/platform.sql
 SET client_min_messages = warning;
 
-SELECT plan(86);
+SELECT plan(97);
 
 -- ---- helpers ---------------------------------------------------------------
 
@@ -409,6 +409,63 @@ SELECT is(serial, (SELECT serial FROM answers WHERE who = 'teamed' AND label = '
     'JWT claim: the user named by the claim reads what set_user gave them') FROM answers WHERE label = 'jwt claim';
 SELECT ok(gather AND workers > 0, 'JWT claim: the parallel plan launched workers') FROM answers WHERE label = 'jwt claim';
 SELECT is(remote_text('p', 'SELECT current_user'), 'postgres', 'the query session is back to its own role');
+
+-- ===========================================================================
+-- The leader passes its visible sets to its workers (workspace_authz.parallel_sets)
+-- ===========================================================================
+
+CREATE FUNCTION remote_state(conn text, query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM dblink(conn, query) AS t(v text);
+    RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END
+$$;
+
+-- The setting as the session has it (read by a serial query: a parallel one
+-- would set it again).
+CREATE FUNCTION shipped(conn text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    CALL set_mode(conn, 'serial');
+    RETURN remote_text(conn, $q$SELECT current_setting('workspace_authz.parallel_sets')$q$);
+END
+$$;
+
+CALL remote('p', 'SET ROLE regress_par_reader');
+SELECT is(remote_state('p', $q$SET workspace_authz.parallel_sets = ''$q$), '42501',
+    'parallel sets: a role that is not a superuser cannot set them');
+CALL remote('p', 'RESET ROLE');
+
+CALL act_as('p', 'orgadmin');
+CALL compare('p', 'orgadmin', 'shipped', $q$SELECT count(*) || '/' || coalesce(sum(hashtext(id::text)), 0) FROM docs
+                                          WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, serial, 'parallel sets: parallel = serial for the org admin') FROM answers WHERE label = 'shipped';
+SELECT ok(gather AND workers > 0, 'parallel sets: the plan launched workers') FROM answers WHERE label = 'shipped';
+SELECT matches(shipped('p'), '^[0-9]+$', 'parallel sets: a parallel query with checks names the segment of its sets');
+CALL set_mode('p', 'forced');
+SELECT is(remote_text('p', 'SELECT count(*)::text FROM docs WHERE id <= 10'), '10', 'a parallel query without checks');
+SELECT is(shipped('p'), '', 'parallel sets: a parallel query without checks clears the setting');
+
+-- A value set by hand is replaced before the workers start.
+CALL act_as('p', 'nobody');
+CALL remote('p', 'SET workspace_authz.parallel_sets = ''1''');
+CALL compare('p', 'nobody', 'forged', $q$SELECT count(*) || '/' || coalesce(sum(hashtext(id::text)), 0) FROM docs
+                                        WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, serial, 'parallel sets: a value set by hand changes no answer') FROM answers WHERE label = 'forged';
+SELECT is(parallel, '0/0', 'parallel sets: the user who sees nothing reads nothing') FROM answers WHERE label = 'forged';
+SELECT isnt(shipped('p'), '1', 'parallel sets: the leader has set its own value');
+
+-- A revoke committed elsewhere reaches the next parallel query's workers.
+CALL act_as('p', 'viewer');
+CALL compare('p', 'viewer', 'before revoke', $q$SELECT count(*)::text FROM docs
+                                               WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+DELETE FROM authz.participants WHERE workspace_id = fx('a51') AND user_id = fx('viewer');
+CALL compare('p', 'viewer', 'after revoke', $q$SELECT count(*)::text FROM docs
+                                              WHERE authz.can(workspace_id, 'content.read')$q$, 'forced');
+SELECT is(parallel, serial, 'parallel sets: after a revoke, parallel = serial') FROM answers WHERE label = 'after revoke';
+SELECT is(a.parallel::int, b.parallel::int - 1000, 'parallel sets: the parallel query has lost the revoked workspace''s rows')
+  FROM answers a, answers b WHERE a.label = 'after revoke' AND b.label = 'before revoke';
 
 DO $$ BEGIN PERFORM dblink_disconnect('p'); END $$;
 DROP OWNED BY regress_par_reader;

@@ -317,9 +317,9 @@ SELECT is((SELECT relrowsecurity FROM pg_class WHERE relname = 'docs_e'), false,
 
 SELECT is((SELECT string_agg(DISTINCT tgname || '=' || tgenabled::text, ',' ORDER BY tgname || '=' || tgenabled::text)
              FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'authz.%'
-              AND tgname IN ('invalidate_cache', 'invalidate_cache_replica', 'append_only', 'append_only_truncate')),
-    'append_only=A,append_only_truncate=A,invalidate_cache=A,invalidate_cache_replica=R',
-    'replica: the cache invalidation and append-only triggers are enabled ALWAYS (the row-level invalidation in replica mode)');
+              AND tgname IN ('invalidate_cache', 'invalidate_rows', 'invalidate_cache_replica', 'append_only', 'append_only_truncate')),
+    'append_only=A,append_only_truncate=A,invalidate_cache=A,invalidate_cache_replica=R,invalidate_rows=A',
+    'replica: the cache invalidation and append-only triggers are enabled ALWAYS (the registry''s row-level invalidation in replica mode only)');
 CALL on_peer('su', 'SET session_replication_role = replica');
 SELECT throws_ok(peer_call('su', 'UPDATE authz.audit_log SET action = action'), '42501', NULL,
     'replica: under session_replication_role = replica, the audit log still refuses UPDATE');

@@ -389,6 +389,10 @@ COMMENT ON COLUMN authz.workspaces.join_role IS 'Role given by authz.join_worksp
 COMMENT ON COLUMN authz.workspaces.labels IS 'Labels';
 COMMENT ON COLUMN authz.workspaces.session_lifespan_hours IS 'Session lifespan, 1-120 hours; NULL for unlimited';
 COMMENT ON COLUMN authz.workspaces.created_at IS 'When the workspace was created';
+CREATE INDEX workspaces_org_open_idx ON authz.workspaces (org_id)
+    WHERE visibility = 'shared' OR join_policy = 'open';
+COMMENT ON INDEX authz.workspaces_org_open_idx IS
+    'The shared and open workspaces of an organization: what a plain member sees without a participation';
 
 CREATE TABLE authz.teams (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
@@ -427,8 +431,8 @@ CREATE TABLE authz.participants (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CHECK ((user_id IS NULL) <> (team_id IS NULL)),
     CHECK (expires_at IS NULL OR role_id <> '00000000-0000-0000-0000-000000000001'),
-    UNIQUE (workspace_id, user_id),
-    UNIQUE (workspace_id, team_id)
+    CONSTRAINT participants_workspace_id_user_id_key UNIQUE (workspace_id, user_id),
+    CONSTRAINT participants_workspace_id_team_id_key UNIQUE (workspace_id, team_id)
 );
 CREATE INDEX participants_user_idx ON authz.participants (user_id);
 CREATE INDEX participants_team_idx ON authz.participants (team_id);
@@ -449,7 +453,7 @@ CREATE TABLE authz.participant_permissions (
     effect       text NOT NULL CHECK (effect IN ('grant', 'deny')),
     expires_at   timestamptz,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (workspace_id, user_id, permission),
+    CONSTRAINT participant_permissions_pkey PRIMARY KEY (workspace_id, user_id, permission),
     FOREIGN KEY (workspace_id) REFERENCES authz.workspaces (id) ON DELETE CASCADE,
     FOREIGN KEY (user_id) REFERENCES authz.users (id) ON DELETE CASCADE
 );

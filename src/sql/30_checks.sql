@@ -5,10 +5,10 @@
 CREATE FUNCTION authz_internal._can_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'planner_can_support' LANGUAGE C STRICT;
 COMMENT ON FUNCTION authz_internal._can_support(internal) IS
-    'Planner support for authz.can and authz.can_project: index conditions on the workspace or project column, and selectivity';
+    'Planner support for authz.can and authz.can_project (index conditions on the workspace or project column, selectivity) and the cost of authz.workspace_array and authz.project_array';
 
 CREATE FUNCTION authz.can(workspace_id uuid, permission text) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'checks_can' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
+    AS 'MODULE_PATHNAME', 'checks_can' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 10
     SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.can(uuid, text) IS
     'Does the current user hold the permission in the workspace?';
@@ -34,7 +34,8 @@ COMMENT ON FUNCTION authz.permissions_in(uuid) IS
     'The current user''s effective permissions in the workspace';
 
 CREATE FUNCTION authz.workspace_array(permission text DEFAULT 'workspace.view') RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'checks_workspace_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'checks_workspace_array' LANGUAGE C STABLE STRICT PARALLEL SAFE
+    SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.workspace_array(text) IS
     'Every workspace where the current user holds the permission, as an array';
 

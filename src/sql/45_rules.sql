@@ -6,20 +6,43 @@
 CREATE FUNCTION authz_internal._invalidate_cache() RETURNS trigger
     AS 'MODULE_PATHNAME', 'cache_invalidate_trigger' LANGUAGE C;
 COMMENT ON FUNCTION authz_internal._invalidate_cache() IS
-    'Internal trigger: every backend drops its authorization cache when this transaction commits';
+    'Internal trigger: when this transaction commits, every backend drops the cache entries read from what it changed (with arguments, per row: the user, organization, workspace, team or project each row names; otherwise everything)';
 
+-- A change to the registry or the roles invalidates every cache. A row of the
+-- other tables names what it is about, so that only the cache entries read
+-- from it are reloaded (cache.c); TRUNCATE invalidates everything.
 DO $$
 DECLARE
     t text;
+    k record;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['permissions', 'users', 'orgs', 'roles', 'role_permissions',
-                             'org_role_permissions', 'org_members', 'workspaces', 'teams',
-                             'team_members', 'participants', 'participant_permissions',
-                             'projects', 'project_members', 'user_subjects']
+    FOREACH t IN ARRAY ARRAY['permissions', 'roles', 'role_permissions', 'org_role_permissions']
     LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authz.%I'
             ' FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache()', t);
+    END LOOP;
+    FOR k IN SELECT * FROM (VALUES
+            ('users', '''user=id'', ''login=pg_role'''),
+            ('user_subjects', '''user=user_id'''),
+            ('orgs', '''org=id'''),
+            ('org_members', '''user=user_id'''),
+            ('workspaces', '''workspace=id'', ''org_workspaces=org_id'', ''user=personal_user_id'''),
+            ('teams', '''team=id'''),
+            ('team_members', '''user=user_id'''),
+            ('participants', '''user=user_id'', ''team=team_id'''),
+            ('participant_permissions', '''user=user_id'''),
+            ('projects', '''project=id'', ''projects'''),
+            ('project_members', '''user=user_id''')) AS v(rel, args)
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_cache AFTER TRUNCATE ON authz.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION authz_internal._invalidate_cache()', k.rel);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER invalidate_rows AFTER INSERT OR UPDATE OR DELETE ON authz.%I'
+            ' FOR EACH ROW EXECUTE FUNCTION authz_internal._invalidate_cache(%s)', k.rel, k.args);
+        EXECUTE pg_catalog.format('COMMENT ON TRIGGER invalidate_rows ON authz.%I IS %L', k.rel,
+            'Each changed row invalidates, in every backend, the cache entries read from what it names');
     END LOOP;
 END
 $$;

@@ -6,13 +6,14 @@
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION authz.can_project(project_id uuid, permission text) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'checks_can_project' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1
+    AS 'MODULE_PATHNAME', 'checks_can_project' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 10
     SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.can_project(uuid, text) IS
     'Does the current user hold the permission in the project (workspace permissions plus the project role)?';
 
 CREATE FUNCTION authz.project_array(permission text) RETURNS uuid[]
-    AS 'MODULE_PATHNAME', 'checks_project_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'checks_project_array' LANGUAGE C STABLE STRICT PARALLEL SAFE
+    SUPPORT authz_internal._can_support;
 COMMENT ON FUNCTION authz.project_array(text) IS
     'Every project where the current user holds the permission, as an array (what authz.can_project answers true for)';
 

@@ -26,7 +26,8 @@ GRANT EXECUTE ON FUNCTION authz_internal._access() TO PUBLIC;
 -- for logical replication's apply workers and for sessions that set
 -- session_replication_role = replica (restores), where ordinary triggers do
 -- not fire. Apply workers fire row triggers only, never statement triggers:
--- a row trigger enabled for replica mode only invalidates the caches there.
+-- a row trigger enabled for replica mode only invalidates the caches there
+-- (tables whose rows name what they change have a row trigger already).
 -- (The audit trigger stays an ordinary one: a subscriber receives the
 -- publisher's audit rows, and a restore loads the log as it was.)
 DO $$
@@ -37,6 +38,8 @@ BEGIN
               WHERE g.tgname = 'invalidate_cache'
                 AND g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                                    WHERE c.relnamespace = 'authz'::regnamespace)
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger r
+                                 WHERE r.tgrelid = g.tgrelid AND r.tgname = 'invalidate_rows')
               ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format(
@@ -50,7 +53,7 @@ BEGIN
     FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger g
               WHERE g.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                                    WHERE c.relnamespace = 'authz'::regnamespace)
-                AND g.tgname IN ('invalidate_cache', 'append_only', 'append_only_truncate')
+                AND g.tgname IN ('invalidate_cache', 'invalidate_rows', 'append_only', 'append_only_truncate')
               ORDER BY 2, 1
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
