@@ -67,6 +67,8 @@ typedef enum LedgerQuery
 {
 	Q_WORKSPACE,
 	Q_WORKSPACE_RATES,
+	Q_USAGE_WORKSPACE,
+	Q_TRANSFER_PREP,
 	Q_RAISE_WORKSPACE,
 	Q_RAISE_TEXT,
 	Q_CAN_BILL,
@@ -75,17 +77,21 @@ typedef enum LedgerQuery
 	Q_RAISE_HIDDEN,
 	Q_RAISE_PLATFORM,
 	Q_MOVE,
+	Q_MOVE_NOKEY,
 	Q_MOVE_USAGE,
+	Q_MOVE_USAGE_NOKEY,
 	Q_REPLAY,
 	Q_LOCK,
 	Q_SUMS,
 	Q_OPEN,
+	Q_LOCK_PAIR,
 	Q_TRANSFER_APPLY,
 	Q_TOPUP_APPLY,
 	Q_TRY_LOCK,
 	Q_OPEN_NEW,
 	Q_USAGE_APPLY,
 	Q_PENDING,
+	Q_USAGE_BOOK,
 	Q_BULK_APPLY,
 	Q_BULK_PENDING,
 	Q_HOLD_INSERT,
@@ -114,6 +120,28 @@ static const QueryDef query_defs[Q_COUNT] = {
 		"SELECT w.org_id, r.cpu_hour, r.memory_gib_hour, r.storage_gb_month"
 		"  FROM authz_internal._workspace($1) w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id",
 		1, {UUIDOID}},
+	/* for a caller acting for the platform, who sees every workspace */
+	[Q_USAGE_WORKSPACE] = {
+		"SELECT w.org_id, r.cpu_hour, r.memory_gib_hour, r.storage_gb_month,"
+		"       EXISTS (SELECT FROM authz.credit_accounts a WHERE a.workspace_id = w.id)"
+		"  FROM authz.workspaces w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id WHERE w.id = $1",
+		1, {UUIDOID}},
+	/*
+	 * Both workspaces of a transfer in one statement: their organization,
+	 * whether the caller may see each ($3: the caller acts for the platform;
+	 * otherwise the test of authz_internal._workspace for an active user,
+	 * which raises the refusals when this says no), whether the caller may
+	 * move the credits of its organization, and whether its account exists.
+	 */
+	[Q_TRANSFER_PREP] = {
+		"SELECT w.id, w.org_id,"
+		"       $3 OR (authz.current_user_id() IS NOT NULL"
+		"              AND (authz.can(w.id, 'workspace.view')"
+		"                   OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false))),"
+		"       coalesce(authz.can_org(w.org_id, 'org.billing.manage'), false),"
+		"       EXISTS (SELECT FROM authz.credit_accounts a WHERE a.workspace_id = w.id)"
+		"  FROM authz.workspaces w WHERE w.id IN ($1, $2)",
+		3, {UUIDOID, UUIDOID, BOOLOID}},
 	[Q_RAISE_WORKSPACE] = {
 		"SELECT authz_internal._workspace($1)",
 		1, {UUIDOID}},
@@ -135,21 +163,34 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_RAISE_PLATFORM] = {
 		"SELECT authz_internal._require_platform($1)",
 		1, {TEXTOID}},
-	[Q_MOVE] = {
-		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,"
-		"                                    idempotency_key, fingerprint, usage, actor_id)"
+	/*
+	 * A movement: with a key, ON CONFLICT finds the first call's; without one
+	 * nothing can conflict (NULL keys never do), so a plain insert.
+	 */
+#define MOVE_INSERT \
+		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id," \
+		"                                    idempotency_key, fingerprint, usage, actor_id)" \
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, authz.current_user_id())"
-		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+	[Q_MOVE] = {
+		MOVE_INSERT " ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
 		9, {TEXTOID, CR, UUIDOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID}},
-	[Q_MOVE_USAGE] = {
-		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, tenant_id,"
-		"                                    idempotency_key, fingerprint, usage, actor_id)"
-		" VALUES ('usage', $1, $2, $3, $4, $5,"
-		"         pg_catalog.jsonb_build_object('cpu_hours', $6, 'memory_gib_hours', $7,"
-		"                                       'storage_gb_months', $8, 'cpu_hour', $9,"
-		"                                       'memory_gib_hour', $10, 'storage_gb_month', $11),"
+	[Q_MOVE_NOKEY] = {
+		MOVE_INSERT " RETURNING id",
+		9, {TEXTOID, CR, UUIDOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID}},
+#define MOVE_USAGE_INSERT \
+		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, tenant_id," \
+		"                                    idempotency_key, fingerprint, usage, actor_id)" \
+		" VALUES ('usage', $1, $2, $3, $4, $5," \
+		"         pg_catalog.jsonb_build_object('cpu_hours', $6, 'memory_gib_hours', $7," \
+		"                                       'storage_gb_months', $8, 'cpu_hour', $9," \
+		"                                       'memory_gib_hour', $10, 'storage_gb_month', $11)," \
 		"         authz.current_user_id())"
-		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+	[Q_MOVE_USAGE] = {
+		MOVE_USAGE_INSERT " ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+		11, {CR, UUIDOID, UUIDOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
+			NUMERICOID, NUMERICOID, NUMERICOID}},
+	[Q_MOVE_USAGE_NOKEY] = {
+		MOVE_USAGE_INSERT " RETURNING id",
 		11, {CR, UUIDOID, UUIDOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
 			NUMERICOID, NUMERICOID, NUMERICOID}},
 	[Q_REPLAY] = {
@@ -172,15 +213,38 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_OPEN] = {
 		"INSERT INTO authz.credit_accounts (workspace_id) VALUES ($1) ON CONFLICT DO NOTHING",
 		1, {UUIDOID}},
+	/* lock two existing accounts, in workspace-id order: their balances */
+	[Q_LOCK_PAIR] = {
+		"SELECT a.workspace_id, a.balance FROM authz.credit_accounts a"
+		" WHERE a.workspace_id IN ($1, $2) ORDER BY a.workspace_id FOR UPDATE",
+		2, {UUIDOID, UUIDOID}},
+	/*
+	 * A transfer of $4 from $2 to $3 (movement $1), both accounts locked by an
+	 * earlier statement, $5 the source's locked balance: the source's pending
+	 * charges and open holds (read after the locks were granted), the funds
+	 * check, both balances and both entries, in one statement. Nothing is
+	 * updated or written when the funds do not cover the amount; the answer
+	 * is the pending and held sums and the number of accounts updated.
+	 */
 	[Q_TRANSFER_APPLY] = {
-		"WITH e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
-		"           VALUES ($1, $2, OPERATOR(authz.-) $4), ($1, $3, $4))"
-		"UPDATE authz.credit_accounts a"
-		"   SET balance = CASE WHEN a.workspace_id = $2 THEN a.balance OPERATOR(authz.-) $4"
-		"                      ELSE a.balance OPERATOR(authz.+) $4 END,"
-		"       updated_at = pg_catalog.now()"
-		" WHERE a.workspace_id IN ($2, $3)",
-		4, {INT8OID, UUIDOID, UUIDOID, CR}},
+		"WITH f AS (SELECT coalesce((SELECT authz.sum(p.amount) FROM authz.credit_pending p"
+		"                             WHERE p.workspace_id = $2), '0'::authz.credits) AS pending,"
+		"                  coalesce((SELECT authz.sum(h.amount) FROM authz.credit_holds h"
+		"                             WHERE h.workspace_id = $2 AND h.status = 'open'"
+		"                               AND h.expires_at > pg_catalog.now()), '0'::authz.credits) AS held),"
+		"     u AS (UPDATE authz.credit_accounts a"
+		"              SET balance = CASE WHEN a.workspace_id = $2 THEN a.balance OPERATOR(authz.-) $4"
+		"                                 ELSE a.balance OPERATOR(authz.+) $4 END,"
+		"                  updated_at = pg_catalog.now()"
+		"             FROM f"
+		"            WHERE a.workspace_id IN ($2, $3)"
+		"              AND $5 OPERATOR(authz.+) f.pending OPERATOR(authz.-) f.held OPERATOR(authz.>=) $4"
+		"           RETURNING a.workspace_id),"
+		"     e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
+		"           SELECT $1, u.workspace_id,"
+		"                  CASE WHEN u.workspace_id = $2 THEN OPERATOR(authz.-) $4 ELSE $4 END FROM u)"
+		"SELECT f.pending, f.held, (SELECT count(*) FROM u) FROM f",
+		5, {INT8OID, UUIDOID, UUIDOID, CR, CR}},
 	[Q_TOPUP_APPLY] = {
 		"WITH e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES ($1, $2, $3))"
 		"UPDATE authz.credit_accounts a SET balance = a.balance OPERATOR(authz.+) $3, updated_at = pg_catalog.now()"
@@ -209,6 +273,34 @@ static const QueryDef query_defs[Q_COUNT] = {
 		"       updated_at = pg_catalog.now()"
 		"  FROM (SELECT authz.sum(e.amount) AS total FROM e) s"
 		" WHERE a.workspace_id = $2 AND s.total IS NOT NULL",
+		3, {INT8OID, UUIDOID, CR}},
+	/*
+	 * A usage charge $3 (negative) of movement $1 on the existing account of
+	 * $2, in one statement: when the account row is free, lock it and fold
+	 * the pending charges this statement sees and the new one into the ledger
+	 * (in movement order) and the balance; when another transaction holds it,
+	 * append the charge to the pending ones. Pending charges committed after
+	 * this statement's snapshot stay pending for the next holder; those an
+	 * earlier holder folded meanwhile are not deleted twice (the delete skips
+	 * a row already deleted). Answers whether the account was locked.
+	 */
+	[Q_USAGE_BOOK] = {
+		"WITH l AS (SELECT a.workspace_id FROM authz.credit_accounts a"
+		"            WHERE a.workspace_id = $2 FOR UPDATE SKIP LOCKED),"
+		"     q AS (INSERT INTO authz.credit_pending (workspace_id, movement_id, amount)"
+		"           SELECT $2, $1, $3 WHERE NOT EXISTS (SELECT FROM l) RETURNING 1),"
+		"     d AS (DELETE FROM authz.credit_pending p WHERE p.workspace_id = $2 AND EXISTS (SELECT FROM l)"
+		"           RETURNING p.movement_id, p.amount),"
+		"     e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
+		"           SELECT x.movement_id, $2, x.amount"
+		"             FROM (SELECT d.movement_id, d.amount FROM d UNION ALL SELECT $1, $3 FROM l) x"
+		"            ORDER BY x.movement_id"
+		"           RETURNING amount),"
+		"     u AS (UPDATE authz.credit_accounts a SET balance = a.balance OPERATOR(authz.+) s.total,"
+		"                  updated_at = pg_catalog.now()"
+		"             FROM (SELECT authz.sum(e.amount) AS total FROM e) s"
+		"            WHERE a.workspace_id = $2 AND s.total IS NOT NULL RETURNING 1)"
+		"SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM q), (SELECT count(*) FROM u)",
 		3, {INT8OID, UUIDOID, CR}},
 	[Q_PENDING] = {
 		"INSERT INTO authz.credit_pending (workspace_id, movement_id, amount) VALUES ($1, $2, $3)",
@@ -508,7 +600,7 @@ insert_movement(const char *kind, int64 amount, Datum from, bool from_null, Datu
 	v[8] = usage;
 	if (usage_null)
 		n[8] = 'n';
-	run(Q_MOVE, v, n, false);
+	run(key_null ? Q_MOVE_NOKEY : Q_MOVE, v, n, false);
 	if (SPI_processed == 1)
 		return DatumGetInt64(col(0, 1, &isnull));
 	{
@@ -590,14 +682,30 @@ account_available(const Account *acc)
 /*
  * Book a usage charge (negative amount) of a recorded movement without waiting
  * for the account: at once when the account is free or new, else as a pending
- * charge folded by whoever next holds the account.
+ * charge folded by whoever next holds the account. With has_account (the
+ * account was seen to exist), one statement; otherwise the account may have to
+ * be opened first.
  */
 static void
-book_usage(Datum workspace_id, int64 movement_id, int64 charge)
+book_usage(Datum workspace_id, int64 movement_id, int64 charge, bool has_account)
 {
 	Datum		v1[1] = {workspace_id};
 	Datum		v3[3];
 
+	if (has_account)
+	{
+		bool		isnull;
+
+		v3[0] = Int64GetDatum(movement_id);
+		v3[1] = workspace_id;
+		v3[2] = Int64GetDatum(-charge);
+		run(Q_USAGE_BOOK, v3, "   ", false);
+		if (DatumGetInt64(col(0, 1, &isnull)) + DatumGetInt64(col(0, 2, &isnull)) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("usage movement %lld was not booked", (long long) movement_id)));
+		return;
+	}
 	run(Q_TRY_LOCK, v1, " ", false);
 	if (SPI_processed == 0)
 		run(Q_OPEN_NEW, v1, " ", false);	/* none yet: ours once inserted */
@@ -713,11 +821,12 @@ typedef struct UsageResult
 } UsageResult;
 
 /*
- * Validate, price and record one usage charge; book its entry now (book true)
- * or leave it pending for the caller to fold (batches).
+ * Validate, price and record one usage charge (trusted: the caller acts for
+ * the platform, as a batch checked first); book its entry now, or for a batch
+ * leave it for the caller to book per workspace.
  */
 static void
-usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
+usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
 		  Datum key, bool key_null, HTAB *batch, MemoryContext batch_cxt, UsageResult *res)
 {
 	BatchWorkspace *bw = NULL;
@@ -731,6 +840,7 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	Datum		d;
 	int64		charge;
 	char	   *fp;
+	bool		has_account = false;
 
 	if (ws_null)
 		ereport(ERROR,
@@ -750,8 +860,14 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	}
 	else
 	{
+		/*
+		 * Usage is a platform power: a caller acting for the platform sees
+		 * every workspace, so its look-up needs no visibility test; any other
+		 * caller gets the refusals of authz_internal._workspace, then of
+		 * authz_internal._require_platform.
+		 */
 		v[0] = workspace_id;
-		run(Q_WORKSPACE_RATES, v, " ", true);
+		run(trusted ? Q_USAGE_WORKSPACE : Q_WORKSPACE_RATES, v, " ", true);
 		if (SPI_processed == 0)
 		{
 			run(Q_RAISE_WORKSPACE, v, " ", true);
@@ -769,6 +885,8 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 			bw->amounts = NULL;
 			MemoryContextSwitchTo(old);
 		}
+		if (trusted)
+			has_account = DatumGetBool(col(0, 5, &isnull));
 		d = col(0, 1, &isnull);
 		has_org = !isnull;
 		if (has_org)
@@ -799,7 +917,7 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	}
 	tenant = has_org ? org : workspace_id;
 
-	if (!batch)
+	if (!trusted)
 		require_platform("record usage");
 	check_quantities(qty_null, cpu, mem, sto);
 	charge = usage_price(cpu, mem, sto, &rates);
@@ -821,7 +939,7 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	v[8] = rates.cpu;
 	v[9] = rates.mem;
 	v[10] = rates.sto;
-	run(Q_MOVE_USAGE, v, n, false);
+	run(key_null ? Q_MOVE_USAGE_NOKEY : Q_MOVE_USAGE, v, n, false);
 	if (SPI_processed == 0)
 	{
 		Datum		r[3] = {tenant, key, v[4]};
@@ -845,7 +963,7 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	if (charge != 0)
 	{
 		if (!batch)
-			book_usage(workspace_id, res->movement_id, charge);
+			book_usage(workspace_id, res->movement_id, charge, has_account);
 		else
 		{
 			/* booked per workspace at the end of the batch */
@@ -929,16 +1047,81 @@ ledger_add_credits(PG_FUNCTION_ARGS)
 
 /* ---- authz.transfer_credits -------------------------------------------------------- */
 
+/* One workspace of a transfer, as Q_TRANSFER_PREP found it. */
+typedef struct TransferSide
+{
+	Datum		id;
+	bool		found;			/* found and visible to the caller */
+	bool		has_org;
+	Datum		org;
+	bool		may_bill;		/* org.billing.manage in its organization */
+	bool		has_account;
+} TransferSide;
+
+/*
+ * A workspace the statement did not show as visible: authz_internal._workspace
+ * decides, raising 42704 (unknown or not visible) or 42501 (no active user).
+ */
+static void
+transfer_side_slow(TransferSide *w)
+{
+	Datum		v[1] = {w->id};
+	bool		isnull;
+	Datum		d;
+
+	run(Q_WORKSPACE, v, " ", true);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("workspace \"%s\" does not exist", uuid_text(w->id))));
+	d = col(0, 1, &isnull);
+	w->found = true;
+	w->has_org = !isnull;
+	w->org = isnull ? (Datum) 0 : datumCopy(d, false, UUID_LEN);
+	w->has_account = false;		/* unknown: open-or-lock */
+	if (w->has_org)
+	{
+		Datum		b[1] = {w->org};
+
+		run(Q_CAN_BILL, b, " ", true);
+		d = col(0, 1, &isnull);
+		w->may_bill = !isnull && DatumGetBool(d);
+	}
+}
+
+static void
+refuse_funds(Datum from, int64 available, int64 held, int64 amount)
+{
+	char	   *label = workspace_label(from);
+
+	if (held != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
+						label, credits_text(available), credits_text(amount)),
+				 errdetail("Holds for running work reserve %s of its credits.", credits_text(held)),
+				 errhint("Top the workspace up, or transfer less.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
+					label, credits_text(available), credits_text(amount)),
+			 errhint("Top the workspace up, or transfer less.")));
+}
+
+/*
+ * Everything that does not need the balances happens before any account is
+ * locked: arguments, both workspaces and the caller's rights (one statement),
+ * the movement (its idempotency key makes a concurrent retry wait there, not
+ * on the accounts). Then both accounts are locked in workspace-id order (one
+ * statement when both exist), and one statement checks the funds, updates both
+ * balances and writes both entries. The locks are held from there to commit.
+ */
 PG_FUNCTION_INFO_V1(ledger_transfer_credits);
 Datum
 ledger_transfer_credits(PG_FUNCTION_ARGS)
 {
-	Datum		from,
-				to;
-	bool		from_org_set,
-				to_org_set;
-	Datum		from_org,
-				to_org;
+	TransferSide src;
+	TransferSide dst;
 	int64		amount;
 	Datum		memo;
 	bool		memo_null;
@@ -948,74 +1131,80 @@ ledger_transfer_credits(PG_FUNCTION_ARGS)
 	int64		replay = 0;
 	int64		replay_amount;
 	char	   *fp;
-	Account		src;
-	Account		dst;
+	int64		balance = 0;
+	bool		locked = false;
 
 	ledger_connect();
 	require_not_null(fcinfo, 0, "from_workspace");
 	require_not_null(fcinfo, 1, "to_workspace");
-	from = PG_GETARG_DATUM(0);
-	to = PG_GETARG_DATUM(1);
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	src.id = PG_GETARG_DATUM(0);
+	dst.id = PG_GETARG_DATUM(1);
 	amount = check_amount(fcinfo, 2);
 	memo = check_text(fcinfo, 3, "memo", MEMO_MAX, &memo_null);
 	key = arg_or_null(fcinfo, 4, &key_null);
 
 	{
-		Datum		v[1] = {from};
-		bool		isnull;
+		Datum		v[3] = {src.id, dst.id, BoolGetDatum(authz_caller_is_trusted())};
 
-		run(Q_WORKSPACE, v, " ", true);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("workspace \"%s\" does not exist", uuid_text(from))));
-		from_org = col(0, 1, &isnull);
-		from_org_set = !isnull;
-		from_org = isnull ? (Datum) 0 : datumCopy(from_org, false, UUID_LEN);
-		v[0] = to;
-		run(Q_WORKSPACE, v, " ", true);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("workspace \"%s\" does not exist", uuid_text(to))));
-		to_org = col(0, 1, &isnull);
-		to_org_set = !isnull;
-		to_org = isnull ? (Datum) 0 : datumCopy(to_org, false, UUID_LEN);
+		run(Q_TRANSFER_PREP, v, "   ", true);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		id = col(i, 1, &isnull);
+			Datum		org = col(i, 2, &isnull);
+			bool		has_org = !isnull;
+			bool		visible = DatumGetBool(col(i, 3, &isnull));
+			bool		may_bill = DatumGetBool(col(i, 4, &isnull));
+			bool		has_account = DatumGetBool(col(i, 5, &isnull));
+
+			for (int k = 0; k < 2; k++)
+			{
+				TransferSide *w = k == 0 ? &src : &dst;
+
+				if (!visible || !datumIsEqual(id, w->id, false, UUID_LEN))
+					continue;
+				w->found = true;
+				w->has_org = has_org;
+				w->org = has_org ? datumCopy(org, false, UUID_LEN) : (Datum) 0;
+				w->may_bill = may_bill;
+				w->has_account = has_account;
+			}
+		}
 	}
-	if (datumIsEqual(from, to, false, UUID_LEN))
+	if (!src.found)
+		transfer_side_slow(&src);
+	if (!dst.found)
+		transfer_side_slow(&dst);
+	if (datumIsEqual(src.id, dst.id, false, UUID_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot transfer credits from workspace \"%s\" to itself", workspace_label(from))));
-	if (!from_org_set || !to_org_set || !datumIsEqual(from_org, to_org, false, UUID_LEN))
+				 errmsg("cannot transfer credits from workspace \"%s\" to itself", workspace_label(src.id))));
+	if (!src.has_org || !dst.has_org || !datumIsEqual(src.org, dst.org, false, UUID_LEN))
 	{
-		char	   *a = workspace_label(from);
-		char	   *b = workspace_label(to);
+		char	   *a = workspace_label(src.id);
+		char	   *b = workspace_label(dst.id);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("workspaces \"%s\" and \"%s\" are not in the same organization", a, b),
 				 errhint("Credits move between workspaces of one organization.")));
 	}
+	if (!src.may_bill)
 	{
-		Datum		v[1] = {from_org};
-		bool		isnull;
-		Datum		ok;
+		Datum		v[1] = {src.org};
 
-		run(Q_CAN_BILL, v, " ", true);
-		ok = col(0, 1, &isnull);
-		if (isnull || !DatumGetBool(ok))
-		{
-			run(Q_RAISE_BILL, v, " ", true);
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied: \"org.billing.manage\" is required")));
-		}
+		run(Q_RAISE_BILL, v, " ", true);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied: \"org.billing.manage\" is required")));
 	}
 
 	check_text_datum(key, key_null, "idempotency key", KEY_MAX);
-	fp = psprintf("transfer %s %s %s %s", uuid_text(from), uuid_text(to), credits_text(amount),
+	fp = psprintf("transfer %s %s %s %s", uuid_text(src.id), uuid_text(dst.id), credits_text(amount),
 				  memo_null ? "" : TextDatumGetCString(memo));
-	mid = insert_movement("transfer", amount, from, false, to, false, memo, memo_null, from_org,
+	mid = insert_movement("transfer", amount, src.id, false, dst.id, false, memo, memo_null, src.org,
 						  key, key_null, fp, (Datum) 0, true, &replay, &replay_amount);
 	if (mid == 0)
 	{
@@ -1023,42 +1212,62 @@ ledger_transfer_credits(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(replay);
 	}
 
-	/* lock in workspace-id order */
-	if (DatumGetInt32(DirectFunctionCall2(uuid_cmp, from, to)) < 0)
+	/* lock both accounts, in workspace-id order */
+	if (src.has_account && dst.has_account)
 	{
-		lock_account(from, &src, true);
-		lock_account(to, &dst, false);
+		Datum		v[2] = {src.id, dst.id};
+
+		run(Q_LOCK_PAIR, v, "  ", false);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+
+			if (datumIsEqual(col(i, 1, &isnull), src.id, false, UUID_LEN))
+			{
+				balance = DatumGetInt64(col(i, 2, &isnull));
+				locked = true;
+			}
+		}
+		if (SPI_processed != 2)
+		{
+			/* an account went away with its workspace meanwhile: 42704 */
+			Datum		w[1] = {locked ? dst.id : src.id};
+
+			run(Q_RAISE_WORKSPACE, w, " ", true);
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("credit account of workspace \"%s\" is missing", uuid_text(w[0]))));
+		}
 	}
 	else
 	{
-		lock_account(to, &dst, false);
-		lock_account(from, &src, true);
+		Account		a;
+		Account		b;
+		bool		src_first = DatumGetInt32(DirectFunctionCall2(uuid_cmp, src.id, dst.id)) < 0;
+
+		lock_account(src_first ? src.id : dst.id, &a, false);
+		lock_account(src_first ? dst.id : src.id, &b, false);
+		balance = src_first ? a.balance : b.balance;
 	}
+
+	/* the funds check, both balances and both entries */
 	{
-		int64		available = account_available(&src);
+		Datum		v[5] = {Int64GetDatum(mid), src.id, dst.id, Int64GetDatum(amount), Int64GetDatum(balance)};
+		bool		isnull;
+		Account		acc;
+		int64		updated;
 
-		if (available < amount)
-		{
-			char	   *label = workspace_label(from);
-
-			if (src.held != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_CHECK_VIOLATION),
-						 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
-								label, credits_text(available), credits_text(amount)),
-						 errdetail("Holds for running work reserve %s of its credits.", credits_text(src.held)),
-						 errhint("Top the workspace up, or transfer less.")));
+		run(Q_TRANSFER_APPLY, v, "     ", false);
+		acc.balance = balance;
+		acc.pending = DatumGetInt64(col(0, 1, &isnull));
+		acc.held = DatumGetInt64(col(0, 2, &isnull));
+		updated = DatumGetInt64(col(0, 3, &isnull));
+		if (updated == 0)
+			refuse_funds(src.id, account_available(&acc), acc.held, amount);
+		if (updated != 2)
 			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
-							label, credits_text(available), credits_text(amount)),
-					 errhint("Top the workspace up, or transfer less.")));
-		}
-	}
-	{
-		Datum		v[4] = {Int64GetDatum(mid), from, to, Int64GetDatum(amount)};
-
-		run(Q_TRANSFER_APPLY, v, "    ", false);
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("transfer %lld updated %lld accounts, not 2", (long long) mid, (long long) updated)));
 	}
 	SPI_finish();
 	PG_RETURN_INT64(mid);
@@ -1077,7 +1286,7 @@ ledger_record_usage(PG_FUNCTION_ARGS)
 
 	ledger_connect();
 	key = arg_or_null(fcinfo, 4, &key_null);
-	usage_one(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+	usage_one(authz_caller_is_trusted(), PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(2),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(3), qty_null,
@@ -1197,7 +1406,7 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 			key = f[4];
 			key_null = false;
 		}
-		usage_one(f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, batch, batch_cxt, &res);
+		usage_one(true, f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, batch, batch_cxt, &res);
 		MemoryContextSwitchTo(oldcxt);
 
 		out[0] = Int32GetDatum(i + 1);
@@ -1442,7 +1651,7 @@ ledger_capture_hold(PG_FUNCTION_ARGS)
 	mid = insert_movement("usage", amount, h.workspace_id, false, (Datum) 0, true, (Datum) 0, true,
 						  h.tenant_id, (Datum) 0, true, fp, usage, false, &replay, &replay_amount);
 	if (amount != 0)
-		book_usage(h.workspace_id, mid, amount);
+		book_usage(h.workspace_id, mid, amount, false);
 	{
 		Datum		v[3] = {Int64GetDatum(hold_id), Int64GetDatum(amount), Int64GetDatum(mid)};
 
