@@ -92,6 +92,7 @@ typedef enum LedgerQuery
 	Q_USAGE_APPLY,
 	Q_PENDING,
 	Q_USAGE_BOOK,
+	Q_BULK_MOVE_USAGE,
 	Q_BULK_APPLY,
 	Q_BULK_PENDING,
 	Q_HOLD_INSERT,
@@ -305,6 +306,27 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_PENDING] = {
 		"INSERT INTO authz.credit_pending (workspace_id, movement_id, amount) VALUES ($1, $2, $3)",
 		3, {UUIDOID, INT8OID, CR}},
+	/*
+	 * A batch's movements, in event order: one row per event recorded (its id
+	 * and key), none for an event whose key was used already.
+	 */
+	[Q_BULK_MOVE_USAGE] = {
+		"INSERT INTO authz.credit_movements AS m (kind, amount, from_workspace, tenant_id,"
+		"                                         idempotency_key, fingerprint, usage, actor_id)"
+		"SELECT 'usage', u.a, u.w, u.t, u.k, u.f,"
+		"       pg_catalog.jsonb_build_object('cpu_hours', u.c, 'memory_gib_hours', u.m,"
+		"                                     'storage_gb_months', u.s, 'cpu_hour', u.rc,"
+		"                                     'memory_gib_hour', u.rm, 'storage_gb_month', u.rs),"
+		"       authz.current_user_id()"
+		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+		"                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+		"                  pg_catalog.unnest($10), pg_catalog.unnest($11))"
+		"       WITH ORDINALITY u(a, w, t, k, f, c, m, s, rc, rm, rs, n)"
+		" ORDER BY u.n"
+		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING m.id, m.idempotency_key",
+		11, {CRA, UUIDARRAYOID, UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID,
+			NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID}},
 	/* a batch's charges of one workspace ($2 movements, $3 amounts), as above */
 	[Q_BULK_APPLY] = {
 		"WITH d AS (DELETE FROM authz.credit_pending p WHERE p.workspace_id = $1"
@@ -390,7 +412,12 @@ plan_for(LedgerQuery q)
 		for (int i = 0; i < d->nargs; i++)
 			types[i] = d->argtypes[i] == CR ? plans_credits_oid :
 				d->argtypes[i] == CRA ? plans_credits_array_oid : d->argtypes[i];
-		p = SPI_prepare(d->sql, d->nargs, types);
+		/*
+		 * One generic plan per statement: every statement finds its rows by
+		 * key, so planning again for each call's values would find nothing
+		 * better (and with array arguments it would happen at every call).
+		 */
+		p = SPI_prepare_cursor(d->sql, d->nargs, types, CURSOR_OPT_GENERIC_PLAN);
 		if (p == NULL)
 			elog(ERROR, "could not prepare ledger statement %d: %s", (int) q,
 				 SPI_result_code_string(SPI_result));
@@ -795,22 +822,56 @@ trimmed(Datum num)
 											   DirectFunctionCall1(numeric_trim_scale, num)));
 }
 
-/* the context of one event of a batch, current while it is booked */
-static MemoryContext per_event_cxt = NULL;
-
-/* A workspace as a batch sees it: looked up once, with its charges. */
-typedef struct BatchWorkspace
+/* Usage rates of a workspace's organization (the defaults without a rate card). */
+static void
+rates_from_row(int first_col, Rates *rates)
 {
-	pg_uuid_t	id;				/* hash key */
-	bool		has_org;
-	pg_uuid_t	org;
-	bool		has_rates;
-	Rates		rates;			/* numeric, in the batch's context */
-	int			n;
-	int			cap;
-	Datum	   *movements;		/* int8 */
-	Datum	   *amounts;		/* credits (negative) */
-} BatchWorkspace;
+	bool		isnull;
+	Datum		d = col(0, first_col, &isnull);
+
+	if (isnull)
+	{
+		rates->cpu = numeric_text_default("0.1");
+		rates->mem = numeric_text_default("0.025");
+		rates->sto = numeric_text_default("0.025");
+	}
+	else
+	{
+		rates->cpu = numeric_of_credits(DatumGetInt64(d));
+		rates->mem = numeric_of_credits(DatumGetInt64(col(0, first_col + 1, &isnull)));
+		rates->sto = numeric_of_credits(DatumGetInt64(col(0, first_col + 2, &isnull)));
+	}
+}
+
+/*
+ * Look a charged workspace up: its organization (has_org false for a personal
+ * workspace), rates and whether its account exists. Usage is a platform
+ * power: a caller acting for the platform sees every workspace, so its
+ * look-up needs no visibility test; any other caller gets the refusals of
+ * authz_internal._workspace, then of authz_internal._require_platform.
+ */
+static void
+usage_workspace(bool trusted, Datum workspace_id, bool *has_org, Datum *org, Rates *rates,
+				bool *has_account)
+{
+	Datum		v[1] = {workspace_id};
+	bool		isnull;
+	Datum		d;
+
+	run(trusted ? Q_USAGE_WORKSPACE : Q_WORKSPACE_RATES, v, " ", true);
+	if (SPI_processed == 0)
+	{
+		run(Q_RAISE_WORKSPACE, v, " ", true);
+		elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
+	}
+	*has_account = trusted ? DatumGetBool(col(0, 5, &isnull)) : false;
+	d = col(0, 1, &isnull);
+	*has_org = !isnull;
+	*org = isnull ? (Datum) 0 : datumCopy(d, false, UUID_LEN);
+	rates_from_row(2, rates);
+	if (!trusted)
+		require_platform("record usage");
+}
 
 /* Result of one usage charge. */
 typedef struct UsageResult
@@ -820,111 +881,55 @@ typedef struct UsageResult
 	bool		replayed;
 } UsageResult;
 
-/*
- * Validate, price and record one usage charge (trusted: the caller acts for
- * the platform, as a batch checked first); book its entry now, or for a batch
- * leave it for the caller to book per workspace.
- */
+/* numerically equal quantities (10, 10.0) are the same arguments */
+static char *
+usage_fingerprint(Datum workspace_id, Datum cpu, Datum mem, Datum sto)
+{
+	return psprintf("usage %s %s %s %s", uuid_text(workspace_id), trimmed(cpu), trimmed(mem), trimmed(sto));
+}
+
+/* The movement a key names, after a conflict (23505 for other arguments). */
+static void
+usage_replay(Datum tenant, Datum key, Datum fp, UsageResult *res)
+{
+	Datum		r[3] = {tenant, key, fp};
+	bool		isnull;
+
+	run(Q_REPLAY, r, "   ", true);
+	if (SPI_processed != 1 || (col(0, 1, &isnull), isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("movement with idempotency key \"%s\" is missing after a conflict",
+						TextDatumGetCString(key))));
+	res->movement_id = DatumGetInt64(col(0, 1, &isnull));
+	res->charge = DatumGetInt64(col(0, 2, &isnull));
+	res->replayed = true;
+}
+
+/* Validate, price, record and book one usage charge (authz.record_usage). */
 static void
 usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
-		  Datum key, bool key_null, HTAB *batch, MemoryContext batch_cxt, UsageResult *res)
+		  Datum key, bool key_null, UsageResult *res)
 {
-	BatchWorkspace *bw = NULL;
 	Datum		v[11];
 	char		n[12] = "           ";
 	bool		isnull;
 	bool		has_org;
-	Datum		org = (Datum) 0;
+	Datum		org;
 	Datum		tenant;
 	Rates		rates;
-	Datum		d;
 	int64		charge;
-	char	   *fp;
-	bool		has_account = false;
+	bool		has_account;
 
 	if (ws_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("workspace_id must not be NULL")));
-	if (batch)
-	{
-		bool		found;
-
-		bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_FIND, &found);
-	}
-	if (bw)
-	{
-		has_org = bw->has_org;
-		org = UUIDPGetDatum(&bw->org);
-		rates = bw->rates;
-	}
-	else
-	{
-		/*
-		 * Usage is a platform power: a caller acting for the platform sees
-		 * every workspace, so its look-up needs no visibility test; any other
-		 * caller gets the refusals of authz_internal._workspace, then of
-		 * authz_internal._require_platform.
-		 */
-		v[0] = workspace_id;
-		run(trusted ? Q_USAGE_WORKSPACE : Q_WORKSPACE_RATES, v, " ", true);
-		if (SPI_processed == 0)
-		{
-			run(Q_RAISE_WORKSPACE, v, " ", true);
-			elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
-		}
-		if (batch)
-		{
-			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-			bool		found;
-
-			bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_ENTER, &found);
-			bw->n = 0;
-			bw->cap = 0;
-			bw->movements = NULL;
-			bw->amounts = NULL;
-			MemoryContextSwitchTo(old);
-		}
-		if (trusted)
-			has_account = DatumGetBool(col(0, 5, &isnull));
-		d = col(0, 1, &isnull);
-		has_org = !isnull;
-		if (has_org)
-			org = datumCopy(d, false, UUID_LEN);
-		if (batch)
-			MemoryContextSwitchTo(batch_cxt);
-		d = col(0, 2, &isnull);
-		if (isnull)
-		{
-			rates.cpu = numeric_text_default("0.1");
-			rates.mem = numeric_text_default("0.025");
-			rates.sto = numeric_text_default("0.025");
-		}
-		else
-		{
-			rates.cpu = numeric_of_credits(DatumGetInt64(d));
-			rates.mem = numeric_of_credits(DatumGetInt64(col(0, 3, &isnull)));
-			rates.sto = numeric_of_credits(DatumGetInt64(col(0, 4, &isnull)));
-		}
-		if (batch)
-		{
-			MemoryContextSwitchTo(per_event_cxt);
-			bw->has_org = has_org;
-			if (has_org)
-				memcpy(&bw->org, DatumGetPointer(org), UUID_LEN);
-			bw->rates = rates;
-		}
-	}
+	usage_workspace(trusted, workspace_id, &has_org, &org, &rates, &has_account);
 	tenant = has_org ? org : workspace_id;
-
-	if (!trusted)
-		require_platform("record usage");
 	check_quantities(qty_null, cpu, mem, sto);
 	charge = usage_price(cpu, mem, sto, &rates);
 	check_text_datum(key, key_null, "idempotency key", KEY_MAX);
-
-	/* numerically equal quantities (10, 10.0) are the same arguments */
-	fp = psprintf("usage %s %s %s %s", uuid_text(workspace_id), trimmed(cpu), trimmed(mem), trimmed(sto));
 
 	v[0] = Int64GetDatum(charge);
 	v[1] = workspace_id;
@@ -932,7 +937,7 @@ usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, 
 	v[3] = key;
 	if (key_null)
 		n[3] = 'n';
-	v[4] = CStringGetTextDatum(fp);
+	v[4] = CStringGetTextDatum(usage_fingerprint(workspace_id, cpu, mem, sto));
 	v[5] = cpu;
 	v[6] = mem;
 	v[7] = sto;
@@ -942,17 +947,7 @@ usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, 
 	run(key_null ? Q_MOVE_USAGE_NOKEY : Q_MOVE_USAGE, v, n, false);
 	if (SPI_processed == 0)
 	{
-		Datum		r[3] = {tenant, key, v[4]};
-
-		run(Q_REPLAY, r, "   ", true);
-		if (SPI_processed != 1 || (col(0, 1, &isnull), isnull))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("movement with idempotency key \"%s\" is missing after a conflict",
-							TextDatumGetCString(key))));
-		res->movement_id = DatumGetInt64(col(0, 1, &isnull));
-		res->charge = DatumGetInt64(col(0, 2, &isnull));
-		res->replayed = true;
+		usage_replay(tenant, key, v[4], res);
 		return;
 	}
 	res->movement_id = DatumGetInt64(col(0, 1, &isnull));
@@ -961,28 +956,7 @@ usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, 
 
 	/* Usage records what happened: it never fails for lack of funds. */
 	if (charge != 0)
-	{
-		if (!batch)
-			book_usage(workspace_id, res->movement_id, charge, has_account);
-		else
-		{
-			/* booked per workspace at the end of the batch */
-			if (bw->n == bw->cap)
-			{
-				MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-
-				bw->cap = bw->cap == 0 ? 16 : bw->cap * 2;
-				bw->movements = bw->movements ? repalloc(bw->movements, sizeof(Datum) * bw->cap)
-					: palloc(sizeof(Datum) * bw->cap);
-				bw->amounts = bw->amounts ? repalloc(bw->amounts, sizeof(Datum) * bw->cap)
-					: palloc(sizeof(Datum) * bw->cap);
-				MemoryContextSwitchTo(old);
-			}
-			bw->movements[bw->n] = Int64GetDatum(res->movement_id);
-			bw->amounts[bw->n] = Int64GetDatum(-charge);
-			bw->n++;
-		}
-	}
+		book_usage(workspace_id, res->movement_id, charge, has_account);
 }
 
 static void
@@ -1290,16 +1264,29 @@ ledger_record_usage(PG_FUNCTION_ARGS)
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(2),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(3), qty_null,
-			  key, key_null, NULL, NULL, &res);
+			  key, key_null, &res);
 	SPI_finish();
 	PG_RETURN_INT64(res.charge);
 }
 
 /* ---- authz.record_usage_batch ----------------------------------------------------------- */
 
+/* A workspace as a batch sees it: looked up once, with its new charges. */
+typedef struct BatchWorkspace
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		has_org;
+	pg_uuid_t	org;
+	Rates		rates;			/* numeric, in the batch's context */
+	int			n;
+	int			cap;
+	Datum	   *movements;		/* int8 */
+	Datum	   *amounts;		/* credits (negative) */
+} BatchWorkspace;
+
 typedef struct BatchContext
 {
-	int			event;			/* 1-based position being booked */
+	int			event;			/* 1-based position being checked or replayed */
 	int			nevents;
 } BatchContext;
 
@@ -1319,6 +1306,52 @@ batch_ws_cmp(const void *a, const void *b)
 	return memcmp(&(*(BatchWorkspace *const *) a)->id, &(*(BatchWorkspace *const *) b)->id, UUID_LEN);
 }
 
+static Datum
+array_of(Datum *values, bool *nulls, int n, Oid type, int16 len, bool byval, char align)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type, len, byval, align));
+}
+
+/* byte-equal texts (keys are unique under a deterministic collation) */
+static bool
+text_equal(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+}
+
+static void
+batch_add_charge(BatchWorkspace *bw, int64 movement_id, int64 charge)
+{
+	if (bw->n == bw->cap)
+	{
+		bw->cap = bw->cap == 0 ? 16 : bw->cap * 2;
+		bw->movements = bw->movements ? repalloc(bw->movements, sizeof(Datum) * bw->cap)
+			: palloc(sizeof(Datum) * bw->cap);
+		bw->amounts = bw->amounts ? repalloc(bw->amounts, sizeof(Datum) * bw->cap)
+			: palloc(sizeof(Datum) * bw->cap);
+	}
+	bw->movements[bw->n] = Int64GetDatum(movement_id);
+	bw->amounts[bw->n] = Int64GetDatum(-charge);
+	bw->n++;
+}
+
+/*
+ * Every event is checked and priced first (each workspace looked up once);
+ * then one statement records the movements of all of them, in event order,
+ * skipping keys already used; a skipped event is a retry of the movement its
+ * key names (or refused with 23505 for other quantities). Last, each
+ * workspace's new charges are booked in workspace-id order, never waiting for
+ * an account: into its ledger and balance, with what it had pending, when the
+ * account is free or new, else as pending charges. Any refusal refuses the
+ * whole batch.
+ */
 PG_FUNCTION_INFO_V1(ledger_record_usage_batch);
 Datum
 ledger_record_usage_batch(PG_FUNCTION_ARGS)
@@ -1335,11 +1368,19 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	TupleDesc	evdesc;
 	HTAB	   *batch;
 	HASHCTL		hctl;
-	MemoryContext batch_cxt;
 	BatchContext bctx;
 	ErrorContextCallback errcb;
+	Datum	   *ws;
+	Datum	   *tenant;
+	Datum	   *amount;
+	Datum	   *key;
+	bool	   *key_null;
+	Datum	   *fp;
+	Datum	   *qty[3];
+	Datum	   *rate[3];
+	BatchWorkspace **ev_ws;
+	UsageResult *res;
 	MemoryContext per_event;
-	MemoryContext oldcxt;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1361,11 +1402,15 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 
 	ledger_connect();
 	require_platform("record usage");
-	batch_cxt = CurrentMemoryContext;
+	if (nelems == 0)
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
 	memset(&hctl, 0, sizeof(hctl));
 	hctl.keysize = sizeof(pg_uuid_t);
 	hctl.entrysize = sizeof(BatchWorkspace);
-	hctl.hcxt = batch_cxt;
+	hctl.hcxt = CurrentMemoryContext;
 	batch = hash_create("usage batch workspaces", 64, &hctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	bctx.event = 0;
 	bctx.nevents = nelems;
@@ -1373,27 +1418,39 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	errcb.arg = &bctx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	per_event = AllocSetContextCreate(CurrentMemoryContext, "usage batch event", ALLOCSET_DEFAULT_SIZES);
-	per_event_cxt = per_event;
 
+	ws = palloc(sizeof(Datum) * nelems);
+	tenant = palloc(sizeof(Datum) * nelems);
+	amount = palloc(sizeof(Datum) * nelems);
+	key = palloc(sizeof(Datum) * nelems);
+	key_null = palloc(sizeof(bool) * nelems);
+	fp = palloc(sizeof(Datum) * nelems);
+	for (int k = 0; k < 3; k++)
+	{
+		qty[k] = palloc(sizeof(Datum) * nelems);
+		rate[k] = palloc(sizeof(Datum) * nelems);
+	}
+	ev_ws = palloc(sizeof(BatchWorkspace *) * nelems);
+	res = palloc(sizeof(UsageResult) * nelems);
+	per_event = AllocSetContextCreate(CurrentMemoryContext, "usage batch event", ALLOCSET_DEFAULT_SIZES);
+
+	/* check and price every event */
 	for (int i = 0; i < nelems; i++)
 	{
 		HeapTupleHeader ev;
 		HeapTupleData tup;
 		Datum		f[5];
 		bool		fn[5];
-		UsageResult res;
-		Datum		out[5];
-		bool		outnull[5] = {false, false, false, false, false};
-		Datum		key = (Datum) 0;
-		bool		key_null = true;
+		BatchWorkspace *bw;
+		bool		found;
+		char	   *fpstr;
+		MemoryContext oldcxt;
 
 		bctx.event = i + 1;
 		if (elemnulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("a usage event must not be NULL")));
-		oldcxt = MemoryContextSwitchTo(per_event);
 		ev = DatumGetHeapTupleHeader(elems[i]);
 		tup.t_len = HeapTupleHeaderGetDatumLength(ev);
 		ItemPointerSetInvalid(&tup.t_self);
@@ -1401,29 +1458,107 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		tup.t_data = ev;
 		heap_deform_tuple(&tup, evdesc, f, fn);
 
-		if (!fn[4])
+		if (fn[0])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("workspace_id must not be NULL")));
+		bw = hash_search(batch, DatumGetPointer(f[0]), HASH_ENTER, &found);
+		if (!found)
 		{
-			key = f[4];
-			key_null = false;
-		}
-		usage_one(true, f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, batch, batch_cxt, &res);
-		MemoryContextSwitchTo(oldcxt);
+			Datum		org;
+			bool		has_account;
 
-		out[0] = Int32GetDatum(i + 1);
-		out[1] = f[0];
-		out[2] = Int64GetDatum(res.charge);
-		out[3] = Int64GetDatum(res.movement_id);
-		out[4] = BoolGetDatum(res.replayed);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+			bw->n = 0;
+			bw->cap = 0;
+			bw->movements = NULL;
+			bw->amounts = NULL;
+			usage_workspace(true, f[0], &bw->has_org, &org, &bw->rates, &has_account);
+			if (bw->has_org)
+				memcpy(&bw->org, DatumGetPointer(org), UUID_LEN);
+		}
+		oldcxt = MemoryContextSwitchTo(per_event);
+		check_quantities(fn[1] || fn[2] || fn[3], f[1], f[2], f[3]);
+		res[i].charge = usage_price(f[1], f[2], f[3], &bw->rates);
+		res[i].movement_id = 0;
+		res[i].replayed = false;
+		check_text_datum(f[4], fn[4], "idempotency key", KEY_MAX);
+		fpstr = usage_fingerprint(f[0], f[1], f[2], f[3]);
+		MemoryContextSwitchTo(oldcxt);
+		fp[i] = CStringGetTextDatum(fpstr);
 		MemoryContextReset(per_event);
+
+		ev_ws[i] = bw;
+		ws[i] = f[0];
+		tenant[i] = bw->has_org ? UUIDPGetDatum(&bw->org) : f[0];
+		amount[i] = Int64GetDatum(res[i].charge);
+		key[i] = fn[4] ? (Datum) 0 : f[4];
+		key_null[i] = fn[4];
+		qty[0][i] = f[1];
+		qty[1][i] = f[2];
+		qty[2][i] = f[3];
+		rate[0][i] = bw->rates.cpu;
+		rate[1][i] = bw->rates.mem;
+		rate[2][i] = bw->rates.sto;
 	}
 	bctx.event = 0;
 
-	/*
-	 * Book each workspace's charges in workspace-id order: into its ledger and
-	 * balance, with what it had pending, when its account is free or new;
-	 * else as pending charges. Never waits for an account.
-	 */
+	/* record every movement, in event order; keys already used are skipped */
+	{
+		Datum		v[11];
+		uint64		nrows;
+		SPITupleTable *tt;
+		uint64		r = 0;
+
+		v[0] = array_of(amount, NULL, nelems, plans_credits_oid, 8, true, TYPALIGN_DOUBLE);
+		v[1] = array_of(ws, NULL, nelems, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+		v[2] = array_of(tenant, NULL, nelems, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+		v[3] = array_of(key, key_null, nelems, TEXTOID, -1, false, TYPALIGN_INT);
+		v[4] = array_of(fp, NULL, nelems, TEXTOID, -1, false, TYPALIGN_INT);
+		for (int k = 0; k < 3; k++)
+		{
+			v[5 + k] = array_of(qty[k], NULL, nelems, NUMERICOID, -1, false, TYPALIGN_INT);
+			v[8 + k] = array_of(rate[k], NULL, nelems, NUMERICOID, -1, false, TYPALIGN_INT);
+		}
+		run(Q_BULK_MOVE_USAGE, v, "           ", false);
+		nrows = SPI_processed;
+		tt = SPI_tuptable;
+		SPI_tuptable = NULL;	/* kept while the replays below run */
+		for (int i = 0; i < nelems; i++)
+		{
+			bool		isnull;
+			bool		inserted = false;
+
+			if (r < nrows)
+			{
+				Datum		k = SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull);
+
+				/* a row per inserted event, in event order: it carries the event's key */
+				inserted = key_null[i] ? isnull :
+					(!isnull && text_equal(k, key[i]));
+			}
+			if (inserted)
+			{
+				res[i].movement_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+				r++;
+				if (res[i].charge != 0)
+					batch_add_charge(ev_ws[i], res[i].movement_id, res[i].charge);
+			}
+			else
+			{
+				if (key_null[i])
+					elog(ERROR, "usage event %d without a key was not recorded", i + 1);
+				bctx.event = i + 1;
+				usage_replay(tenant[i], key[i], fp[i], &res[i]);
+				bctx.event = 0;
+			}
+		}
+		if (r != nrows)
+			elog(ERROR, "usage batch recorded %llu movements for %llu events",
+				 (unsigned long long) nrows, (unsigned long long) r);
+		SPI_freetuptable(tt);
+	}
+
+	/* book each workspace's new charges, in workspace-id order */
 	{
 		long		nws = hash_get_num_entries(batch);
 		BatchWorkspace **list = palloc(sizeof(BatchWorkspace *) * Max(nws, 1));
@@ -1455,8 +1590,19 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		}
 	}
 	error_context_stack = errcb.previous;
-	MemoryContextDelete(per_event);
-	per_event_cxt = NULL;
+
+	for (int i = 0; i < nelems; i++)
+	{
+		Datum		out[5];
+		bool		outnull[5] = {false, false, false, false, false};
+
+		out[0] = Int32GetDatum(i + 1);
+		out[1] = ws[i];
+		out[2] = Int64GetDatum(res[i].charge);
+		out[3] = Int64GetDatum(res[i].movement_id);
+		out[4] = BoolGetDatum(res[i].replayed);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+	}
 	SPI_finish();
 	return (Datum) 0;
 }
