@@ -67,6 +67,8 @@ typedef enum LedgerQuery
 {
 	Q_WORKSPACE,
 	Q_WORKSPACE_RATES,
+	Q_USAGE_WORKSPACE,
+	Q_TRANSFER_PREP,
 	Q_RAISE_WORKSPACE,
 	Q_RAISE_TEXT,
 	Q_CAN_BILL,
@@ -75,17 +77,22 @@ typedef enum LedgerQuery
 	Q_RAISE_HIDDEN,
 	Q_RAISE_PLATFORM,
 	Q_MOVE,
+	Q_MOVE_NOKEY,
 	Q_MOVE_USAGE,
+	Q_MOVE_USAGE_NOKEY,
 	Q_REPLAY,
 	Q_LOCK,
 	Q_SUMS,
 	Q_OPEN,
+	Q_LOCK_PAIR,
 	Q_TRANSFER_APPLY,
 	Q_TOPUP_APPLY,
 	Q_TRY_LOCK,
 	Q_OPEN_NEW,
 	Q_USAGE_APPLY,
 	Q_PENDING,
+	Q_USAGE_BOOK,
+	Q_BULK_MOVE_USAGE,
 	Q_BULK_APPLY,
 	Q_BULK_PENDING,
 	Q_HOLD_INSERT,
@@ -114,6 +121,28 @@ static const QueryDef query_defs[Q_COUNT] = {
 		"SELECT w.org_id, r.cpu_hour, r.memory_gib_hour, r.storage_gb_month"
 		"  FROM authz_internal._workspace($1) w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id",
 		1, {UUIDOID}},
+	/* for a caller acting for the platform, who sees every workspace */
+	[Q_USAGE_WORKSPACE] = {
+		"SELECT w.org_id, r.cpu_hour, r.memory_gib_hour, r.storage_gb_month,"
+		"       EXISTS (SELECT FROM authz.credit_accounts a WHERE a.workspace_id = w.id)"
+		"  FROM authz.workspaces w LEFT JOIN authz.rate_cards r ON r.org_id = w.org_id WHERE w.id = $1",
+		1, {UUIDOID}},
+	/*
+	 * Both workspaces of a transfer in one statement: their organization,
+	 * whether the caller may see each ($3: the caller acts for the platform;
+	 * otherwise the test of authz_internal._workspace for an active user,
+	 * which raises the refusals when this says no), whether the caller may
+	 * move the credits of its organization, and whether its account exists.
+	 */
+	[Q_TRANSFER_PREP] = {
+		"SELECT w.id, w.org_id,"
+		"       $3 OR (authz.current_user_id() IS NOT NULL"
+		"              AND (authz.can(w.id, 'workspace.view')"
+		"                   OR coalesce(authz.can_org(w.org_id, 'org.workspaces.list'), false))),"
+		"       coalesce(authz.can_org(w.org_id, 'org.billing.manage'), false),"
+		"       EXISTS (SELECT FROM authz.credit_accounts a WHERE a.workspace_id = w.id)"
+		"  FROM authz.workspaces w WHERE w.id IN ($1, $2)",
+		3, {UUIDOID, UUIDOID, BOOLOID}},
 	[Q_RAISE_WORKSPACE] = {
 		"SELECT authz_internal._workspace($1)",
 		1, {UUIDOID}},
@@ -135,21 +164,34 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_RAISE_PLATFORM] = {
 		"SELECT authz_internal._require_platform($1)",
 		1, {TEXTOID}},
-	[Q_MOVE] = {
-		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id,"
-		"                                    idempotency_key, fingerprint, usage, actor_id)"
+	/*
+	 * A movement: with a key, ON CONFLICT finds the first call's; without one
+	 * nothing can conflict (NULL keys never do), so a plain insert.
+	 */
+#define MOVE_INSERT \
+		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, to_workspace, memo, tenant_id," \
+		"                                    idempotency_key, fingerprint, usage, actor_id)" \
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, authz.current_user_id())"
-		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+	[Q_MOVE] = {
+		MOVE_INSERT " ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
 		9, {TEXTOID, CR, UUIDOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID}},
-	[Q_MOVE_USAGE] = {
-		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, tenant_id,"
-		"                                    idempotency_key, fingerprint, usage, actor_id)"
-		" VALUES ('usage', $1, $2, $3, $4, $5,"
-		"         pg_catalog.jsonb_build_object('cpu_hours', $6, 'memory_gib_hours', $7,"
-		"                                       'storage_gb_months', $8, 'cpu_hour', $9,"
-		"                                       'memory_gib_hour', $10, 'storage_gb_month', $11),"
+	[Q_MOVE_NOKEY] = {
+		MOVE_INSERT " RETURNING id",
+		9, {TEXTOID, CR, UUIDOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID}},
+#define MOVE_USAGE_INSERT \
+		"INSERT INTO authz.credit_movements (kind, amount, from_workspace, tenant_id," \
+		"                                    idempotency_key, fingerprint, usage, actor_id)" \
+		" VALUES ('usage', $1, $2, $3, $4, $5," \
+		"         pg_catalog.jsonb_build_object('cpu_hours', $6, 'memory_gib_hours', $7," \
+		"                                       'storage_gb_months', $8, 'cpu_hour', $9," \
+		"                                       'memory_gib_hour', $10, 'storage_gb_month', $11)," \
 		"         authz.current_user_id())"
-		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+	[Q_MOVE_USAGE] = {
+		MOVE_USAGE_INSERT " ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING id",
+		11, {CR, UUIDOID, UUIDOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
+			NUMERICOID, NUMERICOID, NUMERICOID}},
+	[Q_MOVE_USAGE_NOKEY] = {
+		MOVE_USAGE_INSERT " RETURNING id",
 		11, {CR, UUIDOID, UUIDOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
 			NUMERICOID, NUMERICOID, NUMERICOID}},
 	[Q_REPLAY] = {
@@ -172,15 +214,38 @@ static const QueryDef query_defs[Q_COUNT] = {
 	[Q_OPEN] = {
 		"INSERT INTO authz.credit_accounts (workspace_id) VALUES ($1) ON CONFLICT DO NOTHING",
 		1, {UUIDOID}},
+	/* lock two existing accounts, in workspace-id order: their balances */
+	[Q_LOCK_PAIR] = {
+		"SELECT a.workspace_id, a.balance FROM authz.credit_accounts a"
+		" WHERE a.workspace_id IN ($1, $2) ORDER BY a.workspace_id FOR UPDATE",
+		2, {UUIDOID, UUIDOID}},
+	/*
+	 * A transfer of $4 from $2 to $3 (movement $1), both accounts locked by an
+	 * earlier statement, $5 the source's locked balance: the source's pending
+	 * charges and open holds (read after the locks were granted), the funds
+	 * check, both balances and both entries, in one statement. Nothing is
+	 * updated or written when the funds do not cover the amount; the answer
+	 * is the pending and held sums and the number of accounts updated.
+	 */
 	[Q_TRANSFER_APPLY] = {
-		"WITH e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
-		"           VALUES ($1, $2, OPERATOR(authz.-) $4), ($1, $3, $4))"
-		"UPDATE authz.credit_accounts a"
-		"   SET balance = CASE WHEN a.workspace_id = $2 THEN a.balance OPERATOR(authz.-) $4"
-		"                      ELSE a.balance OPERATOR(authz.+) $4 END,"
-		"       updated_at = pg_catalog.now()"
-		" WHERE a.workspace_id IN ($2, $3)",
-		4, {INT8OID, UUIDOID, UUIDOID, CR}},
+		"WITH f AS (SELECT coalesce((SELECT authz.sum(p.amount) FROM authz.credit_pending p"
+		"                             WHERE p.workspace_id = $2), '0'::authz.credits) AS pending,"
+		"                  coalesce((SELECT authz.sum(h.amount) FROM authz.credit_holds h"
+		"                             WHERE h.workspace_id = $2 AND h.status = 'open'"
+		"                               AND h.expires_at > pg_catalog.now()), '0'::authz.credits) AS held),"
+		"     u AS (UPDATE authz.credit_accounts a"
+		"              SET balance = CASE WHEN a.workspace_id = $2 THEN a.balance OPERATOR(authz.-) $4"
+		"                                 ELSE a.balance OPERATOR(authz.+) $4 END,"
+		"                  updated_at = pg_catalog.now()"
+		"             FROM f"
+		"            WHERE a.workspace_id IN ($2, $3)"
+		"              AND $5 OPERATOR(authz.+) f.pending OPERATOR(authz.-) f.held OPERATOR(authz.>=) $4"
+		"           RETURNING a.workspace_id),"
+		"     e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
+		"           SELECT $1, u.workspace_id,"
+		"                  CASE WHEN u.workspace_id = $2 THEN OPERATOR(authz.-) $4 ELSE $4 END FROM u)"
+		"SELECT f.pending, f.held, (SELECT count(*) FROM u) FROM f",
+		5, {INT8OID, UUIDOID, UUIDOID, CR, CR}},
 	[Q_TOPUP_APPLY] = {
 		"WITH e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount) VALUES ($1, $2, $3))"
 		"UPDATE authz.credit_accounts a SET balance = a.balance OPERATOR(authz.+) $3, updated_at = pg_catalog.now()"
@@ -210,9 +275,58 @@ static const QueryDef query_defs[Q_COUNT] = {
 		"  FROM (SELECT authz.sum(e.amount) AS total FROM e) s"
 		" WHERE a.workspace_id = $2 AND s.total IS NOT NULL",
 		3, {INT8OID, UUIDOID, CR}},
+	/*
+	 * A usage charge $3 (negative) of movement $1 on the existing account of
+	 * $2, in one statement: when the account row is free, lock it and fold
+	 * the pending charges this statement sees and the new one into the ledger
+	 * (in movement order) and the balance; when another transaction holds it,
+	 * append the charge to the pending ones. Pending charges committed after
+	 * this statement's snapshot stay pending for the next holder; those an
+	 * earlier holder folded meanwhile are not deleted twice (the delete skips
+	 * a row already deleted). Answers whether the account was locked.
+	 */
+	[Q_USAGE_BOOK] = {
+		"WITH l AS (SELECT a.workspace_id FROM authz.credit_accounts a"
+		"            WHERE a.workspace_id = $2 FOR UPDATE SKIP LOCKED),"
+		"     q AS (INSERT INTO authz.credit_pending (workspace_id, movement_id, amount)"
+		"           SELECT $2, $1, $3 WHERE NOT EXISTS (SELECT FROM l) RETURNING 1),"
+		"     d AS (DELETE FROM authz.credit_pending p WHERE p.workspace_id = $2 AND EXISTS (SELECT FROM l)"
+		"           RETURNING p.movement_id, p.amount),"
+		"     e AS (INSERT INTO authz.credit_ledger (movement_id, workspace_id, amount)"
+		"           SELECT x.movement_id, $2, x.amount"
+		"             FROM (SELECT d.movement_id, d.amount FROM d UNION ALL SELECT $1, $3 FROM l) x"
+		"            ORDER BY x.movement_id"
+		"           RETURNING amount),"
+		"     u AS (UPDATE authz.credit_accounts a SET balance = a.balance OPERATOR(authz.+) s.total,"
+		"                  updated_at = pg_catalog.now()"
+		"             FROM (SELECT authz.sum(e.amount) AS total FROM e) s"
+		"            WHERE a.workspace_id = $2 AND s.total IS NOT NULL RETURNING 1)"
+		"SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM q), (SELECT count(*) FROM u)",
+		3, {INT8OID, UUIDOID, CR}},
 	[Q_PENDING] = {
 		"INSERT INTO authz.credit_pending (workspace_id, movement_id, amount) VALUES ($1, $2, $3)",
 		3, {UUIDOID, INT8OID, CR}},
+	/*
+	 * A batch's movements, in event order: one row per event recorded (its id
+	 * and key), none for an event whose key was used already.
+	 */
+	[Q_BULK_MOVE_USAGE] = {
+		"INSERT INTO authz.credit_movements AS m (kind, amount, from_workspace, tenant_id,"
+		"                                         idempotency_key, fingerprint, usage, actor_id)"
+		"SELECT 'usage', u.a, u.w, u.t, u.k, u.f,"
+		"       pg_catalog.jsonb_build_object('cpu_hours', u.c, 'memory_gib_hours', u.m,"
+		"                                     'storage_gb_months', u.s, 'cpu_hour', u.rc,"
+		"                                     'memory_gib_hour', u.rm, 'storage_gb_month', u.rs),"
+		"       authz.current_user_id()"
+		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+		"                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+		"                  pg_catalog.unnest($10), pg_catalog.unnest($11))"
+		"       WITH ORDINALITY u(a, w, t, k, f, c, m, s, rc, rm, rs, n)"
+		" ORDER BY u.n"
+		" ON CONFLICT ON CONSTRAINT credit_movements_key DO NOTHING RETURNING m.id, m.idempotency_key",
+		11, {CRA, UUIDARRAYOID, UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID,
+			NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID}},
 	/* a batch's charges of one workspace ($2 movements, $3 amounts), as above */
 	[Q_BULK_APPLY] = {
 		"WITH d AS (DELETE FROM authz.credit_pending p WHERE p.workspace_id = $1"
@@ -298,7 +412,12 @@ plan_for(LedgerQuery q)
 		for (int i = 0; i < d->nargs; i++)
 			types[i] = d->argtypes[i] == CR ? plans_credits_oid :
 				d->argtypes[i] == CRA ? plans_credits_array_oid : d->argtypes[i];
-		p = SPI_prepare(d->sql, d->nargs, types);
+		/*
+		 * One generic plan per statement: every statement finds its rows by
+		 * key, so planning again for each call's values would find nothing
+		 * better (and with array arguments it would happen at every call).
+		 */
+		p = SPI_prepare_cursor(d->sql, d->nargs, types, CURSOR_OPT_GENERIC_PLAN);
 		if (p == NULL)
 			elog(ERROR, "could not prepare ledger statement %d: %s", (int) q,
 				 SPI_result_code_string(SPI_result));
@@ -508,7 +627,7 @@ insert_movement(const char *kind, int64 amount, Datum from, bool from_null, Datu
 	v[8] = usage;
 	if (usage_null)
 		n[8] = 'n';
-	run(Q_MOVE, v, n, false);
+	run(key_null ? Q_MOVE_NOKEY : Q_MOVE, v, n, false);
 	if (SPI_processed == 1)
 		return DatumGetInt64(col(0, 1, &isnull));
 	{
@@ -590,14 +709,30 @@ account_available(const Account *acc)
 /*
  * Book a usage charge (negative amount) of a recorded movement without waiting
  * for the account: at once when the account is free or new, else as a pending
- * charge folded by whoever next holds the account.
+ * charge folded by whoever next holds the account. With has_account (the
+ * account was seen to exist), one statement; otherwise the account may have to
+ * be opened first.
  */
 static void
-book_usage(Datum workspace_id, int64 movement_id, int64 charge)
+book_usage(Datum workspace_id, int64 movement_id, int64 charge, bool has_account)
 {
 	Datum		v1[1] = {workspace_id};
 	Datum		v3[3];
 
+	if (has_account)
+	{
+		bool		isnull;
+
+		v3[0] = Int64GetDatum(movement_id);
+		v3[1] = workspace_id;
+		v3[2] = Int64GetDatum(-charge);
+		run(Q_USAGE_BOOK, v3, "   ", false);
+		if (DatumGetInt64(col(0, 1, &isnull)) + DatumGetInt64(col(0, 2, &isnull)) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("usage movement %lld was not booked", (long long) movement_id)));
+		return;
+	}
 	run(Q_TRY_LOCK, v1, " ", false);
 	if (SPI_processed == 0)
 		run(Q_OPEN_NEW, v1, " ", false);	/* none yet: ours once inserted */
@@ -687,22 +822,56 @@ trimmed(Datum num)
 											   DirectFunctionCall1(numeric_trim_scale, num)));
 }
 
-/* the context of one event of a batch, current while it is booked */
-static MemoryContext per_event_cxt = NULL;
-
-/* A workspace as a batch sees it: looked up once, with its charges. */
-typedef struct BatchWorkspace
+/* Usage rates of a workspace's organization (the defaults without a rate card). */
+static void
+rates_from_row(int first_col, Rates *rates)
 {
-	pg_uuid_t	id;				/* hash key */
-	bool		has_org;
-	pg_uuid_t	org;
-	bool		has_rates;
-	Rates		rates;			/* numeric, in the batch's context */
-	int			n;
-	int			cap;
-	Datum	   *movements;		/* int8 */
-	Datum	   *amounts;		/* credits (negative) */
-} BatchWorkspace;
+	bool		isnull;
+	Datum		d = col(0, first_col, &isnull);
+
+	if (isnull)
+	{
+		rates->cpu = numeric_text_default("0.1");
+		rates->mem = numeric_text_default("0.025");
+		rates->sto = numeric_text_default("0.025");
+	}
+	else
+	{
+		rates->cpu = numeric_of_credits(DatumGetInt64(d));
+		rates->mem = numeric_of_credits(DatumGetInt64(col(0, first_col + 1, &isnull)));
+		rates->sto = numeric_of_credits(DatumGetInt64(col(0, first_col + 2, &isnull)));
+	}
+}
+
+/*
+ * Look a charged workspace up: its organization (has_org false for a personal
+ * workspace), rates and whether its account exists. Usage is a platform
+ * power: a caller acting for the platform sees every workspace, so its
+ * look-up needs no visibility test; any other caller gets the refusals of
+ * authz_internal._workspace, then of authz_internal._require_platform.
+ */
+static void
+usage_workspace(bool trusted, Datum workspace_id, bool *has_org, Datum *org, Rates *rates,
+				bool *has_account)
+{
+	Datum		v[1] = {workspace_id};
+	bool		isnull;
+	Datum		d;
+
+	run(trusted ? Q_USAGE_WORKSPACE : Q_WORKSPACE_RATES, v, " ", true);
+	if (SPI_processed == 0)
+	{
+		run(Q_RAISE_WORKSPACE, v, " ", true);
+		elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
+	}
+	*has_account = trusted ? DatumGetBool(col(0, 5, &isnull)) : false;
+	d = col(0, 1, &isnull);
+	*has_org = !isnull;
+	*org = isnull ? (Datum) 0 : datumCopy(d, false, UUID_LEN);
+	rates_from_row(2, rates);
+	if (!trusted)
+		require_platform("record usage");
+}
 
 /* Result of one usage charge. */
 typedef struct UsageResult
@@ -712,101 +881,55 @@ typedef struct UsageResult
 	bool		replayed;
 } UsageResult;
 
-/*
- * Validate, price and record one usage charge; book its entry now (book true)
- * or leave it pending for the caller to fold (batches).
- */
-static void
-usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
-		  Datum key, bool key_null, HTAB *batch, MemoryContext batch_cxt, UsageResult *res)
+/* numerically equal quantities (10, 10.0) are the same arguments */
+static char *
+usage_fingerprint(Datum workspace_id, Datum cpu, Datum mem, Datum sto)
 {
-	BatchWorkspace *bw = NULL;
+	return psprintf("usage %s %s %s %s", uuid_text(workspace_id), trimmed(cpu), trimmed(mem), trimmed(sto));
+}
+
+/* The movement a key names, after a conflict (23505 for other arguments). */
+static void
+usage_replay(Datum tenant, Datum key, Datum fp, UsageResult *res)
+{
+	Datum		r[3] = {tenant, key, fp};
+	bool		isnull;
+
+	run(Q_REPLAY, r, "   ", true);
+	if (SPI_processed != 1 || (col(0, 1, &isnull), isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("movement with idempotency key \"%s\" is missing after a conflict",
+						TextDatumGetCString(key))));
+	res->movement_id = DatumGetInt64(col(0, 1, &isnull));
+	res->charge = DatumGetInt64(col(0, 2, &isnull));
+	res->replayed = true;
+}
+
+/* Validate, price, record and book one usage charge (authz.record_usage). */
+static void
+usage_one(bool trusted, Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, bool qty_null,
+		  Datum key, bool key_null, UsageResult *res)
+{
 	Datum		v[11];
 	char		n[12] = "           ";
 	bool		isnull;
 	bool		has_org;
-	Datum		org = (Datum) 0;
+	Datum		org;
 	Datum		tenant;
 	Rates		rates;
-	Datum		d;
 	int64		charge;
-	char	   *fp;
+	bool		has_account;
 
 	if (ws_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("workspace_id must not be NULL")));
-	if (batch)
-	{
-		bool		found;
-
-		bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_FIND, &found);
-	}
-	if (bw)
-	{
-		has_org = bw->has_org;
-		org = UUIDPGetDatum(&bw->org);
-		rates = bw->rates;
-	}
-	else
-	{
-		v[0] = workspace_id;
-		run(Q_WORKSPACE_RATES, v, " ", true);
-		if (SPI_processed == 0)
-		{
-			run(Q_RAISE_WORKSPACE, v, " ", true);
-			elog(ERROR, "workspace %s was not found", uuid_text(workspace_id));
-		}
-		if (batch)
-		{
-			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-			bool		found;
-
-			bw = hash_search(batch, DatumGetPointer(workspace_id), HASH_ENTER, &found);
-			bw->n = 0;
-			bw->cap = 0;
-			bw->movements = NULL;
-			bw->amounts = NULL;
-			MemoryContextSwitchTo(old);
-		}
-		d = col(0, 1, &isnull);
-		has_org = !isnull;
-		if (has_org)
-			org = datumCopy(d, false, UUID_LEN);
-		if (batch)
-			MemoryContextSwitchTo(batch_cxt);
-		d = col(0, 2, &isnull);
-		if (isnull)
-		{
-			rates.cpu = numeric_text_default("0.1");
-			rates.mem = numeric_text_default("0.025");
-			rates.sto = numeric_text_default("0.025");
-		}
-		else
-		{
-			rates.cpu = numeric_of_credits(DatumGetInt64(d));
-			rates.mem = numeric_of_credits(DatumGetInt64(col(0, 3, &isnull)));
-			rates.sto = numeric_of_credits(DatumGetInt64(col(0, 4, &isnull)));
-		}
-		if (batch)
-		{
-			MemoryContextSwitchTo(per_event_cxt);
-			bw->has_org = has_org;
-			if (has_org)
-				memcpy(&bw->org, DatumGetPointer(org), UUID_LEN);
-			bw->rates = rates;
-		}
-	}
+	usage_workspace(trusted, workspace_id, &has_org, &org, &rates, &has_account);
 	tenant = has_org ? org : workspace_id;
-
-	if (!batch)
-		require_platform("record usage");
 	check_quantities(qty_null, cpu, mem, sto);
 	charge = usage_price(cpu, mem, sto, &rates);
 	check_text_datum(key, key_null, "idempotency key", KEY_MAX);
-
-	/* numerically equal quantities (10, 10.0) are the same arguments */
-	fp = psprintf("usage %s %s %s %s", uuid_text(workspace_id), trimmed(cpu), trimmed(mem), trimmed(sto));
 
 	v[0] = Int64GetDatum(charge);
 	v[1] = workspace_id;
@@ -814,27 +937,17 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 	v[3] = key;
 	if (key_null)
 		n[3] = 'n';
-	v[4] = CStringGetTextDatum(fp);
+	v[4] = CStringGetTextDatum(usage_fingerprint(workspace_id, cpu, mem, sto));
 	v[5] = cpu;
 	v[6] = mem;
 	v[7] = sto;
 	v[8] = rates.cpu;
 	v[9] = rates.mem;
 	v[10] = rates.sto;
-	run(Q_MOVE_USAGE, v, n, false);
+	run(key_null ? Q_MOVE_USAGE_NOKEY : Q_MOVE_USAGE, v, n, false);
 	if (SPI_processed == 0)
 	{
-		Datum		r[3] = {tenant, key, v[4]};
-
-		run(Q_REPLAY, r, "   ", true);
-		if (SPI_processed != 1 || (col(0, 1, &isnull), isnull))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("movement with idempotency key \"%s\" is missing after a conflict",
-							TextDatumGetCString(key))));
-		res->movement_id = DatumGetInt64(col(0, 1, &isnull));
-		res->charge = DatumGetInt64(col(0, 2, &isnull));
-		res->replayed = true;
+		usage_replay(tenant, key, v[4], res);
 		return;
 	}
 	res->movement_id = DatumGetInt64(col(0, 1, &isnull));
@@ -843,28 +956,7 @@ usage_one(Datum workspace_id, bool ws_null, Datum cpu, Datum mem, Datum sto, boo
 
 	/* Usage records what happened: it never fails for lack of funds. */
 	if (charge != 0)
-	{
-		if (!batch)
-			book_usage(workspace_id, res->movement_id, charge);
-		else
-		{
-			/* booked per workspace at the end of the batch */
-			if (bw->n == bw->cap)
-			{
-				MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-
-				bw->cap = bw->cap == 0 ? 16 : bw->cap * 2;
-				bw->movements = bw->movements ? repalloc(bw->movements, sizeof(Datum) * bw->cap)
-					: palloc(sizeof(Datum) * bw->cap);
-				bw->amounts = bw->amounts ? repalloc(bw->amounts, sizeof(Datum) * bw->cap)
-					: palloc(sizeof(Datum) * bw->cap);
-				MemoryContextSwitchTo(old);
-			}
-			bw->movements[bw->n] = Int64GetDatum(res->movement_id);
-			bw->amounts[bw->n] = Int64GetDatum(-charge);
-			bw->n++;
-		}
-	}
+		book_usage(workspace_id, res->movement_id, charge, has_account);
 }
 
 static void
@@ -929,16 +1021,81 @@ ledger_add_credits(PG_FUNCTION_ARGS)
 
 /* ---- authz.transfer_credits -------------------------------------------------------- */
 
+/* One workspace of a transfer, as Q_TRANSFER_PREP found it. */
+typedef struct TransferSide
+{
+	Datum		id;
+	bool		found;			/* found and visible to the caller */
+	bool		has_org;
+	Datum		org;
+	bool		may_bill;		/* org.billing.manage in its organization */
+	bool		has_account;
+} TransferSide;
+
+/*
+ * A workspace the statement did not show as visible: authz_internal._workspace
+ * decides, raising 42704 (unknown or not visible) or 42501 (no active user).
+ */
+static void
+transfer_side_slow(TransferSide *w)
+{
+	Datum		v[1] = {w->id};
+	bool		isnull;
+	Datum		d;
+
+	run(Q_WORKSPACE, v, " ", true);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("workspace \"%s\" does not exist", uuid_text(w->id))));
+	d = col(0, 1, &isnull);
+	w->found = true;
+	w->has_org = !isnull;
+	w->org = isnull ? (Datum) 0 : datumCopy(d, false, UUID_LEN);
+	w->has_account = false;		/* unknown: open-or-lock */
+	if (w->has_org)
+	{
+		Datum		b[1] = {w->org};
+
+		run(Q_CAN_BILL, b, " ", true);
+		d = col(0, 1, &isnull);
+		w->may_bill = !isnull && DatumGetBool(d);
+	}
+}
+
+static void
+refuse_funds(Datum from, int64 available, int64 held, int64 amount)
+{
+	char	   *label = workspace_label(from);
+
+	if (held != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
+						label, credits_text(available), credits_text(amount)),
+				 errdetail("Holds for running work reserve %s of its credits.", credits_text(held)),
+				 errhint("Top the workspace up, or transfer less.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
+					label, credits_text(available), credits_text(amount)),
+			 errhint("Top the workspace up, or transfer less.")));
+}
+
+/*
+ * Everything that does not need the balances happens before any account is
+ * locked: arguments, both workspaces and the caller's rights (one statement),
+ * the movement (its idempotency key makes a concurrent retry wait there, not
+ * on the accounts). Then both accounts are locked in workspace-id order (one
+ * statement when both exist), and one statement checks the funds, updates both
+ * balances and writes both entries. The locks are held from there to commit.
+ */
 PG_FUNCTION_INFO_V1(ledger_transfer_credits);
 Datum
 ledger_transfer_credits(PG_FUNCTION_ARGS)
 {
-	Datum		from,
-				to;
-	bool		from_org_set,
-				to_org_set;
-	Datum		from_org,
-				to_org;
+	TransferSide src;
+	TransferSide dst;
 	int64		amount;
 	Datum		memo;
 	bool		memo_null;
@@ -948,74 +1105,80 @@ ledger_transfer_credits(PG_FUNCTION_ARGS)
 	int64		replay = 0;
 	int64		replay_amount;
 	char	   *fp;
-	Account		src;
-	Account		dst;
+	int64		balance = 0;
+	bool		locked = false;
 
 	ledger_connect();
 	require_not_null(fcinfo, 0, "from_workspace");
 	require_not_null(fcinfo, 1, "to_workspace");
-	from = PG_GETARG_DATUM(0);
-	to = PG_GETARG_DATUM(1);
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	src.id = PG_GETARG_DATUM(0);
+	dst.id = PG_GETARG_DATUM(1);
 	amount = check_amount(fcinfo, 2);
 	memo = check_text(fcinfo, 3, "memo", MEMO_MAX, &memo_null);
 	key = arg_or_null(fcinfo, 4, &key_null);
 
 	{
-		Datum		v[1] = {from};
-		bool		isnull;
+		Datum		v[3] = {src.id, dst.id, BoolGetDatum(authz_caller_is_trusted())};
 
-		run(Q_WORKSPACE, v, " ", true);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("workspace \"%s\" does not exist", uuid_text(from))));
-		from_org = col(0, 1, &isnull);
-		from_org_set = !isnull;
-		from_org = isnull ? (Datum) 0 : datumCopy(from_org, false, UUID_LEN);
-		v[0] = to;
-		run(Q_WORKSPACE, v, " ", true);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("workspace \"%s\" does not exist", uuid_text(to))));
-		to_org = col(0, 1, &isnull);
-		to_org_set = !isnull;
-		to_org = isnull ? (Datum) 0 : datumCopy(to_org, false, UUID_LEN);
+		run(Q_TRANSFER_PREP, v, "   ", true);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		id = col(i, 1, &isnull);
+			Datum		org = col(i, 2, &isnull);
+			bool		has_org = !isnull;
+			bool		visible = DatumGetBool(col(i, 3, &isnull));
+			bool		may_bill = DatumGetBool(col(i, 4, &isnull));
+			bool		has_account = DatumGetBool(col(i, 5, &isnull));
+
+			for (int k = 0; k < 2; k++)
+			{
+				TransferSide *w = k == 0 ? &src : &dst;
+
+				if (!visible || !datumIsEqual(id, w->id, false, UUID_LEN))
+					continue;
+				w->found = true;
+				w->has_org = has_org;
+				w->org = has_org ? datumCopy(org, false, UUID_LEN) : (Datum) 0;
+				w->may_bill = may_bill;
+				w->has_account = has_account;
+			}
+		}
 	}
-	if (datumIsEqual(from, to, false, UUID_LEN))
+	if (!src.found)
+		transfer_side_slow(&src);
+	if (!dst.found)
+		transfer_side_slow(&dst);
+	if (datumIsEqual(src.id, dst.id, false, UUID_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot transfer credits from workspace \"%s\" to itself", workspace_label(from))));
-	if (!from_org_set || !to_org_set || !datumIsEqual(from_org, to_org, false, UUID_LEN))
+				 errmsg("cannot transfer credits from workspace \"%s\" to itself", workspace_label(src.id))));
+	if (!src.has_org || !dst.has_org || !datumIsEqual(src.org, dst.org, false, UUID_LEN))
 	{
-		char	   *a = workspace_label(from);
-		char	   *b = workspace_label(to);
+		char	   *a = workspace_label(src.id);
+		char	   *b = workspace_label(dst.id);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("workspaces \"%s\" and \"%s\" are not in the same organization", a, b),
 				 errhint("Credits move between workspaces of one organization.")));
 	}
+	if (!src.may_bill)
 	{
-		Datum		v[1] = {from_org};
-		bool		isnull;
-		Datum		ok;
+		Datum		v[1] = {src.org};
 
-		run(Q_CAN_BILL, v, " ", true);
-		ok = col(0, 1, &isnull);
-		if (isnull || !DatumGetBool(ok))
-		{
-			run(Q_RAISE_BILL, v, " ", true);
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied: \"org.billing.manage\" is required")));
-		}
+		run(Q_RAISE_BILL, v, " ", true);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied: \"org.billing.manage\" is required")));
 	}
 
 	check_text_datum(key, key_null, "idempotency key", KEY_MAX);
-	fp = psprintf("transfer %s %s %s %s", uuid_text(from), uuid_text(to), credits_text(amount),
+	fp = psprintf("transfer %s %s %s %s", uuid_text(src.id), uuid_text(dst.id), credits_text(amount),
 				  memo_null ? "" : TextDatumGetCString(memo));
-	mid = insert_movement("transfer", amount, from, false, to, false, memo, memo_null, from_org,
+	mid = insert_movement("transfer", amount, src.id, false, dst.id, false, memo, memo_null, src.org,
 						  key, key_null, fp, (Datum) 0, true, &replay, &replay_amount);
 	if (mid == 0)
 	{
@@ -1023,42 +1186,62 @@ ledger_transfer_credits(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(replay);
 	}
 
-	/* lock in workspace-id order */
-	if (DatumGetInt32(DirectFunctionCall2(uuid_cmp, from, to)) < 0)
+	/* lock both accounts, in workspace-id order */
+	if (src.has_account && dst.has_account)
 	{
-		lock_account(from, &src, true);
-		lock_account(to, &dst, false);
+		Datum		v[2] = {src.id, dst.id};
+
+		run(Q_LOCK_PAIR, v, "  ", false);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+
+			if (datumIsEqual(col(i, 1, &isnull), src.id, false, UUID_LEN))
+			{
+				balance = DatumGetInt64(col(i, 2, &isnull));
+				locked = true;
+			}
+		}
+		if (SPI_processed != 2)
+		{
+			/* an account went away with its workspace meanwhile: 42704 */
+			Datum		w[1] = {locked ? dst.id : src.id};
+
+			run(Q_RAISE_WORKSPACE, w, " ", true);
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("credit account of workspace \"%s\" is missing", uuid_text(w[0]))));
+		}
 	}
 	else
 	{
-		lock_account(to, &dst, false);
-		lock_account(from, &src, true);
+		Account		a;
+		Account		b;
+		bool		src_first = DatumGetInt32(DirectFunctionCall2(uuid_cmp, src.id, dst.id)) < 0;
+
+		lock_account(src_first ? src.id : dst.id, &a, false);
+		lock_account(src_first ? dst.id : src.id, &b, false);
+		balance = src_first ? a.balance : b.balance;
 	}
+
+	/* the funds check, both balances and both entries */
 	{
-		int64		available = account_available(&src);
+		Datum		v[5] = {Int64GetDatum(mid), src.id, dst.id, Int64GetDatum(amount), Int64GetDatum(balance)};
+		bool		isnull;
+		Account		acc;
+		int64		updated;
 
-		if (available < amount)
-		{
-			char	   *label = workspace_label(from);
-
-			if (src.held != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_CHECK_VIOLATION),
-						 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
-								label, credits_text(available), credits_text(amount)),
-						 errdetail("Holds for running work reserve %s of its credits.", credits_text(src.held)),
-						 errhint("Top the workspace up, or transfer less.")));
+		run(Q_TRANSFER_APPLY, v, "     ", false);
+		acc.balance = balance;
+		acc.pending = DatumGetInt64(col(0, 1, &isnull));
+		acc.held = DatumGetInt64(col(0, 2, &isnull));
+		updated = DatumGetInt64(col(0, 3, &isnull));
+		if (updated == 0)
+			refuse_funds(src.id, account_available(&acc), acc.held, amount);
+		if (updated != 2)
 			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("insufficient credits in workspace \"%s\": balance %s, transfer %s",
-							label, credits_text(available), credits_text(amount)),
-					 errhint("Top the workspace up, or transfer less.")));
-		}
-	}
-	{
-		Datum		v[4] = {Int64GetDatum(mid), from, to, Int64GetDatum(amount)};
-
-		run(Q_TRANSFER_APPLY, v, "    ", false);
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("transfer %lld updated %lld accounts, not 2", (long long) mid, (long long) updated)));
 	}
 	SPI_finish();
 	PG_RETURN_INT64(mid);
@@ -1077,20 +1260,33 @@ ledger_record_usage(PG_FUNCTION_ARGS)
 
 	ledger_connect();
 	key = arg_or_null(fcinfo, 4, &key_null);
-	usage_one(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+	usage_one(authz_caller_is_trusted(), PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(2),
 			  qty_null ? (Datum) 0 : PG_GETARG_DATUM(3), qty_null,
-			  key, key_null, NULL, NULL, &res);
+			  key, key_null, &res);
 	SPI_finish();
 	PG_RETURN_INT64(res.charge);
 }
 
 /* ---- authz.record_usage_batch ----------------------------------------------------------- */
 
+/* A workspace as a batch sees it: looked up once, with its new charges. */
+typedef struct BatchWorkspace
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		has_org;
+	pg_uuid_t	org;
+	Rates		rates;			/* numeric, in the batch's context */
+	int			n;
+	int			cap;
+	Datum	   *movements;		/* int8 */
+	Datum	   *amounts;		/* credits (negative) */
+} BatchWorkspace;
+
 typedef struct BatchContext
 {
-	int			event;			/* 1-based position being booked */
+	int			event;			/* 1-based position being checked or replayed */
 	int			nevents;
 } BatchContext;
 
@@ -1110,6 +1306,52 @@ batch_ws_cmp(const void *a, const void *b)
 	return memcmp(&(*(BatchWorkspace *const *) a)->id, &(*(BatchWorkspace *const *) b)->id, UUID_LEN);
 }
 
+static Datum
+array_of(Datum *values, bool *nulls, int n, Oid type, int16 len, bool byval, char align)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type, len, byval, align));
+}
+
+/* byte-equal texts (keys are unique under a deterministic collation) */
+static bool
+text_equal(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+}
+
+static void
+batch_add_charge(BatchWorkspace *bw, int64 movement_id, int64 charge)
+{
+	if (bw->n == bw->cap)
+	{
+		bw->cap = bw->cap == 0 ? 16 : bw->cap * 2;
+		bw->movements = bw->movements ? repalloc(bw->movements, sizeof(Datum) * bw->cap)
+			: palloc(sizeof(Datum) * bw->cap);
+		bw->amounts = bw->amounts ? repalloc(bw->amounts, sizeof(Datum) * bw->cap)
+			: palloc(sizeof(Datum) * bw->cap);
+	}
+	bw->movements[bw->n] = Int64GetDatum(movement_id);
+	bw->amounts[bw->n] = Int64GetDatum(-charge);
+	bw->n++;
+}
+
+/*
+ * Every event is checked and priced first (each workspace looked up once);
+ * then one statement records the movements of all of them, in event order,
+ * skipping keys already used; a skipped event is a retry of the movement its
+ * key names (or refused with 23505 for other quantities). Last, each
+ * workspace's new charges are booked in workspace-id order, never waiting for
+ * an account: into its ledger and balance, with what it had pending, when the
+ * account is free or new, else as pending charges. Any refusal refuses the
+ * whole batch.
+ */
 PG_FUNCTION_INFO_V1(ledger_record_usage_batch);
 Datum
 ledger_record_usage_batch(PG_FUNCTION_ARGS)
@@ -1126,11 +1368,19 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	TupleDesc	evdesc;
 	HTAB	   *batch;
 	HASHCTL		hctl;
-	MemoryContext batch_cxt;
 	BatchContext bctx;
 	ErrorContextCallback errcb;
+	Datum	   *ws;
+	Datum	   *tenant;
+	Datum	   *amount;
+	Datum	   *key;
+	bool	   *key_null;
+	Datum	   *fp;
+	Datum	   *qty[3];
+	Datum	   *rate[3];
+	BatchWorkspace **ev_ws;
+	UsageResult *res;
 	MemoryContext per_event;
-	MemoryContext oldcxt;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1152,11 +1402,15 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 
 	ledger_connect();
 	require_platform("record usage");
-	batch_cxt = CurrentMemoryContext;
+	if (nelems == 0)
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
 	memset(&hctl, 0, sizeof(hctl));
 	hctl.keysize = sizeof(pg_uuid_t);
 	hctl.entrysize = sizeof(BatchWorkspace);
-	hctl.hcxt = batch_cxt;
+	hctl.hcxt = CurrentMemoryContext;
 	batch = hash_create("usage batch workspaces", 64, &hctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	bctx.event = 0;
 	bctx.nevents = nelems;
@@ -1164,27 +1418,39 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 	errcb.arg = &bctx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	per_event = AllocSetContextCreate(CurrentMemoryContext, "usage batch event", ALLOCSET_DEFAULT_SIZES);
-	per_event_cxt = per_event;
 
+	ws = palloc(sizeof(Datum) * nelems);
+	tenant = palloc(sizeof(Datum) * nelems);
+	amount = palloc(sizeof(Datum) * nelems);
+	key = palloc(sizeof(Datum) * nelems);
+	key_null = palloc(sizeof(bool) * nelems);
+	fp = palloc(sizeof(Datum) * nelems);
+	for (int k = 0; k < 3; k++)
+	{
+		qty[k] = palloc(sizeof(Datum) * nelems);
+		rate[k] = palloc(sizeof(Datum) * nelems);
+	}
+	ev_ws = palloc(sizeof(BatchWorkspace *) * nelems);
+	res = palloc(sizeof(UsageResult) * nelems);
+	per_event = AllocSetContextCreate(CurrentMemoryContext, "usage batch event", ALLOCSET_DEFAULT_SIZES);
+
+	/* check and price every event */
 	for (int i = 0; i < nelems; i++)
 	{
 		HeapTupleHeader ev;
 		HeapTupleData tup;
 		Datum		f[5];
 		bool		fn[5];
-		UsageResult res;
-		Datum		out[5];
-		bool		outnull[5] = {false, false, false, false, false};
-		Datum		key = (Datum) 0;
-		bool		key_null = true;
+		BatchWorkspace *bw;
+		bool		found;
+		char	   *fpstr;
+		MemoryContext oldcxt;
 
 		bctx.event = i + 1;
 		if (elemnulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("a usage event must not be NULL")));
-		oldcxt = MemoryContextSwitchTo(per_event);
 		ev = DatumGetHeapTupleHeader(elems[i]);
 		tup.t_len = HeapTupleHeaderGetDatumLength(ev);
 		ItemPointerSetInvalid(&tup.t_self);
@@ -1192,29 +1458,107 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		tup.t_data = ev;
 		heap_deform_tuple(&tup, evdesc, f, fn);
 
-		if (!fn[4])
+		if (fn[0])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("workspace_id must not be NULL")));
+		bw = hash_search(batch, DatumGetPointer(f[0]), HASH_ENTER, &found);
+		if (!found)
 		{
-			key = f[4];
-			key_null = false;
-		}
-		usage_one(f[0], fn[0], f[1], f[2], f[3], fn[1] || fn[2] || fn[3], key, key_null, batch, batch_cxt, &res);
-		MemoryContextSwitchTo(oldcxt);
+			Datum		org;
+			bool		has_account;
 
-		out[0] = Int32GetDatum(i + 1);
-		out[1] = f[0];
-		out[2] = Int64GetDatum(res.charge);
-		out[3] = Int64GetDatum(res.movement_id);
-		out[4] = BoolGetDatum(res.replayed);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+			bw->n = 0;
+			bw->cap = 0;
+			bw->movements = NULL;
+			bw->amounts = NULL;
+			usage_workspace(true, f[0], &bw->has_org, &org, &bw->rates, &has_account);
+			if (bw->has_org)
+				memcpy(&bw->org, DatumGetPointer(org), UUID_LEN);
+		}
+		oldcxt = MemoryContextSwitchTo(per_event);
+		check_quantities(fn[1] || fn[2] || fn[3], f[1], f[2], f[3]);
+		res[i].charge = usage_price(f[1], f[2], f[3], &bw->rates);
+		res[i].movement_id = 0;
+		res[i].replayed = false;
+		check_text_datum(f[4], fn[4], "idempotency key", KEY_MAX);
+		fpstr = usage_fingerprint(f[0], f[1], f[2], f[3]);
+		MemoryContextSwitchTo(oldcxt);
+		fp[i] = CStringGetTextDatum(fpstr);
 		MemoryContextReset(per_event);
+
+		ev_ws[i] = bw;
+		ws[i] = f[0];
+		tenant[i] = bw->has_org ? UUIDPGetDatum(&bw->org) : f[0];
+		amount[i] = Int64GetDatum(res[i].charge);
+		key[i] = fn[4] ? (Datum) 0 : f[4];
+		key_null[i] = fn[4];
+		qty[0][i] = f[1];
+		qty[1][i] = f[2];
+		qty[2][i] = f[3];
+		rate[0][i] = bw->rates.cpu;
+		rate[1][i] = bw->rates.mem;
+		rate[2][i] = bw->rates.sto;
 	}
 	bctx.event = 0;
 
-	/*
-	 * Book each workspace's charges in workspace-id order: into its ledger and
-	 * balance, with what it had pending, when its account is free or new;
-	 * else as pending charges. Never waits for an account.
-	 */
+	/* record every movement, in event order; keys already used are skipped */
+	{
+		Datum		v[11];
+		uint64		nrows;
+		SPITupleTable *tt;
+		uint64		r = 0;
+
+		v[0] = array_of(amount, NULL, nelems, plans_credits_oid, 8, true, TYPALIGN_DOUBLE);
+		v[1] = array_of(ws, NULL, nelems, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+		v[2] = array_of(tenant, NULL, nelems, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+		v[3] = array_of(key, key_null, nelems, TEXTOID, -1, false, TYPALIGN_INT);
+		v[4] = array_of(fp, NULL, nelems, TEXTOID, -1, false, TYPALIGN_INT);
+		for (int k = 0; k < 3; k++)
+		{
+			v[5 + k] = array_of(qty[k], NULL, nelems, NUMERICOID, -1, false, TYPALIGN_INT);
+			v[8 + k] = array_of(rate[k], NULL, nelems, NUMERICOID, -1, false, TYPALIGN_INT);
+		}
+		run(Q_BULK_MOVE_USAGE, v, "           ", false);
+		nrows = SPI_processed;
+		tt = SPI_tuptable;
+		SPI_tuptable = NULL;	/* kept while the replays below run */
+		for (int i = 0; i < nelems; i++)
+		{
+			bool		isnull;
+			bool		inserted = false;
+
+			if (r < nrows)
+			{
+				Datum		k = SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull);
+
+				/* a row per inserted event, in event order: it carries the event's key */
+				inserted = key_null[i] ? isnull :
+					(!isnull && text_equal(k, key[i]));
+			}
+			if (inserted)
+			{
+				res[i].movement_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+				r++;
+				if (res[i].charge != 0)
+					batch_add_charge(ev_ws[i], res[i].movement_id, res[i].charge);
+			}
+			else
+			{
+				if (key_null[i])
+					elog(ERROR, "usage event %d without a key was not recorded", i + 1);
+				bctx.event = i + 1;
+				usage_replay(tenant[i], key[i], fp[i], &res[i]);
+				bctx.event = 0;
+			}
+		}
+		if (r != nrows)
+			elog(ERROR, "usage batch recorded %llu movements for %llu events",
+				 (unsigned long long) nrows, (unsigned long long) r);
+		SPI_freetuptable(tt);
+	}
+
+	/* book each workspace's new charges, in workspace-id order */
 	{
 		long		nws = hash_get_num_entries(batch);
 		BatchWorkspace **list = palloc(sizeof(BatchWorkspace *) * Max(nws, 1));
@@ -1246,8 +1590,19 @@ ledger_record_usage_batch(PG_FUNCTION_ARGS)
 		}
 	}
 	error_context_stack = errcb.previous;
-	MemoryContextDelete(per_event);
-	per_event_cxt = NULL;
+
+	for (int i = 0; i < nelems; i++)
+	{
+		Datum		out[5];
+		bool		outnull[5] = {false, false, false, false, false};
+
+		out[0] = Int32GetDatum(i + 1);
+		out[1] = ws[i];
+		out[2] = Int64GetDatum(res[i].charge);
+		out[3] = Int64GetDatum(res[i].movement_id);
+		out[4] = BoolGetDatum(res[i].replayed);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+	}
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -1442,7 +1797,7 @@ ledger_capture_hold(PG_FUNCTION_ARGS)
 	mid = insert_movement("usage", amount, h.workspace_id, false, (Datum) 0, true, (Datum) 0, true,
 						  h.tenant_id, (Datum) 0, true, fp, usage, false, &replay, &replay_amount);
 	if (amount != 0)
-		book_usage(h.workspace_id, mid, amount);
+		book_usage(h.workspace_id, mid, amount, false);
 	{
 		Datum		v[3] = {Int64GetDatum(hold_id), Int64GetDatum(amount), Int64GetDatum(mid)};
 

@@ -261,19 +261,20 @@ D_COUNT="SELECT format('entries %s (pending %s), transfers %s, top-ups %s, non-z
 
 # Each movement has exactly its entries: a transfer -amount on the source and
 # +amount on the destination, a top-up +amount, a usage charge -charge (none
-# when it is zero).
-BAD_SHAPE="FROM authz.credit_movements m
- CROSS JOIN LATERAL (SELECT count(*) AS n,
-                            count(*) FILTER (WHERE e.workspace_id = m.from_workspace AND e.amount = -m.amount) AS debit,
-                            count(*) FILTER (WHERE e.workspace_id = m.to_workspace AND e.amount = m.amount) AS credit
-                       FROM $ENTRIES e WHERE e.movement_id = m.id) e
- WHERE NOT CASE m.kind
-        WHEN 'transfer' THEN e.n = 2 AND e.debit = 1 AND e.credit = 1
-        WHEN 'topup' THEN e.n = 1 AND e.credit = 1
-        WHEN 'usage' THEN CASE WHEN m.amount = '0' THEN e.n = 0 ELSE e.n = 1 AND e.debit = 1 END
+# when it is zero). One pass: the entries joined to their movement by id (a
+# hash join: the ledger has no index on movement_id), counted per movement.
+BAD_SHAPE="FROM (SELECT m.id, m.kind, m.amount, count(e.movement_id) AS n,
+                   count(*) FILTER (WHERE e.workspace_id = m.from_workspace AND e.amount = -m.amount) AS debit,
+                   count(*) FILTER (WHERE e.workspace_id = m.to_workspace AND e.amount = m.amount) AS credit
+              FROM authz.credit_movements m LEFT JOIN $ENTRIES e ON e.movement_id = m.id
+             GROUP BY m.id) s
+ WHERE NOT CASE s.kind
+        WHEN 'transfer' THEN s.n = 2 AND s.debit = 1 AND s.credit = 1
+        WHEN 'topup' THEN s.n = 1 AND s.credit = 1
+        WHEN 'usage' THEN CASE WHEN s.amount = '0' THEN s.n = 0 ELSE s.n = 1 AND s.debit = 1 END
         ELSE false END"
 Q_SHAPE="SELECT count(*) = 0 $BAD_SHAPE"
-D_SHAPE="SELECT string_agg(format('movement %s (%s %s): %s entries', m.id, m.kind, m.amount, e.n), '; ') $BAD_SHAPE"
+D_SHAPE="SELECT string_agg(format('movement %s (%s %s): %s entries', s.id, s.kind, s.amount, s.n), '; ') $BAD_SHAPE"
 
 # Replaying each account's entries in entry order (the order the account lock
 # imposed: pending charges enter the ledger only when folded under it), the

@@ -4,7 +4,7 @@
 -- batch with one bad event books nothing; who may call them. One session, one
 -- transaction; money is moved by a trusted non-superuser role.
 BEGIN;
-SELECT plan(43);
+SELECT plan(47);
 SET client_min_messages = warning;
 
 CREATE ROLE regress_ho_billing LOGIN;   -- the platform: billing, metering, scheduler
@@ -148,6 +148,22 @@ SELECT is(pg_temp.keyed('{ev-4,ev-5}'), 0::bigint,
 SELECT throws_ok($$SELECT * FROM authz.record_usage_batch(ARRAY[
         ROW(pg_temp.id('batch1'), 1.5, 0, 0, 'ev-1')]::authz.usage_event[])$$, '23505', NULL,
     'record_usage_batch: a key reused with other quantities refuses the batch (23505)');
+-- one key twice in one batch: the second event is a retry of the first
+SELECT results_eq($$SELECT event, charge::text, replayed, movement_id = first_value(movement_id) OVER (ORDER BY event)
+                      FROM authz.record_usage_batch(ARRAY[
+                           ROW(pg_temp.id('batch2'), 1, 0, 0, 'ev-6'),
+                           ROW(pg_temp.id('batch1'), 2, 0, 0, NULL),
+                           ROW(pg_temp.id('batch2'), 1.0, 0, 0, 'ev-6'),
+                           ROW(pg_temp.id('batch1'), 3, 0, 0, 'ev-7')]::authz.usage_event[])$$,
+    $$VALUES (1, '0.1', false, true), (2, '0.2', false, false), (3, '0.1', true, true), (4, '0.3', false, false)$$,
+    'record_usage_batch: a key twice in one batch books one movement; the second event answers it as a replay');
+SELECT is(format('%s %s', authz.balance(pg_temp.id('batch1')), authz.balance(pg_temp.id('batch2'))), '-1.6 -0.4',
+    '...and is charged once');
+SELECT throws_ok($$SELECT * FROM authz.record_usage_batch(ARRAY[
+        ROW(pg_temp.id('batch1'), 1, 0, 0, 'ev-8'),
+        ROW(pg_temp.id('batch1'), 2, 0, 0, 'ev-8')]::authz.usage_event[])$$, '23505', NULL,
+    'record_usage_batch: a key twice in one batch with other quantities refuses the batch (23505)');
+SELECT is(pg_temp.keyed('{ev-8}'), 0::bigint, '...and books none of its events');
 SELECT is((SELECT count(*) FROM authz.record_usage_batch('{}')), 0::bigint, 'record_usage_batch: an empty batch books nothing');
 SELECT is(authz.available(pg_temp.id('batch1'))::text, authz.balance(pg_temp.id('batch1'))::text,
     'available: with no hold, the balance');
