@@ -12,8 +12,9 @@
  * what the table held when it was distributed). Readers that access tables
  * directly, as the cache's loaders do, read this node's copy of the shard and
  * its indexes, which Citus names after the table's with the shard id as
- * suffix. Shards are found in Citus' catalog pg_dist_shard, read directly:
- * logicalrelid (attribute 1), shardid (attribute 2).
+ * suffix. Shards are found in Citus' catalog pg_dist_shard, read directly
+ * (through its index pg_dist_shard_logical_relid_index, whose first column is
+ * logicalrelid): logicalrelid (attribute 1), shardid (attribute 2).
  *
  * Identity.  Citus runs the coordinator's queries on the workers over its own
  * connections, logged in as the role running the query; the setting
@@ -90,6 +91,7 @@ int64
 distributed_shard_of(Oid relid)
 {
 	Oid			dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Oid			by_relid;
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -99,9 +101,15 @@ distributed_shard_of(Oid relid)
 
 	if (!OidIsValid(dist_shard))
 		return 0;
+	/*
+	 * Through its index on logicalrelid, when there: the catalog holds every
+	 * shard of every distributed table, and a new backend asks this for each
+	 * of the model's tables.
+	 */
+	by_relid = get_relname_relid("pg_dist_shard_logical_relid_index", PG_CATALOG_NAMESPACE);
 	rel = table_open(dist_shard, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	scan = systable_beginscan(rel, by_relid, OidIsValid(by_relid), NULL, 1, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
