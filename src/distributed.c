@@ -12,8 +12,9 @@
  * what the table held when it was distributed). Readers that access tables
  * directly, as the cache's loaders do, read this node's copy of the shard and
  * its indexes, which Citus names after the table's with the shard id as
- * suffix. Shards are found in Citus' catalog pg_dist_shard, read directly:
- * logicalrelid (attribute 1), shardid (attribute 2).
+ * suffix. Shards are found in Citus' catalog pg_dist_shard, read directly
+ * (through its index pg_dist_shard_logical_relid_index, whose first column is
+ * logicalrelid): logicalrelid (attribute 1), shardid (attribute 2).
  *
  * Identity.  Citus runs the coordinator's queries on the workers over its own
  * connections, logged in as the role running the query; the setting
@@ -29,6 +30,17 @@
  * one role is worthless to a session of another. The cluster key is the one
  * row of authz_internal.cluster_key, a reference table that no role but its
  * owner may read, so every node has the coordinator's key.
+ *
+ * Identities that stay here.  Only that token reaches the workers. A user
+ * asserted for the whole session (authz.set_user(u, false), or
+ * workspace_authz.user_id set directly) has no token in the next
+ * transactions, and JWT claims are not sent by Citus; the workers would run
+ * their part of a statement for the login role's mapping or for nobody, and
+ * quietly answer for another identity than this node. A statement that would
+ * run on the workers (it reads or writes a Citus table that is not a
+ * reference table) is therefore refused while the current identity is one of
+ * those (0A000); statements on the model (reference tables, read from this
+ * node's copy) are not.
  */
 #include "postgres.h"
 
@@ -40,8 +52,10 @@
 #include "catalog/pg_namespace.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -60,6 +74,8 @@
 
 static char *user_token_setting = NULL;
 
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
 /* The token verified last in this backend, and the user it names. */
 static char *verified_token = NULL;
 static char *verified_role = NULL;
@@ -75,6 +91,7 @@ int64
 distributed_shard_of(Oid relid)
 {
 	Oid			dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Oid			by_relid;
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -84,9 +101,15 @@ distributed_shard_of(Oid relid)
 
 	if (!OidIsValid(dist_shard))
 		return 0;
+	/*
+	 * Through its index on logicalrelid, when there: the catalog holds every
+	 * shard of every distributed table, and a new backend asks this for each
+	 * of the model's tables.
+	 */
+	by_relid = get_relname_relid("pg_dist_shard_logical_relid_index", PG_CATALOG_NAMESPACE);
 	rel = table_open(dist_shard, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	scan = systable_beginscan(rel, by_relid, OidIsValid(by_relid), NULL, 1, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
@@ -248,6 +271,88 @@ check_user_token(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * Does the statement read or write a Citus table whose rows live on the
+ * workers: any table of pg_dist_partition but a reference table (replication
+ * model 't', attribute 5)? The plan of a distributed statement keeps the
+ * range table of the query it runs, for permission checks.
+ */
+static Oid
+sharded_relation_in(PlannedStmt *stmt)
+{
+	Oid			dist_partition;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *relids = NIL;
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			relids = list_append_unique_oid(relids, rte->relid);
+	}
+	if (relids == NIL)
+		return InvalidOid;
+	dist_partition = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist_partition))
+		return InvalidOid;
+	rel = table_open(dist_partition, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!OidIsValid(found) && (tup = systable_getnext(scan)) != NULL)
+	{
+		bool		relid_null,
+					repmodel_null;
+		Oid			relid = DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &relid_null));
+		char		repmodel = DatumGetChar(heap_getattr(tup, 5, RelationGetDescr(rel), &repmodel_null));
+
+		if (!relid_null && !repmodel_null && repmodel != 't' && list_member_oid(relids, relid))
+			found = relid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Refuse a statement that would run on the workers for another identity than
+ * this node's (see "Identities that stay here" above).
+ */
+static void
+distributed_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	/* Citus loaded (its settings exist) and an identity that stays here */
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		GetConfigOption("citus.propagate_set_commands", true, false) != NULL &&
+		authz_identity_stays_here())
+	{
+		Oid			relid = sharded_relation_in(queryDesc->plannedstmt);
+
+		if (OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the current workspace_authz user does not reach the Citus workers that hold \"%s\"",
+							get_rel_name(relid)),
+					 errdetail("Only a user asserted with authz.set_user() inside the transaction is sent to the workers; "
+							   "a user asserted for the whole session, set in workspace_authz.user_id, or named by JWT claims is known to this node only."),
+					 errhint("Call authz.set_user(id) after BEGIN, in the transaction that runs the statement.")));
+	}
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* The token setting's value, for identity.c. */
+const char *
+distributed_token_value(void)
+{
+	return user_token_setting;
+}
+
 void
 distributed_init(void)
 {
@@ -260,6 +365,8 @@ distributed_init(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_SHOW_ALL,
 							   check_user_token, NULL, NULL);
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = distributed_executor_start;
 }
 
 /*

@@ -422,6 +422,43 @@ claimed_user(pg_uuid_t *user_id)
 }
 
 /*
+ * Would a Citus worker running part of this node's statement see another
+ * identity than this node? The workers receive only the token that
+ * authz.set_user(u) sets inside a transaction (distributed.c): a user asserted
+ * for the whole session, or set directly in workspace_authz.user_id, with no
+ * token naming it in this transaction, and JWT claims (which Citus does not
+ * send), stay here; there the workers would fall back on the login role's
+ * mapping or on nobody. The login role's mapping, and no identity at all, are
+ * the same everywhere.
+ */
+bool
+authz_identity_stays_here(void)
+{
+	const char *token = distributed_token_value();
+	const char *claims;
+
+	if (asserted_valid)
+	{
+		const char *colon = token != NULL ? strchr(token, ':') : NULL;
+		char		user[64];
+		pg_uuid_t	named;
+
+		if (colon == NULL || colon - token >= (int) sizeof(user))
+			return true;
+		memcpy(user, token, colon - token);
+		user[colon - token] = '\0';
+		return !parse_uuid(user, &named) || uuid_cmp_raw(&named, &asserted_id) != 0;
+	}
+	/* a token is what the workers read first */
+	if (token != NULL && token[0] != '\0')
+		return false;
+	if (authz_jwt_claim == NULL || authz_jwt_claim[0] == '\0')
+		return false;
+	claims = GetConfigOption("request.jwt.claims", true, false);
+	return claims != NULL && claims[0] != '\0';
+}
+
+/*
  * The current user, as described in the file header; false when none, and
  * when the user claimed is deactivated or no longer exists.
  */

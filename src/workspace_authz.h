@@ -103,12 +103,14 @@ extern int64 distributed_shard_of(Oid relid);
 extern Oid	distributed_local_shard(Oid nsp, const char *name, int64 shardid);
 extern void distributed_propagate_user(const pg_uuid_t *user_id);
 extern bool distributed_token_user(pg_uuid_t *user_id);
+extern const char *distributed_token_value(void);
 
 /* ---- identity.c --------------------------------------------------------- */
 
 extern bool authz_current_user(pg_uuid_t *user_id);
 extern bool authz_user_asserted(void);
 extern bool authz_caller_is_trusted(void);
+extern bool authz_identity_stays_here(void);
 
 /* ---- cache.c, loaders.c, memo.c: the loaded model ----------------------- */
 

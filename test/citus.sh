@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tools/citus-cluster.sh
 
-PLAN=33
+PLAN=41
 if ! citus_available; then
   echo "1..$PLAN"
   for i in $(seq 1 $PLAN); do echo "ok $i # skip Citus is not installed in this PostgreSQL"; done
@@ -164,6 +164,30 @@ fails "a forged token is refused on a worker" 42501 w2 regress_app \
 is "workspace_authz.user_id set by the application role on a worker asserts nobody" "" w1 regress_app \
   -c "SET workspace_authz.user_id = '$alice'" -c "SELECT authz.current_user_id()"
 fails "nor can it call authz.set_user as an untrusted role" 42501 c regress_mallory -c "BEGIN" -c "SELECT authz.set_user('$alice')"
+
+# ---- identities the workers would not see ---------------------------------
+# Only set_user(u) inside a transaction reaches the workers: a statement on a
+# distributed table is refused (0A000) for an identity that would stay on the
+# coordinator, rather than answered on the workers for nobody.
+fails "a session-level user is refused on a distributed table (multi-shard)" 0A000 c regress_app \
+  -c "SELECT authz.set_user('$bob', false)" -c "SELECT count(*) FROM items"
+fails "a session-level user is refused on a distributed table (router write)" 0A000 c regress_app \
+  -c "SELECT authz.set_user('$bob', false)" -c "INSERT INTO items (workspace_id, body) VALUES ('$ws2', 'no')"
+fails "inside a transaction too, with no user asserted in it" 0A000 c regress_app \
+  -c "SELECT authz.set_user('$bob', false)" -c "BEGIN" -c "SELECT count(*) FROM items WHERE workspace_id = '$ws1'"
+fails "a session-level user replacing the transaction's user is refused (the token names the other)" 0A000 c regress_app \
+  -c "BEGIN" -c "SELECT authz.set_user('$alice')" -c "SELECT authz.set_user('$bob', false)" -c "SELECT count(*) FROM items"
+seen=$(on c regress_app -c "BEGIN" -c "SELECT authz.set_user('$bob')" -c "SELECT count(*) FROM authz.workspaces" | tail -n 1)
+is "with a session-level user, the model (reference tables) is read from the coordinator's copy" "$seen" c regress_app \
+  -c "SELECT authz.set_user('$bob', false)" -c "SELECT count(*) FROM authz.workspaces"
+is "with a session-level user, set_user inside the transaction reaches the workers" 81 c regress_app \
+  -c "SELECT authz.set_user('$alice', false)" -c "BEGIN" -c "SELECT authz.set_user('$bob')" -c "SELECT count(*) FROM items"
+is "clearing the session-level user reads as nobody again" 0 c regress_app \
+  -c "SELECT authz.set_user('$bob', false)" -c "SELECT authz.set_user(NULL)" -c "SELECT count(*) FROM items"
+on c postgres -c "ALTER ROLE regress_mallory SET workspace_authz.jwt_claim = 'sub'" >/dev/null
+fails "JWT claims naming a user are refused on a distributed table" 0A000 c regress_mallory \
+  -c "BEGIN" -c "SELECT set_config('request.jwt.claims', '{\"sub\": \"$bob\"}', true)" -c "SELECT count(*) FROM items"
+on c postgres -c "ALTER ROLE regress_mallory RESET workspace_authz.jwt_claim" >/dev/null
 
 # ---- coherence: a revoke reaches every node's cache -------------------------
 # Warm the caches of the worker connections, revoke, and read again in the

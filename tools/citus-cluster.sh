@@ -14,7 +14,8 @@
 #                                coordinator), PGUSER, PGDATABASE, and
 #                                CITUS_WORKER1_PORT, CITUS_WORKER2_PORT
 #   citus_cluster_stop           stop the nodes and remove everything
-# Environment: CITUS_DB (default citus_test).
+# Environment: CITUS_DB (default citus_test); CITUS_VALGRIND, a directory: run
+# every node under valgrind (memcheck), its logs (vg.<pid>.log) kept there.
 
 PGBIN=${PGBIN:-$(${PG_CONFIG:-pg_config} --bindir)}
 export PATH="$PGBIN:$PATH"
@@ -44,8 +45,16 @@ citus_node_start() {
   opts="$opts -c shared_preload_libraries=citus -c max_prepared_transactions=50"
   opts="$opts -c max_connections=150 -c fsync=off -c citus.log_remote_commands=off"
   for o in "$@"; do opts="$opts -c $o"; done
-  citus_as_postgres "$PGBIN/pg_ctl" -D "$CITUS_DIR/$name" -l "$CITUS_DIR/$name.log" \
-    -o "$opts" -w -t 60 start >/dev/null \
+  local server=() wait=60
+  if [ -n "${CITUS_VALGRIND:-}" ]; then
+    printf '#!/bin/sh\nexec valgrind --quiet --track-origins=yes --num-callers=30 --error-limit=no --log-file=%s/vg.%%p.log %s "$@"\n' \
+      "$CITUS_VALGRIND" "$PGBIN/postgres" >"$CITUS_DIR/postgres-valgrind"
+    chmod 755 "$CITUS_DIR/postgres-valgrind"
+    server=(-p "$CITUS_DIR/postgres-valgrind")
+    wait=600
+  fi
+  citus_as_postgres "$PGBIN/pg_ctl" -D "$CITUS_DIR/$name" -l "$CITUS_DIR/$name.log" "${server[@]}" \
+    -o "$opts" -w -t "$wait" start >/dev/null \
     || { tail -n 30 "$CITUS_DIR/$name.log" >&2; return 1; }
 }
 
@@ -85,7 +94,7 @@ citus_cluster_stop() {
   [ -n "${CITUS_DIR:-}" ] || return 0
   for n in coordinator worker1 worker2; do
     if [ -f "$CITUS_DIR/$n/postmaster.pid" ]; then
-      citus_as_postgres "$PGBIN/pg_ctl" -D "$CITUS_DIR/$n" -m fast -w stop >/dev/null 2>&1 \
+      citus_as_postgres "$PGBIN/pg_ctl" -D "$CITUS_DIR/$n" -m fast -w -t 300 stop >/dev/null 2>&1 \
         || kill -9 "$(head -n 1 "$CITUS_DIR/$n/postmaster.pid")" 2>/dev/null
     fi
   done
