@@ -31,6 +31,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "common/int.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -372,10 +373,12 @@ static const QueryDef query_defs[Q_COUNT] = {
 static SPIPlanPtr plans[Q_COUNT];
 static Oid	plans_credits_oid = InvalidOid;
 static Oid	plans_credits_array_oid = InvalidOid;
+static bool plans_citus = false;	/* were they prepared with Citus installed? */
 
 /*
  * The OID of authz.credits. When it changes (the extension was dropped and
- * created again in this session), the saved plans are forgotten.
+ * created again in this session), or Citus arrives in the database or leaves
+ * it, the saved plans are forgotten.
  */
 static Oid
 credits_type(void)
@@ -383,10 +386,11 @@ credits_type(void)
 	Oid			nsp = get_namespace_oid("authz", false);
 	Oid			typ = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 									  CStringGetDatum("credits"), ObjectIdGetDatum(nsp));
+	bool		citus = OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE));
 
 	if (!OidIsValid(typ))
 		elog(ERROR, "type authz.credits is missing");
-	if (typ != plans_credits_oid)
+	if (typ != plans_credits_oid || citus != plans_citus)
 	{
 		for (int i = 0; i < Q_COUNT; i++)
 		{
@@ -396,6 +400,7 @@ credits_type(void)
 		}
 		plans_credits_oid = typ;
 		plans_credits_array_oid = get_array_type(typ);
+		plans_citus = citus;
 	}
 	return typ;
 }
@@ -416,8 +421,11 @@ plan_for(LedgerQuery q)
 		 * One generic plan per statement: every statement finds its rows by
 		 * key, so planning again for each call's values would find nothing
 		 * better (and with array arguments it would happen at every call).
+		 * Not with Citus, whose planner cannot plan the statements that write
+		 * through a WITH clause with their parameters unbound: there the plan
+		 * cache decides, as for any statement.
 		 */
-		p = SPI_prepare_cursor(d->sql, d->nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		p = SPI_prepare_cursor(d->sql, d->nargs, types, plans_citus ? 0 : CURSOR_OPT_GENERIC_PLAN);
 		if (p == NULL)
 			elog(ERROR, "could not prepare ledger statement %d: %s", (int) q,
 				 SPI_result_code_string(SPI_result));
