@@ -6,8 +6,11 @@
  *		estimates for those sets. Each is kept in the cache in use while what
  *		it was computed from is unchanged (its user's load and its
  *		invalidation keys, see cache.c), and all are dropped first when the
- *		cache passes workspace_authz.cache_size (callers only ever hold
- *		copies, or pointers used within one cache frame).
+ *		cache passes workspace_authz.cache_size. Callers hold copies, or
+ *		pointers used within one cache frame; a check's call site may keep a
+ *		visible set's lookup table across frames while the cache generation
+ *		is unchanged: every path that frees one starts a new generation
+ *		(a reset, shedding the memo store, an invalidation concerning it).
  */
 #include "postgres.h"
 

@@ -394,7 +394,7 @@ resolve_project(const pg_uuid_t *user_id, const pg_uuid_t *project_id, ResultEnt
 	cache_leave();
 }
 
-/* A growable array of invalidation keys (deduplicated when sealed). */
+/* A growable array of invalidation keys. */
 typedef struct DepList
 {
 	CacheDep   *deps;
