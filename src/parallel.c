@@ -11,7 +11,7 @@
  * use (authz.can and authz.workspace_array with a constant permission,
  * found in the plan) in its own cache, as a serial plan would use them,
  * copies them with their lookup tables into a dynamic shared memory segment
- * that lives as long as the query, and names the segment in the setting
+ * that it detaches when the query ends (after its workers), and names the segment in the setting
  * workspace_authz.parallel_sets, which PostgreSQL copies from a leader to
  * its workers. In parallel mode the leader and its workers answer those
  * checks from that segment only, so every process of the query gives the
@@ -41,6 +41,11 @@
 
 static char *parallel_sets = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
+
+/* The segment this backend created for the query that is running, if any. */
+static QueryDesc *shipped_query = NULL;
+static dsm_segment *shipped_segment = NULL;
 
 /* What the segment holds: a header, then each set's ids and lookup table. */
 typedef struct ShippedSet
@@ -199,6 +204,23 @@ segment_detached(dsm_segment *seg, Datum arg)
 {
 	if (seg == mapped_seg)
 		forget_mapped();
+	if (seg == shipped_segment)
+	{
+		shipped_segment = NULL;
+		shipped_query = NULL;
+	}
+}
+
+/* Detach the segment made for a query (its workers are done). */
+static void
+unship(void)
+{
+	dsm_segment *seg = shipped_segment;
+
+	shipped_segment = NULL;
+	shipped_query = NULL;
+	if (seg)
+		dsm_detach(seg);
 }
 
 /* Read the sets of a segment into `mapped` (pointing into the segment). */
@@ -233,8 +255,9 @@ map_sets(dsm_segment *seg, const char *value)
 
 /* Set the setting to a segment with the visible sets of the plan's checks. */
 static void
-ship(PlannedStmt *stmt)
+ship(QueryDesc *queryDesc)
 {
+	PlannedStmt *stmt = queryDesc->plannedstmt;
 	ShipWalk	w;
 	Oid			types[2] = {UUIDOID, TEXTOID};
 	pg_uuid_t	user;
@@ -253,6 +276,7 @@ ship(PlannedStmt *stmt)
 		walk_plan(stmt->planTree, &w);
 		walk_plans(stmt->subplans, &w);
 	}
+	unship();					/* a query whose end was not seen */
 	if (w.nbits == 0)
 	{
 		if (parallel_sets != NULL && *parallel_sets != '\0')
@@ -312,8 +336,10 @@ ship(PlannedStmt *stmt)
 	cache_leave();
 	snprintf(value, sizeof(value), "%u", dsm_segment_handle(seg));
 	SetConfigOption("workspace_authz.parallel_sets", value, PGC_SUSET, PGC_S_SESSION);
-	/* the leader answers from the same segment, mapped until the query ends */
+	/* the leader answers from the same segment, until the query ends */
 	map_sets(seg, value);
+	shipped_query = queryDesc;
+	shipped_segment = seg;
 }
 
 static void
@@ -321,11 +347,23 @@ parallel_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	if (queryDesc->plannedstmt->parallelModeNeeded && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
 		!IsInParallelMode() && !IsParallelWorker() && IsTransactionState())
-		ship(queryDesc->plannedstmt);
+		ship(queryDesc);
 	if (prev_executor_start)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* After the query's end (its workers have exited), its segment goes. */
+static void
+parallel_executor_end(QueryDesc *queryDesc)
+{
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	if (queryDesc == shipped_query)
+		unship();
 }
 
 /*
@@ -378,4 +416,6 @@ parallel_init(void)
 							   NULL, NULL, NULL);
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = parallel_executor_start;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = parallel_executor_end;
 }
