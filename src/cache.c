@@ -164,7 +164,8 @@ cache_relcache_callback(Datum arg, Oid relid)
 {
 	uint32		key = (uint32) relid;
 
-	cache_relcache_seq++;
+	if (relid == InvalidOid || (key & INVAL_KEY_BASE) != INVAL_KEY_BASE)
+		cache_relcache_seq++;	/* a relation's statistics may have changed */
 	if (relid == InvalidOid || key == INVAL_KEY_ALL ||
 		(OidIsValid(model_sentinel_relid()) && relid == model_sentinel_relid()))
 	{

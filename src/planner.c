@@ -53,31 +53,30 @@
 #define INDEX_SET_MIN 1000
 #define INDEX_SELECTIVITY_MAX 0.5
 
-/* Is the supported function authz.can_project (else authz.can)? */
-static bool
-is_project_check(Oid funcid)
+/* The functions this support function is attached to. */
+typedef enum Supported
+{
+	SUPPORTED_CAN,				/* authz.can */
+	SUPPORTED_CAN_PROJECT,		/* authz.can_project */
+	SUPPORTED_WORKSPACE_ARRAY,	/* authz.workspace_array */
+	SUPPORTED_PROJECT_ARRAY		/* authz.project_array */
+} Supported;
+
+/* Which of them is asked about (one catalog lookup per request). */
+static Supported
+supported(Oid funcid)
 {
 	char	   *name = get_func_name(funcid);
 
-	return name != NULL && strcmp(name, "can_project") == 0;
-}
-
-/* Is it authz.workspace_array or authz.project_array? */
-static bool
-array_function(Oid funcid)
-{
-	char	   *name = get_func_name(funcid);
-
-	return name != NULL && (strcmp(name, "workspace_array") == 0 ||
-							strcmp(name, "project_array") == 0);
-}
-
-static bool
-is_project_array(Oid funcid)
-{
-	char	   *name = get_func_name(funcid);
-
-	return name != NULL && strcmp(name, "project_array") == 0;
+	if (name == NULL)
+		return SUPPORTED_CAN;
+	if (strcmp(name, "can_project") == 0)
+		return SUPPORTED_CAN_PROJECT;
+	if (strcmp(name, "workspace_array") == 0)
+		return SUPPORTED_WORKSPACE_ARRAY;
+	if (strcmp(name, "project_array") == 0)
+		return SUPPORTED_PROJECT_ARRAY;
+	return SUPPORTED_CAN;
 }
 
 /* authz.workspace_array(text), or authz.project_array(text) for projects. */
@@ -178,7 +177,7 @@ visible_estimate(PlannerInfo *root, Node *column, int varRelid, bool projects,
 }
 
 static List *
-can_index_condition(SupportRequestIndexCondition *req)
+can_index_condition(SupportRequestIndexCondition *req, Supported fn)
 {
 	FuncExpr   *call;
 	Node	   *permission;
@@ -191,10 +190,11 @@ can_index_condition(SupportRequestIndexCondition *req)
 	if (!is_funcclause(req->node) || req->indexarg != 0)
 		return NIL;
 	call = (FuncExpr *) req->node;
-	if (list_length(call->args) != 2 || array_function(call->funcid))
+	if (list_length(call->args) != 2 ||
+		(fn != SUPPORTED_CAN && fn != SUPPORTED_CAN_PROJECT))
 		return NIL;
 	permission = lsecond(call->args);
-	projects = is_project_check(call->funcid);
+	projects = fn == SUPPORTED_CAN_PROJECT;
 
 	/* The permission must be fixed for the whole scan. */
 	if (contain_var_clause(permission) || contain_volatile_functions(permission))
@@ -217,15 +217,16 @@ can_index_condition(SupportRequestIndexCondition *req)
 }
 
 static bool
-can_selectivity(SupportRequestSelectivity *req)
+can_selectivity(SupportRequestSelectivity *req, Supported fn)
 {
 	Selectivity s;
 	int			n;
 
-	if (req->is_join || list_length(req->args) != 2 || array_function(req->funcid))
+	if (req->is_join || list_length(req->args) != 2 ||
+		(fn != SUPPORTED_CAN && fn != SUPPORTED_CAN_PROJECT))
 		return false;
 	if (!visible_estimate(req->root, linitial(req->args), req->varRelid,
-						  is_project_check(req->funcid), lsecond(req->args), &s, &n))
+						  fn == SUPPORTED_CAN_PROJECT, lsecond(req->args), &s, &n))
 		return false;
 	req->selectivity = s;
 	return true;
@@ -233,15 +234,16 @@ can_selectivity(SupportRequestSelectivity *req)
 
 /* workspace_array / project_array: one operator per member of the set. */
 static bool
-array_cost(SupportRequestCost *req)
+array_cost(SupportRequestCost *req, Supported fn)
 {
 	FuncExpr   *call = (FuncExpr *) req->node;
 	Selectivity s;
 	int			n;
 
-	if (call == NULL || !IsA(call, FuncExpr) || list_length(call->args) != 1)
+	if ((fn != SUPPORTED_WORKSPACE_ARRAY && fn != SUPPORTED_PROJECT_ARRAY) ||
+		call == NULL || !IsA(call, FuncExpr) || list_length(call->args) != 1)
 		return false;
-	if (!visible_estimate(NULL, NULL, 0, is_project_array(req->funcid),
+	if (!visible_estimate(NULL, NULL, 0, fn == SUPPORTED_PROJECT_ARRAY,
 						  linitial(call->args), &s, &n))
 		return false;
 	req->startup = 0;
@@ -257,7 +259,8 @@ planner_can_support(PG_FUNCTION_ARGS)
 
 	if (IsA(rawreq, SupportRequestIndexCondition))
 	{
-		List	   *conds = can_index_condition((SupportRequestIndexCondition *) rawreq);
+		SupportRequestIndexCondition *req = (SupportRequestIndexCondition *) rawreq;
+		List	   *conds = can_index_condition(req, supported(req->funcid));
 
 		PG_RETURN_POINTER(conds);
 	}
@@ -265,7 +268,7 @@ planner_can_support(PG_FUNCTION_ARGS)
 	{
 		SupportRequestCost *req = (SupportRequestCost *) rawreq;
 
-		if (array_function(req->funcid) && array_cost(req))
+		if (array_cost(req, supported(req->funcid)))
 			PG_RETURN_POINTER(req);
 		PG_RETURN_POINTER(NULL);
 	}
@@ -273,7 +276,7 @@ planner_can_support(PG_FUNCTION_ARGS)
 	{
 		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
 
-		if (can_selectivity(req))
+		if (can_selectivity(req, supported(req->funcid)))
 			PG_RETURN_POINTER(req);
 	}
 	PG_RETURN_POINTER(NULL);
